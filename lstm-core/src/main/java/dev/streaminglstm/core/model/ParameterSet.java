@@ -1,0 +1,219 @@
+package dev.streaminglstm.core.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A model's named arrays in canonical order ({@link ParameterNames#specs}). The same type holds
+ * parameters, their gradients, and optimiser moments, which all share names and shapes.
+ */
+public final class ParameterSet {
+    private final ModelConfig config;
+    private final LinkedHashMap<String, INDArray> arrays;
+
+    private ParameterSet(ModelConfig config, LinkedHashMap<String, INDArray> arrays) {
+        this.config = config;
+        this.arrays = arrays;
+    }
+
+    /**
+     * Fresh parameters, deterministic for a seed: recurrent and head weights uniform in
+     * {@code ±1/sqrt(hidden)} (input weights {@code ±1/sqrt(inputSize)}), embedding rows N(0, 1),
+     * biases 0 except the LSTM forget gate, which starts at 1.
+     */
+    public static ParameterSet initialize(ModelConfig config, DataType dataType, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        LinkedHashMap<String, INDArray> arrays = new LinkedHashMap<>();
+        for (ParameterNames.Spec spec : ParameterNames.specs(config)) {
+            int n = Math.toIntExact(spec.rows() * spec.columns());
+            double[] values = new double[n];
+            String name = spec.name();
+            if (name.equals(ParameterNames.EMBEDDING)) {
+                for (int i = 0; i < n; i++) {
+                    values[i] = gaussian(random);
+                }
+            } else if (name.endsWith(".b") || name.equals(ParameterNames.HEAD_BIAS)) {
+                if (config.cellType() == CellType.LSTM && !name.equals(ParameterNames.HEAD_BIAS)) {
+                    int h = config.hiddenSize();
+                    for (int i = h; i < 2 * h; i++) {
+                        values[i] = 1.0; // forget gate: remember by default
+                    }
+                }
+            } else {
+                double k = 1.0 / Math.sqrt(name.endsWith(".Wx") ? spec.rows() : config.hiddenSize());
+                for (int i = 0; i < n; i++) {
+                    values[i] = (random.nextDouble() * 2 - 1) * k;
+                }
+            }
+            arrays.put(name, Nd4j.create(values, new long[] {spec.rows(), spec.columns()}, dataType));
+        }
+        return new ParameterSet(config, arrays);
+    }
+
+    /** Zeros of the given shape and type. */
+    public static ParameterSet zeros(ModelConfig config, DataType dataType) {
+        LinkedHashMap<String, INDArray> arrays = new LinkedHashMap<>();
+        for (ParameterNames.Spec spec : ParameterNames.specs(config)) {
+            arrays.put(spec.name(), Nd4j.zeros(dataType, spec.rows(), spec.columns()));
+        }
+        return new ParameterSet(config, arrays);
+    }
+
+    /**
+     * Wraps arrays given by name; every name of the model's shape must be present with its shape,
+     * and nothing else.
+     *
+     * @throws IllegalArgumentException naming the first missing, extra or misshapen array
+     */
+    public static ParameterSet of(ModelConfig config, Map<String, INDArray> byName) {
+        LinkedHashMap<String, INDArray> arrays = new LinkedHashMap<>();
+        DataType type = null;
+        for (ParameterNames.Spec spec : ParameterNames.specs(config)) {
+            INDArray a = byName.get(spec.name());
+            if (a == null) {
+                throw new IllegalArgumentException("missing array '" + spec.name() + "'");
+            }
+            if (a.rank() != 2 || a.rows() != spec.rows() || a.columns() != spec.columns()) {
+                throw new IllegalArgumentException("array '" + spec.name() + "' has shape "
+                        + java.util.Arrays.toString(a.shape()) + ", expected [" + spec.rows() + ", "
+                        + spec.columns() + "]");
+            }
+            if (type != null && a.dataType() != type) {
+                throw new IllegalArgumentException("array '" + spec.name() + "' is " + a.dataType()
+                        + " but the others are " + type);
+            }
+            type = a.dataType();
+            arrays.put(spec.name(), a);
+        }
+        if (byName.size() != arrays.size()) {
+            List<String> extra = new ArrayList<>(byName.keySet());
+            extra.removeAll(arrays.keySet());
+            throw new IllegalArgumentException("unexpected arrays " + extra);
+        }
+        return new ParameterSet(config, arrays);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public INDArray get(String name) {
+        INDArray a = arrays.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("no array named '" + name + "'");
+        }
+        return a;
+    }
+
+    /** Names in canonical order. */
+    public List<String> names() {
+        return Collections.unmodifiableList(new ArrayList<>(arrays.keySet()));
+    }
+
+    /** Name to array, in canonical order (live arrays, not copies). */
+    public Map<String, INDArray> asMap() {
+        return Collections.unmodifiableMap(arrays);
+    }
+
+    public DataType dataType() {
+        return arrays.values().iterator().next().dataType();
+    }
+
+    /** Number of scalars over all arrays. */
+    public long size() {
+        long n = 0;
+        for (INDArray a : arrays.values()) {
+            n += a.length();
+        }
+        return n;
+    }
+
+    /** A deep copy. */
+    public ParameterSet copy() {
+        return castTo(dataType());
+    }
+
+    /** A deep copy in another floating type. */
+    public ParameterSet castTo(DataType type) {
+        LinkedHashMap<String, INDArray> copy = new LinkedHashMap<>();
+        arrays.forEach((k, v) -> copy.put(k, v.castTo(type).dup()));
+        return new ParameterSet(config, copy);
+    }
+
+    /** Zeros of this set's shape and type. */
+    public ParameterSet zerosLike() {
+        return zeros(config, dataType());
+    }
+
+    /** {@code sqrt(sum of squares)} over all arrays, accumulated in double. */
+    public double globalNorm() {
+        double sum = 0;
+        for (INDArray a : arrays.values()) {
+            double n = a.norm2Number().doubleValue();
+            sum += n * n;
+        }
+        return Math.sqrt(sum);
+    }
+
+    /** Whether every value is finite (no NaN, no infinity). */
+    public boolean allFinite() {
+        for (INDArray a : arrays.values()) {
+            if (!Double.isFinite(a.sumNumber().doubleValue()) || !Double.isFinite(a.amaxNumber().doubleValue())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** In place: {@code this *= factor}. */
+    public ParameterSet muli(double factor) {
+        arrays.values().forEach(a -> a.muli(factor));
+        return this;
+    }
+
+    /** In place: {@code this += other}. */
+    public ParameterSet addi(ParameterSet other) {
+        forEachPair(other, INDArray::addi);
+        return this;
+    }
+
+    /** In place: {@code this -= other}. */
+    public ParameterSet subi(ParameterSet other) {
+        forEachPair(other, INDArray::subi);
+        return this;
+    }
+
+    /** In place: copies other's values into this set's arrays. */
+    public ParameterSet assign(ParameterSet other) {
+        forEachPair(other, INDArray::assign);
+        return this;
+    }
+
+    /** Calls {@code action(mine, theirs)} for each pair of arrays of the same name. */
+    public void forEachPair(ParameterSet other, BiConsumer<INDArray, INDArray> action) {
+        requireSameShape(other);
+        for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+            action.accept(e.getValue(), other.arrays.get(e.getKey()));
+        }
+    }
+
+    private void requireSameShape(ParameterSet other) {
+        if (!config.equals(other.config)) {
+            throw new IllegalArgumentException("parameter sets of different shapes: " + config + " vs " + other.config);
+        }
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        double u1 = random.nextDouble();
+        double u2 = random.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+}

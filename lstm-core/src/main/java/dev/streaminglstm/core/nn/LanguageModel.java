@@ -1,0 +1,121 @@
+package dev.streaminglstm.core.nn;
+
+import dev.streaminglstm.core.model.CellType;
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.model.ParameterNames;
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.model.RecurrentState;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The whole network: embedding, stacked recurrent layers and softmax head, run over a window of
+ * a batch of streams. Stateless: parameters and carried state are passed in, so one instance
+ * serves any number of parameter sets and threads.
+ */
+public final class LanguageModel {
+    private final ModelConfig config;
+    private final RecurrentLayer layer;
+
+    public LanguageModel(ModelConfig config) {
+        this.config = config;
+        this.layer = config.cellType() == CellType.LSTM ? new LstmLayer() : new RnnLayer();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /**
+     * One truncated-BPTT window: forward {@code T} steps from the carried state, backward inside
+     * the window only. Parameters and carried state are not modified.
+     */
+    public WindowResult forwardBackward(ParameterSet params, RecurrentState carried, WindowBatch batch) {
+        Forward fwd = run(params, carried, batch);
+        ParameterSet grads = params.zerosLike();
+        int[] targets = batch.targetsTimeMajor();
+        SoftmaxHead.Result head = SoftmaxHead.lossAndGradient(
+                params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),
+                fwd.traces[config.layers() - 1].output(), targets,
+                grads.get(ParameterNames.HEAD_WEIGHTS), grads.get(ParameterNames.HEAD_BIAS));
+        INDArray dOut = head.dHidden();
+        INDArray[] dh0 = new INDArray[config.layers()];
+        INDArray[] dc0 = config.cellType().hasCellState() ? new INDArray[config.layers()] : null;
+        for (int l = config.layers() - 1; l >= 0; l--) {
+            RecurrentLayer.Backward back = layer.backward(
+                    LayerWeights.of(params, l), fwd.traces[l], dOut, LayerWeights.of(grads, l));
+            dOut = back.dInput();
+            dh0[l] = back.dHidden0();
+            if (dc0 != null) {
+                dc0[l] = back.dCell0();
+            }
+        }
+        Embedding.accumulateGradient(grads.get(ParameterNames.EMBEDDING), fwd.inputs, dOut);
+        return new WindowResult(head.lossNats(), targets.length, grads, fwd.nextState(), RecurrentState.of(dh0, dc0));
+    }
+
+    /**
+     * Forward only: the mean loss of the window's targets and the state to carry on.
+     *
+     * @return loss in nats per token and the next state
+     */
+    public Evaluation evaluate(ParameterSet params, RecurrentState carried, WindowBatch batch) {
+        Forward fwd = run(params, carried, batch);
+        double loss = SoftmaxHead.loss(
+                params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),
+                fwd.traces[config.layers() - 1].output(), batch.targetsTimeMajor());
+        return new Evaluation(loss, fwd.nextState());
+    }
+
+    /**
+     * Runs the inputs of {@code tokens} (all of them: no targets) forward and returns the next
+     * token's distribution after the last one, {@code [B, vocab]}, and the state after it.
+     */
+    public Prediction predictNext(ParameterSet params, RecurrentState carried, WindowBatch inputsPlusOne) {
+        Forward fwd = run(params, carried, inputsPlusOne);
+        INDArray last = fwd.traces[config.layers() - 1].lastHidden();
+        INDArray probs = SoftmaxHead.probabilities(
+                params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS), last);
+        return new Prediction(probs, fwd.nextState());
+    }
+
+    /** A forward-only result: mean loss in nats per token and the state to carry on. */
+    public record Evaluation(double lossNats, RecurrentState nextState) {}
+
+    /** Next-token probabilities {@code [B, vocab]} and the state after the inputs. */
+    public record Prediction(INDArray probabilities, RecurrentState nextState) {}
+
+    private Forward run(ParameterSet params, RecurrentState carried, WindowBatch batch) {
+        DataType type = params.dataType();
+        if (carried.batch() != batch.batch() || carried.layers() != config.layers()) {
+            throw new IllegalArgumentException("carried state of " + carried.batch() + " streams x "
+                    + carried.layers() + " layers for a batch of " + batch.batch() + " streams x "
+                    + config.layers() + " layers");
+        }
+        int[] inputs = batch.inputsTimeMajor();
+        INDArray keep = batch.keepMask(type);
+        INDArray cond = batch.conditioningArray(type, config.conditioningSize());
+        INDArray x = Embedding.lookup(params.get(ParameterNames.EMBEDDING), inputs);
+        RecurrentLayer.Trace[] traces = new RecurrentLayer.Trace[config.layers()];
+        for (int l = 0; l < config.layers(); l++) {
+            SequenceInput in = new SequenceInput(x, keep, cond, batch.steps(), batch.batch());
+            traces[l] = layer.forward(LayerWeights.of(params, l), in, carried.hidden(l), carried.cell(l));
+            x = traces[l].output();
+        }
+        return new Forward(inputs, traces);
+    }
+
+    private record Forward(int[] inputs, RecurrentLayer.Trace[] traces) {
+        RecurrentState nextState() {
+            INDArray[] h = new INDArray[traces.length];
+            INDArray[] c = traces[0].lastCell() == null ? null : new INDArray[traces.length];
+            for (int l = 0; l < traces.length; l++) {
+                h[l] = traces[l].lastHidden().dup();
+                if (c != null) {
+                    c[l] = traces[l].lastCell().dup();
+                }
+            }
+            return RecurrentState.of(h, c);
+        }
+    }
+}
