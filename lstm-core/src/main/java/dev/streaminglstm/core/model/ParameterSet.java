@@ -10,6 +10,8 @@ import java.util.function.BiConsumer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * A model's named arrays in canonical order ({@link ParameterNames#specs}). The same type holds
@@ -153,24 +155,50 @@ public final class ParameterSet {
         return zeros(config, dataType());
     }
 
-    /** {@code sqrt(sum of squares)} over all arrays, accumulated in double. */
-    public double globalNorm() {
-        double sum = 0;
-        for (INDArray a : arrays.values()) {
-            double n = a.norm2Number().doubleValue();
-            sum += n * n;
-        }
-        return Math.sqrt(sum);
-    }
-
-    /** Whether every value is finite (no NaN, no infinity). */
+    /** Whether every value is finite (no NaN, no infinity); huge finite values count as finite. */
     public boolean allFinite() {
         for (INDArray a : arrays.values()) {
-            if (!Double.isFinite(a.sumNumber().doubleValue()) || !Double.isFinite(a.amaxNumber().doubleValue())) {
+            if (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite())) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Every value as one float array, arrays in canonical order, each row-major. */
+    public float[] toFlatFloats() {
+        float[] out = new float[Math.toIntExact(size())];
+        int offset = 0;
+        for (INDArray a : arrays.values()) {
+            float[] values = a.castTo(DataType.FLOAT).toFloatVector();
+            System.arraycopy(values, 0, out, offset, values.length);
+            offset += values.length;
+        }
+        return out;
+    }
+
+    /**
+     * The inverse of {@link #toFlatFloats}: arrays of the given shape and type from one float array.
+     *
+     * @throws IllegalArgumentException if the length does not match the shape
+     */
+    public static ParameterSet fromFlatFloats(ModelConfig config, float[] values, DataType dataType) {
+        LinkedHashMap<String, INDArray> arrays = new LinkedHashMap<>();
+        int offset = 0;
+        for (ParameterNames.Spec spec : ParameterNames.specs(config)) {
+            int n = Math.toIntExact(spec.rows() * spec.columns());
+            if (offset + n > values.length) {
+                throw new IllegalArgumentException("flat parameters of " + values.length + " values are too short for "
+                        + config);
+            }
+            float[] part = java.util.Arrays.copyOfRange(values, offset, offset + n);
+            arrays.put(spec.name(), Nd4j.create(part, new long[] {spec.rows(), spec.columns()}, 'c').castTo(dataType));
+            offset += n;
+        }
+        if (offset != values.length) {
+            throw new IllegalArgumentException("flat parameters of " + values.length + " values, the shape takes " + offset);
+        }
+        return new ParameterSet(config, arrays);
     }
 
     /** In place: {@code this *= factor}. */

@@ -68,11 +68,20 @@ public final class LanguageModel {
     }
 
     /**
-     * Runs the inputs of {@code tokens} (all of them: no targets) forward and returns the next
-     * token's distribution after the last one, {@code [B, vocab]}, and the state after it.
+     * Reads {@code tokens[b]} (every one of them is an input; all rows the same length) from the
+     * carried state and returns the next token's distribution after the last one,
+     * {@code [B, vocab]}, and the state after it.
+     *
+     * @param conditioning per-stream vectors, or null for unconditioned models
+     * @param startToken the id that zeroes its stream's state before it, or -1
      */
-    public Prediction predictNext(ParameterSet params, RecurrentState carried, WindowBatch inputsPlusOne) {
-        Forward fwd = run(params, carried, inputsPlusOne);
+    public Prediction feed(ParameterSet params, RecurrentState carried, int[][] tokens, float[][] conditioning,
+            int startToken) {
+        int[][] withTarget = new int[tokens.length][];
+        for (int b = 0; b < tokens.length; b++) {
+            withTarget[b] = java.util.Arrays.copyOf(tokens[b], tokens[b].length + 1); // unused last "target"
+        }
+        Forward fwd = run(params, carried, new WindowBatch(withTarget, null, conditioning, startToken));
         INDArray last = fwd.traces[config.layers() - 1].lastHidden();
         INDArray probs = SoftmaxHead.probabilities(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS), last);

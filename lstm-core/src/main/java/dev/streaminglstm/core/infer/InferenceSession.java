@@ -1,0 +1,96 @@
+package dev.streaminglstm.core.infer;
+
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.model.RecurrentState;
+import dev.streaminglstm.core.nn.LanguageModel;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * One stream read token by token: keeps its (h, c) and the distribution of the next token.
+ * Feeding a token updates the state; generating a continuation works on a copy and leaves the
+ * session as it was. Not thread-safe.
+ */
+public final class InferenceSession {
+    private final LanguageModel model;
+    private final ParameterSet params;
+    private final float[] conditioning;
+    private final int startToken;
+    private RecurrentState state;
+    private float[] next;
+
+    /**
+     * @param conditioning the stream's conditioning vector, or null for unconditioned models
+     * @param startToken the id that zeroes the state before it (the vocabulary's {@code <start>}), or -1
+     */
+    public InferenceSession(LanguageModel model, ParameterSet params, float[] conditioning, int startToken) {
+        this.model = model;
+        this.params = params;
+        this.conditioning = conditioning;
+        this.startToken = startToken;
+        this.state = RecurrentState.zeros(model.config(), 1, params.dataType());
+    }
+
+    /** Reads tokens in order; returns the distribution of the token after the last one. */
+    public float[] feed(int... tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("nothing to feed");
+        }
+        LanguageModel.Prediction p = model.feed(params, state, new int[][] {tokens},
+                conditioning == null ? null : new float[][] {conditioning}, startToken);
+        state = p.nextState();
+        next = p.probabilities().castTo(DataType.FLOAT).toFloatVector();
+        return next.clone();
+    }
+
+    /** One-token step: reads the token, returns the next token's distribution. */
+    public float[] step(int token) {
+        return feed(token);
+    }
+
+    /** The distribution of the next token, or null before anything was fed. */
+    public float[] nextDistribution() {
+        return next == null ? null : next.clone();
+    }
+
+    /** The current state (a copy). */
+    public RecurrentState state() {
+        return state.copy();
+    }
+
+    /** Replaces the state, for example with one kept between calls. */
+    public void restore(RecurrentState saved, float[] nextDistribution) {
+        this.state = saved.copy();
+        this.next = nextDistribution == null ? null : nextDistribution.clone();
+    }
+
+    /**
+     * Continues the text by {@code length} tokens from the current state without changing it:
+     * temperature 0 is greedy; otherwise sampling with temperature and top-k. Stops early after
+     * {@code stopToken} (inclusive) if it is not -1.
+     */
+    public int[] generate(int length, double temperature, int topK, int stopToken, Random random) {
+        if (next == null) {
+            throw new IllegalStateException("feed at least one token before generating");
+        }
+        RecurrentState savedState = state;
+        float[] savedNext = next;
+        int[] out = new int[length];
+        int n = 0;
+        try {
+            float[] p = next;
+            while (n < length) {
+                int token = TokenSampler.sample(p, temperature, topK, random);
+                out[n++] = token;
+                if (token == stopToken || n == length) {
+                    break;
+                }
+                p = feed(token);
+            }
+        } finally {
+            state = savedState;
+            next = savedNext;
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+}
