@@ -1,0 +1,169 @@
+package dev.streaminglstm.cli;
+
+import dev.streaminglstm.core.bench.KernelBenchmark;
+import dev.streaminglstm.core.bench.PythonPeer;
+import dev.streaminglstm.core.diagnostics.GradientFlow;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Benchmarks and measurements of the model, with peers measured in the same run. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks of the model kernel, against peers measured in the same run.",
+        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class})
+public final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a benchmark: kernel or gradient-flow");
+    }
+
+    /** Full training steps on random tokens; prints {@code tokens/s=N} last. */
+    @Command(name = "kernel", mixinStandardHelpOptions = true,
+            description = "Time full training steps (forward, backward, clipping, Adam) on random tokens. "
+                    + "Prints the matmul ceiling and the PyTorch peer of the same shape from the same run, "
+                    + "then tokens/s=N last.")
+    static final class Kernel implements Callable<Integer> {
+        @Option(names = "--batch", defaultValue = "32", description = "Streams per batch (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--seq", defaultValue = "64", description = "Window length T (default ${DEFAULT-VALUE}).")
+        int seq;
+
+        @Option(names = "--embed", defaultValue = "64", description = "Embedding width (default ${DEFAULT-VALUE}).")
+        int embed;
+
+        @Option(names = "--hidden", defaultValue = "256", description = "LSTM units (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--vocab", defaultValue = "256", description = "Vocabulary size (default ${DEFAULT-VALUE}).")
+        int vocab;
+
+        @Option(names = "--layers", defaultValue = "1", description = "Stacked LSTM layers (default ${DEFAULT-VALUE}).")
+        int layers;
+
+        @Option(names = "--tokens", defaultValue = "60000", description = "Tokens to time (default ${DEFAULT-VALUE}).")
+        long tokens;
+
+        @Option(names = "--warmup", defaultValue = "5", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--threads", defaultValue = "1",
+                description = "BLAS threads, for this run and for the peer (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--peer", defaultValue = "auto",
+                description = "auto (run the PyTorch peer if python3 has torch), torch (require it), none.")
+        String peer;
+
+        @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Interpreter for the peer.")
+        String python;
+
+        @Option(names = "--peer-script", description = "The PyTorch anchor script "
+                + "(default: shared/anchors/torch_lstm_bench.py beside the checkout).")
+        Path peerScript;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of weights and tokens.")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!peer.equals("auto") && !peer.equals("torch") && !peer.equals("none")) {
+                throw new IllegalArgumentException("--peer must be auto, torch or none, was '" + peer + "'");
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1, was " + threads);
+            }
+            KernelBenchmark.Settings s =
+                    new KernelBenchmark.Settings(batch, seq, embed, hidden, vocab, layers, tokens, warmup, seed);
+            Nd4j.factory().blas().setMaxThreads(threads);
+            System.out.printf("kernel: LSTM B=%d T=%d E=%d H=%d V=%d layers=%d threads=%d, %.2f MFLOP/token%n",
+                    batch, seq, embed, hidden, vocab, layers, threads, s.flopsPerToken() / 1e6);
+
+            KernelBenchmark.Result ours = KernelBenchmark.run(s);
+            System.out.printf("streaming-lstm: tokens/s=%.0f GFLOP/s=%.1f (%d steps, last loss %.3f bits)%n",
+                    ours.tokensPerSecond(), ours.gflopsPerSecond(), ours.steps(), ours.lastLossBits());
+            double nd4jCeiling = KernelBenchmark.matmulGflops(1024);
+            System.out.printf("matmul 1024^3 float, ND4J: GFLOP/s=%.1f%n", nd4jCeiling);
+
+            double ceiling = nd4jCeiling;
+            String ceilingSource = "ND4J";
+            Optional<PythonPeer> torch = torch();
+            if (torch.isPresent()) {
+                PythonPeer.Measurement mm = torch.get().matmul(threads);
+                System.out.printf("matmul 1024^3 float, %s%n", mm.line());
+                if (mm.value() > ceiling) {
+                    ceiling = mm.value();
+                    ceilingSource = "PyTorch/OpenBLAS";
+                }
+                PythonPeer.Measurement lstm = torch.get().lstm(script(), s, threads);
+                System.out.printf("peer: %s%n", lstm.line());
+                System.out.printf("ratio: streaming-lstm / PyTorch = %.2fx%n", ours.tokensPerSecond() / lstm.value());
+            }
+            double ceilingTokens = ceiling * 1e9 / s.flopsPerToken();
+            System.out.printf("ceiling (%s matmul, %d threads): %.0f tokens/s; streaming-lstm reaches %.1f%% of it%n",
+                    ceilingSource, threads, ceilingTokens, 100 * ours.tokensPerSecond() / ceilingTokens);
+            System.out.printf("tokens/s=%.0f%n", ours.tokensPerSecond());
+            return 0;
+        }
+
+        private Optional<PythonPeer> torch() {
+            if (peer.equals("none")) {
+                return Optional.empty();
+            }
+            PythonPeer p = new PythonPeer(python);
+            Optional<String> why = p.unavailableReason();
+            if (why.isPresent()) {
+                if (peer.equals("torch")) {
+                    throw new IllegalStateException(why.get());
+                }
+                System.out.println("peer: skipped, " + why.get());
+                return Optional.empty();
+            }
+            return Optional.of(p);
+        }
+
+        private Path script() {
+            if (peerScript != null) {
+                return peerScript;
+            }
+            String home = System.getProperty("streaminglstm.home", ".");
+            return Path.of(home).toAbsolutePath().resolveSibling("shared").resolve("anchors").resolve("torch_lstm_bench.py");
+        }
+    }
+
+    /** The norm of dL/dh_0 against distance, RNN against LSTM. */
+    @Command(name = "gradient-flow", mixinStandardHelpOptions = true,
+            description = "Print how the gradient of a loss d steps later reaches the initial state, "
+                    + "for the vanilla RNN and the LSTM (double precision, random inputs).")
+    static final class Flow implements Callable<Integer> {
+        @Option(names = "--steps", defaultValue = "100", description = "Longest distance (default ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--hidden", defaultValue = "64", description = "Units (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--input", defaultValue = "32", description = "Input width (default ${DEFAULT-VALUE}).")
+        int input;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() {
+            if (steps < 2 || hidden < 1 || input < 1) {
+                throw new IllegalArgumentException("--steps must be at least 2 and --hidden, --input at least 1");
+            }
+            GradientFlow.report(System.out, steps, hidden, input, seed);
+            return 0;
+        }
+    }
+}

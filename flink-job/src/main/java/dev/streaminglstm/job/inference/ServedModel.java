@@ -1,0 +1,23 @@
+package dev.streaminglstm.job.inference;
+
+import dev.streaminglstm.core.format.ModelFile;
+import dev.streaminglstm.core.format.StoredParameters;
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.nn.LanguageModel;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * A model version ready to serve: its number, the network and its float parameters.
+ *
+ * @param version the store version
+ */
+record ServedModel(long version, LanguageModel model, ParameterSet parameters) {
+
+    /** Decodes a verified parameter file (its format checks shape, version and checksum again). */
+    static ServedModel decode(long version, byte[] parameterFile) throws IOException {
+        StoredParameters stored = ModelFile.read(new ByteArrayInputStream(parameterFile));
+        return new ServedModel(version, new LanguageModel(stored.config()), stored.parameters().castTo(DataType.FLOAT));
+    }
+}

@@ -1,0 +1,20 @@
+package dev.streaminglstm.job.inference;
+
+/** What the inference operator keeps per stream, in keyed state (a Flink POJO). */
+public class StreamInferenceState {
+    /** The stream's (h, c), flat, computed with {@link #modelVersion}'s weights; null before any. */
+    public float[] state;
+    /** The model version {@link #state} and {@link #next} belong to; 0 for none. */
+    public long modelVersion;
+    /** The last tokens of the stream (at most the configured context), to rebuild state after a model swap. */
+    public int[] context = new int[0];
+    /** The distribution the model gave for the stream's next token, or null. */
+    public float[] next;
+    public long lastSequence = Long.MIN_VALUE;
+    /** Bytes of the stream seen so far. */
+    public long bytePosition;
+    /** The stream's latest conditioning vector, or null. */
+    public float[] features;
+
+    public StreamInferenceState() {}
+}

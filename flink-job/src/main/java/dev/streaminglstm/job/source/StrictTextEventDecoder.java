@@ -1,0 +1,192 @@
+package dev.streaminglstm.job.source;
+
+import dev.streaminglstm.schema.TextEvent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+
+/**
+ * Decodes a {@link TextEvent} from its single-object encoding (see {@code dev.streaminglstm.kafka.WireFormat}) more
+ * strictly than Avro does: it checks the header and schema fingerprint, walks the binary body bounds-checking every
+ * length before anything is allocated, insists that every string holds valid UTF-8 (Avro would silently replace
+ * bad bytes) and that no bytes follow the record, and only then decodes the typed record.
+ *
+ * <p>Not thread-safe: one instance per reading thread.
+ */
+final class StrictTextEventDecoder {
+
+    private static final int HEADER_BYTES = 10;
+    private static final Schema SCHEMA = TextEvent.getClassSchema();
+    private static final long FINGERPRINT = SchemaNormalization.parsingFingerprint64(SCHEMA);
+
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+
+    /** The event {@code value} encodes; throws {@link Rejection} BAD_AVRO or INVALID_UTF8 otherwise. */
+    TextEvent decode(byte[] value) throws Rejection {
+        checkHeader(value);
+        Body body = new Body(value, HEADER_BYTES);
+        body.walk(SCHEMA, "");
+        if (body.pos != value.length) {
+            throw badAvro((value.length - body.pos) + " bytes follow the end of the TextEvent");
+        }
+        try {
+            return TextEvent.getDecoder().decode(value);
+        } catch (Exception e) {
+            throw badAvro("Avro cannot decode it: " + e);
+        }
+    }
+
+    private static void checkHeader(byte[] value) throws Rejection {
+        if (value.length < HEADER_BYTES) {
+            throw badAvro("value has " + value.length + " bytes, fewer than a single-object encoding header");
+        }
+        if (value[0] != (byte) 0xC3 || value[1] != (byte) 0x01) {
+            throw badAvro(String.format("value starts with %02X %02X, not the Avro single-object marker C3 01",
+                    value[0], value[1]));
+        }
+        long fingerprint = ByteBuffer.wrap(value, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (fingerprint != FINGERPRINT) {
+            throw badAvro(String.format("schema fingerprint %016X is not TextEvent's %016X", fingerprint, FINGERPRINT));
+        }
+    }
+
+    private static Rejection badAvro(String message) {
+        return new Rejection(RejectReason.BAD_AVRO, "not a TextEvent: " + message);
+    }
+
+    /** A cursor over an Avro binary body that checks it against a schema without building anything. */
+    private final class Body {
+        private final byte[] bytes;
+        private int pos;
+
+        Body(byte[] bytes, int pos) {
+            this.bytes = bytes;
+            this.pos = pos;
+        }
+
+        void walk(Schema schema, String path) throws Rejection {
+            switch (schema.getType()) {
+                case NULL -> { }
+                case BOOLEAN -> {
+                    int b = bytes[take(1, path)];
+                    if (b != 0 && b != 1) {
+                        throw badAvro("field '" + path + "' holds boolean byte " + b);
+                    }
+                }
+                case INT -> {
+                    long v = varLong(path);
+                    if (v != (int) v) {
+                        throw badAvro("field '" + path + "' holds " + v + ", beyond an int");
+                    }
+                }
+                case LONG -> varLong(path);
+                case FLOAT -> take(4, path);
+                case DOUBLE -> take(8, path);
+                case FIXED -> take(schema.getFixedSize(), path);
+                case BYTES -> take(length(path), path);
+                case STRING -> checkUtf8(path, take(length(path), path));
+                case ENUM -> index(schema.getEnumSymbols().size(), path);
+                case UNION -> {
+                    List<Schema> branches = schema.getTypes();
+                    walk(branches.get(index(branches.size(), path)), path);
+                }
+                case RECORD -> {
+                    for (Schema.Field field : schema.getFields()) {
+                        walk(field.schema(), path.isEmpty() ? field.name() : path + "." + field.name());
+                    }
+                }
+                case ARRAY -> {
+                    for (long n = blockCount(path); n != 0; n = blockCount(path)) {
+                        for (long i = 0; i < n; i++) {
+                            walk(schema.getElementType(), path + "[]");
+                        }
+                    }
+                }
+                case MAP -> {
+                    for (long n = blockCount(path); n != 0; n = blockCount(path)) {
+                        for (long i = 0; i < n; i++) {
+                            checkUtf8(path + " key", take(length(path), path));
+                            walk(schema.getValueType(), path + "{}");
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Moves past {@code n} bytes and returns where they start. */
+        private int take(long n, String path) throws Rejection {
+            if (n > bytes.length - pos) {
+                throw badAvro("field '" + path + "' runs past the end of the value");
+            }
+            int start = pos;
+            pos += (int) n;
+            return start;
+        }
+
+        private long length(String path) throws Rejection {
+            long n = varLong(path);
+            if (n < 0) {
+                throw badAvro("field '" + path + "' has negative length " + n);
+            }
+            return n;
+        }
+
+        private int index(int size, String path) throws Rejection {
+            long i = varLong(path);
+            if (i < 0 || i >= size) {
+                throw badAvro("field '" + path + "' has index " + i + " of " + size + " choices");
+            }
+            return (int) i;
+        }
+
+        /**
+         * Items in the next block of an array or map, 0 at the end. A count above the bytes left is refused:
+         * every item of this project's schemas takes at least one byte.
+         */
+        private long blockCount(String path) throws Rejection {
+            long n = varLong(path);
+            if (n < 0) {
+                n = -n;
+                length(path); // the block's size in bytes, which a negative count announces
+            }
+            if (n > bytes.length - pos) {
+                throw badAvro("field '" + path + "' claims " + n + " items in " + (bytes.length - pos) + " bytes");
+            }
+            return n;
+        }
+
+        /** Avro's zig-zag variable-length long. */
+        private long varLong(String path) throws Rejection {
+            long raw = 0;
+            for (int shift = 0; shift < 70; shift += 7) {
+                if (pos >= bytes.length) {
+                    throw badAvro("field '" + path + "' runs past the end of the value");
+                }
+                int b = bytes[pos++] & 0xFF;
+                raw |= (long) (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    return (raw >>> 1) ^ -(raw & 1);
+                }
+            }
+            throw badAvro("field '" + path + "' holds a variable-length number longer than 10 bytes");
+        }
+
+        private void checkUtf8(String path, int start) throws Rejection {
+            int length = pos - start;
+            ByteBuffer in = ByteBuffer.wrap(bytes, start, length);
+            utf8.reset();
+            CoderResult result = utf8.decode(in, CharBuffer.allocate(length), true);
+            if (result.isError()) {
+                throw new Rejection(RejectReason.INVALID_UTF8, String.format(
+                        "field '%s' is not valid UTF-8: byte %02X at byte %d of its %d",
+                        path, bytes[Math.min(in.position(), start + length - 1)], in.position() - start, length));
+            }
+        }
+    }
+}

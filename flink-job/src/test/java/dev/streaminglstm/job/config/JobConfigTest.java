@@ -1,0 +1,226 @@
+package dev.streaminglstm.job.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.streaminglstm.job.config.JobConfig.CellType;
+import dev.streaminglstm.job.config.JobConfig.Optimizer;
+import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class JobConfigTest {
+
+    private static final List<String> REQUIRED = List.of("--bootstrap-servers", "broker:9092", "--store", "file:///tmp/s");
+
+    private static String[] withRequired(String... more) {
+        List<String> args = new ArrayList<>(REQUIRED);
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    static Stream<Arguments> badFlags() {
+        return Stream.of(
+                Arguments.of(withRequired("--foo", "1"), "--foo: unknown flag"),
+                Arguments.of(withRequired("--foo=1"), "--foo: unknown flag"),
+                Arguments.of(withRequired("extra"), "'extra': unexpected argument; every setting is a --flag"),
+                Arguments.of(new String[] {"--window", "8"}, "--bootstrap-servers, --store: required flags are missing"),
+                Arguments.of(new String[] {"--bootstrap-servers", "b:1"}, "--store: required flag is missing"),
+                Arguments.of(withRequired("--window"), "--window: needs a value"),
+                Arguments.of(withRequired("--window", "1", "--window", "2"), "--window: given more than once"),
+                Arguments.of(withRequired("--window", "abc"), "--window: 'abc' is not a whole number"),
+                Arguments.of(withRequired("--window", "0"), "--window: must be between 1 and 4096, was 0"),
+                Arguments.of(withRequired("--window=4097"), "--window: must be between 1 and 4096, was 4097"),
+                Arguments.of(withRequired("--window", "99999999999"), "--window: 99999999999 is out of range"),
+                Arguments.of(withRequired("--conditioning-size", "-1"),
+                        "--conditioning-size: must be between 0 and 65536, was -1"),
+                Arguments.of(withRequired("--top-k", "259"), "--top-k: must be between 1 and 258, was 259"),
+                Arguments.of(withRequired("--seed", "1.5"), "--seed: '1.5' is not a whole number"),
+                Arguments.of(withRequired("--learning-rate", "fast"), "--learning-rate: 'fast' is not a number"),
+                Arguments.of(withRequired("--learning-rate", "0"),
+                        "--learning-rate: must be above 0 and at most 10.0, was 0.0"),
+                Arguments.of(withRequired("--clip-norm", "NaN"), "--clip-norm: must be above 0 and at most 1000000.0, was NaN"),
+                Arguments.of(withRequired("--cell", "GRU"), "--cell: 'GRU' is not one of LSTM, RNN"),
+                Arguments.of(withRequired("--optimizer", "adamw"), "--optimizer: 'adamw' is not one of ADAM, ADAGRAD, SGD"),
+                Arguments.of(withRequired("--prediction-guarantee", "NONE"),
+                        "--prediction-guarantee: 'NONE' is not one of AT_LEAST_ONCE, EXACTLY_ONCE"),
+                Arguments.of(withRequired("--stream-idle-timeout", "5x"),
+                        "--stream-idle-timeout: '5x' is not a duration such as 500ms, 30s, 10min, 2h or 1d"),
+                Arguments.of(withRequired("--stream-idle-timeout", "500ms"),
+                        "--stream-idle-timeout: must be between 1s and 365d, was 500ms"),
+                Arguments.of(withRequired("--input-topic", "a b"),
+                        "--input-topic: 'a b' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)"),
+                Arguments.of(withRequired("--dead-letter-topic", "text-in"),
+                        "--dead-letter-topic: must differ from --input-topic, both are 'text-in'"),
+                Arguments.of(withRequired("--bootstrap-servers", " "), "--bootstrap-servers: given more than once"),
+                Arguments.of(new String[] {"--bootstrap-servers", " ", "--store", "s"},
+                        "--bootstrap-servers: must not be blank"),
+                Arguments.of(withRequired("--kafka-property", "acks"), "--kafka-property: 'acks' is not KEY=VALUE"),
+                Arguments.of(withRequired("--kafka-property", "transaction.timeout.ms=soon"),
+                        "--kafka-property: transaction.timeout.ms='soon' is not a whole number of ms"),
+                Arguments.of(withRequired("--prediction-guarantee", "EXACTLY_ONCE", "--checkpoint-interval-ms", "60000"),
+                        "--checkpoint-interval-ms: must be below the Kafka transaction timeout of 60000 ms with "
+                                + "--prediction-guarantee EXACTLY_ONCE, was 60000 (raise it with --kafka-property "
+                                + "transaction.timeout.ms=MS)"),
+                Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
+                        "--kafka-properties-file: cannot read /no/such/file.properties "
+                                + "(NoSuchFileException: /no/such/file.properties)"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badFlags")
+    void badFlagsAreNamedInOneLine(String[] args, String message) {
+        assertThatThrownBy(() -> JobConfig.parse(args))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(message);
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        JobConfig config = JobConfig.parse(withRequired());
+
+        assertThat(config.bootstrapServers()).isEqualTo("broker:9092");
+        assertThat(config.store()).isEqualTo("file:///tmp/s");
+        assertThat(config.inputTopic()).isEqualTo("text-in");
+        assertThat(config.predictionTopic()).isEqualTo("predictions");
+        assertThat(config.deadLetterTopic()).isEqualTo("text-dlq");
+        assertThat(config.groupId()).isEqualTo("streaming-lstm");
+        assertThat(config.windowLength()).isEqualTo(64);
+        assertThat(config.windowsPerBatch()).isEqualTo(32);
+        assertThat(config.batchFlushMs()).isEqualTo(200);
+        assertThat(config.embedSize()).isEqualTo(32);
+        assertThat(config.hiddenSize()).isEqualTo(128);
+        assertThat(config.layers()).isEqualTo(1);
+        assertThat(config.cellType()).isEqualTo(CellType.LSTM);
+        assertThat(config.conditioningSize()).isZero();
+        assertThat(config.optimizer()).isEqualTo(Optimizer.ADAM);
+        assertThat(config.learningRate()).isEqualTo(2e-3);
+        assertThat(config.clipNorm()).isEqualTo(5.0);
+        assertThat(config.checkpointIntervalMs()).isEqualTo(10_000);
+        assertThat(config.trainingParallelism()).isEqualTo(1);
+        assertThat(config.inferenceParallelism()).isEqualTo(1);
+        assertThat(config.publishEveryWindows()).isEqualTo(64);
+        assertThat(config.keepVersions()).isEqualTo(20);
+        assertThat(config.maxRecordBytes()).isEqualTo(65_536);
+        assertThat(config.streamIdleTimeout()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(config.predictionGuarantee()).isEqualTo(PredictionGuarantee.AT_LEAST_ONCE);
+        assertThat(config.topK()).isEqualTo(5);
+        assertThat(config.continuationLength()).isEqualTo(32);
+        assertThat(config.contextBytes()).isEqualTo(256);
+        assertThat(config.seed()).isEqualTo(42);
+        assertThat(config.kafkaClientProperties()).isEmpty();
+        assertThat(config.transactionTimeoutMs()).isEqualTo(60_000);
+        assertThat(config.kafkaProperties()).containsExactly(Map.entry("bootstrap.servers", "broker:9092"));
+    }
+
+    @Test
+    void everyFlagIsReadAndRoundTripsThroughToArgsAndJavaSerialization() throws Exception {
+        JobConfig config = JobConfig.parse(
+                "--bootstrap-servers=a:1,b:2", "--store", "s3://bucket/models", "--input-topic", "in",
+                "--prediction-topic", "out", "--dead-letter-topic", "dlq", "--group-id", "g1", "--window", "100",
+                "--batch", "8", "--flush-ms", "50", "--embed", "16", "--hidden", "256", "--layers", "3",
+                "--cell", "rnn", "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
+                "--clip-norm", "1.5", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
+                "--inference-parallelism", "2", "--publish-every-windows", "7", "--keep-versions", "3",
+                "--max-record-bytes", "1024", "--stream-idle-timeout", "90s", "--prediction-guarantee",
+                "EXACTLY_ONCE", "--top-k", "10", "--continuation-length", "0", "--context-bytes", "64",
+                "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5");
+
+        assertThat(config.cellType()).isEqualTo(CellType.RNN);
+        assertThat(config.streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(config.seed()).isEqualTo(-7);
+        assertThat(config.kafkaClientProperties()).containsExactly(Map.entry("acks", "all"), Map.entry("linger.ms", "5"));
+
+        JobConfig reparsed = JobConfig.parse(config.toArgs().toArray(String[]::new));
+        assertThat(reparsed).isEqualTo(config);
+        assertThat(reparsed.toArgs()).isEqualTo(config.toArgs());
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(config);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            assertThat(in.readObject()).isEqualTo(config);
+        }
+    }
+
+    @Test
+    void durationsAreWrittenInTheirLargestExactUnit() {
+        for (String spelled : List.of("1500ms", "45s", "10min", "2h", "3d", "90min")) {
+            JobConfig config = JobConfig.parse(withRequired("--stream-idle-timeout", spelled));
+            List<String> args = config.toArgs();
+            assertThat(args.get(args.indexOf("--stream-idle-timeout") + 1)).isEqualTo(spelled);
+        }
+        assertThat(JobConfig.parse(withRequired("--stream-idle-timeout", "120s")).streamIdleTimeout())
+                .isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void propertiesFileIsMergedWithFlagsWinningAndBootstrapServersFromItsFlag(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(file, String.join("\n",
+                "security.protocol=SASL_SSL",
+                "sasl.mechanism=PLAIN",
+                "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required password=\"pw\";",
+                "bootstrap.servers=elsewhere:9092"), StandardCharsets.UTF_8);
+
+        JobConfig config = JobConfig.parse(withRequired("--kafka-properties-file", file.toString(),
+                "--kafka-property", "sasl.mechanism=SCRAM-SHA-512", "--kafka-property", "client.rack=r1"));
+
+        assertThat(config.kafkaClientProperties())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("client.rack", "r1")
+                .containsKey("sasl.jaas.config")
+                .hasSize(5);
+        assertThat(config.kafkaProperties())
+                .containsEntry("bootstrap.servers", "broker:9092")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .hasSize(5);
+        assertThat(config.toString()).contains("sasl.jaas.config=****").doesNotContain("pw");
+        assertThat(JobConfig.parse(config.toArgs().toArray(String[]::new))).isEqualTo(config);
+    }
+
+    @Test
+    void constructorValidatesLikeParse() {
+        JobConfig config = JobConfig.parse(withRequired());
+        assertThatThrownBy(() -> new JobConfig(config.bootstrapServers(), config.inputTopic(),
+                config.predictionTopic(), config.deadLetterTopic(), config.groupId(), config.store(), 0,
+                config.windowsPerBatch(), config.batchFlushMs(), config.embedSize(), config.hiddenSize(),
+                config.layers(), config.cellType(), config.conditioningSize(), config.optimizer(),
+                config.learningRate(), config.clipNorm(), config.checkpointIntervalMs(),
+                config.trainingParallelism(), config.inferenceParallelism(), config.publishEveryWindows(),
+                config.keepVersions(), config.maxRecordBytes(), config.streamIdleTimeout(),
+                config.predictionGuarantee(), config.topK(), config.continuationLength(), config.contextBytes(),
+                config.seed(), config.kafkaClientProperties()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("--window: must be between 1 and 4096, was 0");
+    }
+
+    @Test
+    void usageListsEveryFlagWithItsDefault() {
+        String usage = JobConfig.usage();
+        JobConfig config = JobConfig.parse(withRequired());
+        config.toArgs().stream().filter(arg -> arg.startsWith("--")).distinct()
+                .forEach(flag -> assertThat(usage).contains(flag));
+        assertThat(usage).contains("--kafka-properties-file")
+                .contains("Default: 64.")
+                .contains("Default: 30min.")
+                .contains("Default: AT_LEAST_ONCE.");
+    }
+}

@@ -1,0 +1,60 @@
+package dev.streaminglstm.job.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streaminglstm.kafka.WireFormat;
+import dev.streaminglstm.schema.DeadLetter;
+import dev.streaminglstm.schema.Prediction;
+import dev.streaminglstm.schema.PredictionStatus;
+import dev.streaminglstm.schema.TokenProbability;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+class SinkSerializersTest {
+
+    @Test
+    void aPredictionIsKeyedByItsStreamAndReadsBackWithTheGeneratedDecoder() throws Exception {
+        Prediction prediction = Prediction.newBuilder()
+                .setStreamId("straße-7")
+                .setSequenceNumber(12)
+                .setBytePosition(4096)
+                .setStatus(PredictionStatus.OK)
+                .setModelVersion(3L)
+                .setTopK(List.of(new TokenProbability(101, "e", 0.5f), new TokenProbability(32, "␠", 0.25f)))
+                .setContinuation("ine Straße")
+                .setSurpriseBits(1.25)
+                .setEventTime(Instant.ofEpochMilli(1_000))
+                .setEmittedAt(Instant.ofEpochMilli(2_000))
+                .build();
+
+        ProducerRecord<byte[], byte[]> record = new PredictionSerializer("predictions").serialize(prediction, null, 1_000L);
+
+        assertThat(record.topic()).isEqualTo("predictions");
+        assertThat(record.key()).isEqualTo("straße-7".getBytes(StandardCharsets.UTF_8));
+        assertThat(record.timestamp()).isEqualTo(1_000L);
+        assertThat(Prediction.getDecoder().decode(record.value())).isEqualTo(prediction);
+    }
+
+    @Test
+    void aDeadLetterKeepsTheRejectedRecordsKeyOrHasNone() throws Exception {
+        DeadLetter withKey = DeadLetter.newBuilder().setTopic("text-in").setPartition(1).setOffset(9)
+                .setKey(ByteBuffer.wrap(new byte[] {(byte) 0xFF, 1})).setValue(ByteBuffer.wrap(new byte[] {2}))
+                .setReason("key mismatch").setReasonCode(RejectReason.KEY_MISMATCH.name())
+                .setRejectedAt(Instant.ofEpochMilli(5)).build();
+        DeadLetter withoutKey = DeadLetter.newBuilder(withKey).setKey(null).build();
+        DeadLetterSerializer serializer = new DeadLetterSerializer("text-dlq");
+
+        ProducerRecord<byte[], byte[]> keyed = serializer.serialize(withKey, null, null);
+        ProducerRecord<byte[], byte[]> unkeyed = serializer.serialize(withoutKey, null, null);
+
+        assertThat(keyed.topic()).isEqualTo("text-dlq");
+        assertThat(keyed.key()).containsExactly(0xFF, 1);
+        assertThat(DeadLetter.getDecoder().decode(keyed.value())).isEqualTo(withKey);
+        assertThat(unkeyed.key()).isNull();
+        assertThat(unkeyed.value()).isEqualTo(WireFormat.value(withoutKey));
+    }
+}

@@ -1,0 +1,125 @@
+package dev.streaminglstm.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * One {@link EmbeddedKafkaBroker} per test class: register it as {@code @RegisterExtension static final}. Adds
+ * small helpers to write and read raw byte records.
+ */
+public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCallback {
+
+    private EmbeddedKafkaBroker broker;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        broker = EmbeddedKafkaBroker.start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (broker != null) {
+            broker.close();
+            broker = null;
+        }
+    }
+
+    /** The running broker's {@code host:port}. */
+    public String bootstrapServers() {
+        return running().bootstrapServers();
+    }
+
+    /** See {@link EmbeddedKafkaBroker#createTopics}. */
+    public void createTopics(int partitions, String... names) {
+        running().createTopics(partitions, names);
+    }
+
+    /** A new producer of byte records with {@code acks=all}; the caller closes it. */
+    public Producer<byte[], byte[]> newProducer() {
+        Properties properties = new Properties();
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Writes one record and waits until the broker has it; returns where it landed. */
+    public RecordMetadata produce(String topic, byte[] key, byte[] value) {
+        return produce(new ProducerRecord<>(topic, key, value));
+    }
+
+    /** Writes one record and waits until the broker has it; returns where it landed. */
+    public RecordMetadata produce(ProducerRecord<byte[], byte[]> record) {
+        try (Producer<byte[], byte[]> producer = newProducer()) {
+            return producer.send(record).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot write to " + record.topic(), e.getCause());
+        }
+    }
+
+    /**
+     * Reads {@code topic} from the beginning (committed records only) until {@code count} records came or
+     * {@code timeout} passed, and returns what came: fewer than {@code count} on timeout, so callers assert the size.
+     */
+    public List<ConsumerRecord<byte[], byte[]>> consume(String topic, int count, Duration timeout) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (records.size() < count && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    /** Per-partition end offsets of {@code topic}, to check that nothing more than expected was written. */
+    public Map<Integer, Long> endOffsets(String topic) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            Map<Integer, Long> ends = new TreeMap<>();
+            consumer.endOffsets(partitions).forEach((tp, offset) -> ends.put(tp.partition(), offset));
+            return ends;
+        }
+    }
+
+    private EmbeddedKafkaBroker running() {
+        if (broker == null) {
+            throw new IllegalStateException("no broker: register the extension as a static field");
+        }
+        return broker;
+    }
+}
