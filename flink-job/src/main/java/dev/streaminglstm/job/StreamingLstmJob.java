@@ -18,6 +18,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -67,9 +68,14 @@ public final class StreamingLstmJob {
      */
     public static void build(StreamExecutionEnvironment env, JobConfig config, Source<InputRecord, ?, ?> source,
             Sink<Prediction> predictions, Sink<DeadLetter> deadLetters, boolean flushOnCheckpoint) {
-        SingleOutputStreamOperator<TextEvent> valid = env
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "text-in")
-                .uid("text-in")
+        buildFrom(env.fromSource(source, WatermarkStrategy.noWatermarks(), "text-in").uid("text-in"),
+                config, predictions, deadLetters, flushOnCheckpoint);
+    }
+
+    /** The same graph from an input stream already in the environment (tests tap it, e.g. to inject failures). */
+    public static void buildFrom(DataStream<InputRecord> input, JobConfig config, Sink<Prediction> predictions,
+            Sink<DeadLetter> deadLetters, boolean flushOnCheckpoint) {
+        SingleOutputStreamOperator<TextEvent> valid = input
                 .process(new DeadLetterRouter())
                 .uid("validate")
                 .name("validate");

@@ -43,7 +43,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * @param store                URI of the model store ({@code --store}, required)
  * @param windowLength         tokens per truncated-BPTT window T ({@code --window})
  * @param windowsPerBatch      windows per training batch ({@code --batch})
- * @param batchFlushMs         a partly filled batch is trained after this many ms ({@code --flush-ms})
+ * @param batchFlushMs         a partly filled batch is trained after this many ms, 0 for never ({@code --flush-ms})
  * @param embedSize            token embedding size ({@code --embed})
  * @param hiddenSize           recurrent state size per layer ({@code --hidden})
  * @param layers               number of recurrent layers ({@code --layers})
@@ -136,7 +136,7 @@ public record JobConfig(
         requireText("--store", store);
         requireRange("--window", windowLength, 1, 4096);
         requireRange("--batch", windowsPerBatch, 1, 4096);
-        requireRange("--flush-ms", batchFlushMs, 1, 3_600_000);
+        requireRange("--flush-ms", batchFlushMs, 0, 3_600_000);
         requireRange("--embed", embedSize, 1, 4096);
         requireRange("--hidden", hiddenSize, 1, 8192);
         requireRange("--layers", layers, 1, 16);
@@ -437,7 +437,8 @@ public record JobConfig(
         long batch = 32;
 
         @Option(names = "--flush-ms", paramLabel = "MS",
-                description = "A partly filled batch is trained after this many ms. Default: ${DEFAULT-VALUE}.")
+                description = "A partly filled batch is trained after at most about this many ms; 0: only when full "
+                        + "(or at a checkpoint or the end of input). Default: ${DEFAULT-VALUE}.")
         long flushMs = 200;
 
         @Option(names = "--embed", paramLabel = "N",

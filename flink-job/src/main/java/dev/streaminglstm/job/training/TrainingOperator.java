@@ -17,9 +17,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -73,7 +71,6 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     private transient List<String> restoredInFlight;
 
     private transient List<TokenWindow> batch;
-    private transient Set<String> batchStreams;
     private transient long windowsSinceDelta;
     private transient long tokensSinceDelta;
     private transient double lossNatsSinceDelta;
@@ -134,7 +131,6 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     public void open() throws Exception {
         super.open();
         batch = new ArrayList<>();
-        batchStreams = new HashSet<>();
         metrics = new TrainingMetrics(getMetricGroup(), () -> baseVersion);
         if (config.trainingParallelism() > 1) {
             globalModels = new GlobalModelSource(config.store(), modelConfig);
@@ -150,7 +146,6 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
                     StreamTrainingState s = streams.value();
                     if (s != null && s.inFlight) {
                         batch.add(window(id, s));
-                        batchStreams.add(id);
                     }
                 }
             }
@@ -187,20 +182,25 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         metrics.tokensReceived.inc(event.getText().length());
         streams.update(s);
 
-        while (s.hasWindow(config.windowLength())) {
+        int window = config.windowLength();
+        while (true) {
             if (s.inFlight) {
+                if (s.pending.length < 2 * window + 1) {
+                    break;
+                }
                 flush(); // the stream's next window needs the state its current one produces
-                s = streams.value();
-                continue;
+            } else {
+                if (!s.hasWindow(window)) {
+                    break;
+                }
+                s.inFlight = true;
+                streams.update(s);
+                batch.add(window(id, s));
+                if (batch.size() >= config.windowsPerBatch()) {
+                    flush();
+                }
             }
-            s.inFlight = true;
-            streams.update(s);
-            batch.add(window(id, s));
-            batchStreams.add(id);
-            if (batch.size() >= config.windowsPerBatch()) {
-                flush();
-                s = streams.value();
-            }
+            s = streams.value();
         }
     }
 
@@ -246,7 +246,6 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             streams.update(s);
         }
         batch.clear();
-        batchStreams.clear();
         if (originalKey != null) {
             setCurrentKey(originalKey);
         }
@@ -387,6 +386,12 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             values[i] = in.readFloat();
         }
         return values;
+    }
+
+    /** For tests: a stream's keyed state (sets the current key). */
+    StreamTrainingState streamState(String streamId) throws IOException {
+        setCurrentKey(streamId);
+        return streams.value();
     }
 
     /** For tests: the replica's parameters. */

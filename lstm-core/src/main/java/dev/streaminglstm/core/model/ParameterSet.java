@@ -170,7 +170,7 @@ public final class ParameterSet {
         float[] out = new float[Math.toIntExact(size())];
         int offset = 0;
         for (INDArray a : arrays.values()) {
-            float[] values = a.castTo(DataType.FLOAT).toFloatVector();
+            float[] values = a.castTo(DataType.FLOAT).ravel().toFloatVector();
             System.arraycopy(values, 0, out, offset, values.length);
             offset += values.length;
         }
