@@ -8,15 +8,15 @@ import java.io.IOException;
  */
 public class CorruptVersionException extends IOException {
 
-  private final long version;
+    private final long version;
 
-  public CorruptVersionException(long version, String location, String problem) {
-    super("model version " + version + " at " + location + " is unusable: " + problem);
-    this.version = version;
-  }
+    public CorruptVersionException(long version, String location, String problem) {
+        super("model version " + version + " at " + location + " is unusable: " + problem);
+        this.version = version;
+    }
 
-  /** The version that is unusable. */
-  public long version() {
-    return version;
-  }
+    /** The version that is unusable. */
+    public long version() {
+        return version;
+    }
 }

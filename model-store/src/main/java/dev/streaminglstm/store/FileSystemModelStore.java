@@ -37,348 +37,348 @@ import org.apache.flink.core.fs.Path;
  */
 public final class FileSystemModelStore implements ModelStore {
 
-  static final String VERSIONS = "versions";
-  static final String PARAMETERS = "parameters.bin";
-  static final String MANIFEST = "manifest.json";
-  static final String COMMITTED = "_COMMITTED";
-  static final String LATEST = "LATEST";
-  static final String PINNED = "PINNED";
+    static final String VERSIONS = "versions";
+    static final String PARAMETERS = "parameters.bin";
+    static final String MANIFEST = "manifest.json";
+    static final String COMMITTED = "_COMMITTED";
+    static final String LATEST = "LATEST";
+    static final String PINNED = "PINNED";
 
-  /** A pointer is a decimal long; anything longer is not a pointer. */
-  private static final int MAX_POINTER_BYTES = 32;
-  private static final int MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
+    /** A pointer is a decimal long; anything longer is not a pointer. */
+    private static final int MAX_POINTER_BYTES = 32;
+    private static final int MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
 
-  private final FileSystem fs;
-  private final Path root;
-  private final StorageKind kind;
+    private final FileSystem fs;
+    private final Path root;
+    private final StorageKind kind;
 
-  FileSystemModelStore(FileSystem fs, Path root, StorageKind kind) {
-    this.fs = fs;
-    this.root = root;
-    this.kind = kind;
-  }
+    FileSystemModelStore(FileSystem fs, Path root, StorageKind kind) {
+        this.fs = fs;
+        this.root = root;
+        this.kind = kind;
+    }
 
-  /** The root this store lives under. */
-  public Path root() {
-    return root;
-  }
+    /** The root this store lives under. */
+    public Path root() {
+        return root;
+    }
 
-  @Override
-  public ModelManifest writeVersion(ModelManifest manifest, byte[] parameters) throws IOException {
-    long version = manifest.getVersion();
-    requireVersionNumber(version);
-    String checksum = sha256Hex(parameters);
-    OptionalLong latest = latestVersion();
-    if (latest.isPresent() && version <= latest.getAsLong()) {
-      return existingImmutableVersion(version, latest.getAsLong(), checksum);
+    @Override
+    public ModelManifest writeVersion(ModelManifest manifest, byte[] parameters) throws IOException {
+        long version = manifest.getVersion();
+        requireVersionNumber(version);
+        String checksum = sha256Hex(parameters);
+        OptionalLong latest = latestVersion();
+        if (latest.isPresent() && version <= latest.getAsLong()) {
+            return existingImmutableVersion(version, latest.getAsLong(), checksum);
+        }
+        ModelManifest complete =
+                ModelManifest.newBuilder(manifest)
+                        .setParametersChecksum(checksum)
+                        .setParametersBytes(parameters.length)
+                        .build();
+        deleteVersion(version); // leftovers of an earlier attempt at this not-yet-published version
+        Path dir = versionDir(version);
+        writeFile(new Path(dir, PARAMETERS), parameters);
+        writeFile(new Path(dir, MANIFEST), ManifestJson.encode(complete));
+        writeFile(new Path(dir, COMMITTED), new byte[0]);
+        return complete;
     }
-    ModelManifest complete =
-        ModelManifest.newBuilder(manifest)
-            .setParametersChecksum(checksum)
-            .setParametersBytes(parameters.length)
-            .build();
-    deleteVersion(version); // leftovers of an earlier attempt at this not-yet-published version
-    Path dir = versionDir(version);
-    writeFile(new Path(dir, PARAMETERS), parameters);
-    writeFile(new Path(dir, MANIFEST), ManifestJson.encode(complete));
-    writeFile(new Path(dir, COMMITTED), new byte[0]);
-    return complete;
-  }
 
-  private ModelManifest existingImmutableVersion(long version, long latest, String checksum)
-      throws IOException {
-    if (!isCommitted(version)) {
-      throw new IllegalStateException(
-          String.format(
-              "cannot write model version %d: it is at or below LATEST (%d) and was never"
-                  + " committed; versions at or below LATEST cannot be created",
-              version, latest));
+    private ModelManifest existingImmutableVersion(long version, long latest, String checksum)
+            throws IOException {
+        if (!isCommitted(version)) {
+            throw new IllegalStateException(
+                    String.format(
+                            "cannot write model version %d: it is at or below LATEST (%d) and was never"
+                                    + " committed; versions at or below LATEST cannot be created",
+                            version, latest));
+        }
+        ModelManifest stored = readVersion(version).manifest();
+        if (stored.getParametersChecksum().equals(checksum)) {
+            return stored;
+        }
+        throw new IllegalStateException(
+                String.format(
+                        "cannot rewrite model version %d: it is at or below LATEST (%d) and immutable, and it"
+                                + " holds different parameters (stored SHA-256 %s, new %s)",
+                        version, latest, stored.getParametersChecksum(), checksum));
     }
-    ModelManifest stored = readVersion(version).manifest();
-    if (stored.getParametersChecksum().equals(checksum)) {
-      return stored;
-    }
-    throw new IllegalStateException(
-        String.format(
-            "cannot rewrite model version %d: it is at or below LATEST (%d) and immutable, and it"
-                + " holds different parameters (stored SHA-256 %s, new %s)",
-            version, latest, stored.getParametersChecksum(), checksum));
-  }
 
-  @Override
-  public void moveLatest(long version) throws IOException {
-    requireVersionNumber(version);
-    OptionalLong latest = latestVersion();
-    if (latest.isPresent() && version < latest.getAsLong()) {
-      throw new IllegalStateException(
-          String.format(
-              "refusing to move LATEST backwards from %d to %d: roll back by pinning version %d",
-              latest.getAsLong(), version, version));
+    @Override
+    public void moveLatest(long version) throws IOException {
+        requireVersionNumber(version);
+        OptionalLong latest = latestVersion();
+        if (latest.isPresent() && version < latest.getAsLong()) {
+            throw new IllegalStateException(
+                    String.format(
+                            "refusing to move LATEST backwards from %d to %d: roll back by pinning version %d",
+                            latest.getAsLong(), version, version));
+        }
+        if (latest.isPresent() && version == latest.getAsLong()) {
+            return;
+        }
+        readVersion(version); // committed and verified, or CorruptVersionException
+        writePointer(LATEST, version);
     }
-    if (latest.isPresent() && version == latest.getAsLong()) {
-      return;
-    }
-    readVersion(version); // committed and verified, or CorruptVersionException
-    writePointer(LATEST, version);
-  }
 
-  @Override
-  public OptionalLong latestVersion() throws IOException {
-    return readPointer(LATEST);
-  }
+    @Override
+    public OptionalLong latestVersion() throws IOException {
+        return readPointer(LATEST);
+    }
 
-  @Override
-  public OptionalLong pinnedVersion() throws IOException {
-    return readPointer(PINNED);
-  }
+    @Override
+    public OptionalLong pinnedVersion() throws IOException {
+        return readPointer(PINNED);
+    }
 
-  @Override
-  public void pin(long version) throws IOException {
-    requireVersionNumber(version);
-    OptionalLong latest = latestVersion();
-    if (latest.isEmpty() || version > latest.getAsLong()) {
-      throw new IllegalStateException(
-          String.format(
-              "cannot pin model version %d: only versions at or below LATEST (%s) can be served",
-              version, latest.isPresent() ? latest.getAsLong() : "none yet"));
+    @Override
+    public void pin(long version) throws IOException {
+        requireVersionNumber(version);
+        OptionalLong latest = latestVersion();
+        if (latest.isEmpty() || version > latest.getAsLong()) {
+            throw new IllegalStateException(
+                    String.format(
+                            "cannot pin model version %d: only versions at or below LATEST (%s) can be served",
+                            version, latest.isPresent() ? latest.getAsLong() : "none yet"));
+        }
+        readVersion(version);
+        writePointer(PINNED, version);
     }
-    readVersion(version);
-    writePointer(PINNED, version);
-  }
 
-  @Override
-  public void unpin() throws IOException {
-    fs.delete(new Path(root, PINNED), false);
-  }
+    @Override
+    public void unpin() throws IOException {
+        fs.delete(new Path(root, PINNED), false);
+    }
 
-  @Override
-  public OptionalLong servingVersion() throws IOException {
-    OptionalLong pinned = pinnedVersion();
-    return pinned.isPresent() ? pinned : latestVersion();
-  }
+    @Override
+    public OptionalLong servingVersion() throws IOException {
+        OptionalLong pinned = pinnedVersion();
+        return pinned.isPresent() ? pinned : latestVersion();
+    }
 
-  @Override
-  public StoredModel readVersion(long version) throws IOException {
-    requireVersionNumber(version);
-    if (!isCommitted(version)) {
-      throw corrupt(
-          version,
-          fs.exists(versionDir(version))
-              ? "it is not committed: no " + COMMITTED + " marker (torn or unfinished write)"
-              : "it does not exist");
+    @Override
+    public StoredModel readVersion(long version) throws IOException {
+        requireVersionNumber(version);
+        if (!isCommitted(version)) {
+            throw corrupt(
+                    version,
+                    fs.exists(versionDir(version))
+                            ? "it is not committed: no " + COMMITTED + " marker (torn or unfinished write)"
+                            : "it does not exist");
+        }
+        ModelManifest manifest = readManifest(version);
+        long expectedBytes = manifest.getParametersBytes();
+        if (expectedBytes < 0 || expectedBytes > MAX_ARRAY_BYTES) {
+            throw corrupt(version, MANIFEST + " gives an impossible parameter size " + expectedBytes);
+        }
+        byte[] parameters;
+        try (FSDataInputStream in = fs.open(new Path(versionDir(version), PARAMETERS))) {
+            parameters = in.readNBytes((int) expectedBytes + 1);
+        } catch (FileNotFoundException e) {
+            throw corrupt(version, PARAMETERS + " is missing");
+        }
+        if (parameters.length != expectedBytes) {
+            throw corrupt(
+                    version,
+                    String.format(
+                            "%s holds %s%d bytes but the manifest says %d",
+                            PARAMETERS,
+                            parameters.length > expectedBytes ? "more than " : "",
+                            Math.min(parameters.length, expectedBytes),
+                            expectedBytes));
+        }
+        String checksum = sha256Hex(parameters);
+        if (!checksum.equals(manifest.getParametersChecksum())) {
+            throw corrupt(
+                    version,
+                    String.format(
+                            "%s has SHA-256 %s but the manifest says %s",
+                            PARAMETERS, checksum, manifest.getParametersChecksum()));
+        }
+        return new StoredModel(manifest, parameters);
     }
-    ModelManifest manifest = readManifest(version);
-    long expectedBytes = manifest.getParametersBytes();
-    if (expectedBytes < 0 || expectedBytes > MAX_ARRAY_BYTES) {
-      throw corrupt(version, MANIFEST + " gives an impossible parameter size " + expectedBytes);
-    }
-    byte[] parameters;
-    try (FSDataInputStream in = fs.open(new Path(versionDir(version), PARAMETERS))) {
-      parameters = in.readNBytes((int) expectedBytes + 1);
-    } catch (FileNotFoundException e) {
-      throw corrupt(version, PARAMETERS + " is missing");
-    }
-    if (parameters.length != expectedBytes) {
-      throw corrupt(
-          version,
-          String.format(
-              "%s holds %s%d bytes but the manifest says %d",
-              PARAMETERS,
-              parameters.length > expectedBytes ? "more than " : "",
-              Math.min(parameters.length, expectedBytes),
-              expectedBytes));
-    }
-    String checksum = sha256Hex(parameters);
-    if (!checksum.equals(manifest.getParametersChecksum())) {
-      throw corrupt(
-          version,
-          String.format(
-              "%s has SHA-256 %s but the manifest says %s",
-              PARAMETERS, checksum, manifest.getParametersChecksum()));
-    }
-    return new StoredModel(manifest, parameters);
-  }
 
-  @Override
-  public List<ModelManifest> listVersions() throws IOException {
-    List<ModelManifest> manifests = new ArrayList<>();
-    for (long version : versionNumbers()) {
-      if (isCommitted(version)) {
-        manifests.add(readManifest(version));
-      }
+    @Override
+    public List<ModelManifest> listVersions() throws IOException {
+        List<ModelManifest> manifests = new ArrayList<>();
+        for (long version : versionNumbers()) {
+            if (isCommitted(version)) {
+                manifests.add(readManifest(version));
+            }
+        }
+        return manifests;
     }
-    return manifests;
-  }
 
-  @Override
-  public void retain(int keepLast) throws IOException {
-    if (keepLast < 1) {
-      throw new IllegalArgumentException("keepLast must be at least 1, got " + keepLast);
+    @Override
+    public void retain(int keepLast) throws IOException {
+        if (keepLast < 1) {
+            throw new IllegalArgumentException("keepLast must be at least 1, got " + keepLast);
+        }
+        OptionalLong latest = latestVersion();
+        if (latest.isEmpty()) {
+            return; // nothing is published, so every version is still above LATEST
+        }
+        Set<Long> keep = new HashSet<>();
+        pinnedVersion().ifPresent(keep::add);
+        List<Long> atOrBelowLatest = new ArrayList<>();
+        for (long version : versionNumbers()) {
+            if (version <= latest.getAsLong()) {
+                atOrBelowLatest.add(version);
+            }
+        }
+        int committedKept = 0;
+        for (int i = atOrBelowLatest.size() - 1; i >= 0 && committedKept < keepLast; i--) {
+            long version = atOrBelowLatest.get(i);
+            if (isCommitted(version)) {
+                keep.add(version);
+                committedKept++;
+            }
+        }
+        keep.add(latest.getAsLong());
+        for (long version : atOrBelowLatest) {
+            if (!keep.contains(version)) {
+                deleteVersion(version);
+            }
+        }
     }
-    OptionalLong latest = latestVersion();
-    if (latest.isEmpty()) {
-      return; // nothing is published, so every version is still above LATEST
-    }
-    Set<Long> keep = new HashSet<>();
-    pinnedVersion().ifPresent(keep::add);
-    List<Long> atOrBelowLatest = new ArrayList<>();
-    for (long version : versionNumbers()) {
-      if (version <= latest.getAsLong()) {
-        atOrBelowLatest.add(version);
-      }
-    }
-    int committedKept = 0;
-    for (int i = atOrBelowLatest.size() - 1; i >= 0 && committedKept < keepLast; i--) {
-      long version = atOrBelowLatest.get(i);
-      if (isCommitted(version)) {
-        keep.add(version);
-        committedKept++;
-      }
-    }
-    keep.add(latest.getAsLong());
-    for (long version : atOrBelowLatest) {
-      if (!keep.contains(version)) {
-        deleteVersion(version);
-      }
-    }
-  }
 
-  @Override
-  public String toString() {
-    return "FileSystemModelStore{" + root + "}";
-  }
+    @Override
+    public String toString() {
+        return "FileSystemModelStore{" + root + "}";
+    }
 
-  private ModelManifest readManifest(long version) throws IOException {
-    byte[] json;
-    try (FSDataInputStream in = fs.open(new Path(versionDir(version), MANIFEST))) {
-      json = in.readAllBytes();
-    } catch (FileNotFoundException e) {
-      throw corrupt(version, MANIFEST + " is missing");
+    private ModelManifest readManifest(long version) throws IOException {
+        byte[] json;
+        try (FSDataInputStream in = fs.open(new Path(versionDir(version), MANIFEST))) {
+            json = in.readAllBytes();
+        } catch (FileNotFoundException e) {
+            throw corrupt(version, MANIFEST + " is missing");
+        }
+        ModelManifest manifest;
+        try {
+            manifest = ManifestJson.decode(json);
+        } catch (IOException e) {
+            throw corrupt(version, MANIFEST + " is not a valid ModelManifest: " + e.getMessage());
+        }
+        if (manifest.getVersion() != version) {
+            throw corrupt(
+                    version,
+                    String.format(
+                            "%s says version %d but sits in the directory of version %d",
+                            MANIFEST, manifest.getVersion(), version));
+        }
+        return manifest;
     }
-    ModelManifest manifest;
-    try {
-      manifest = ManifestJson.decode(json);
-    } catch (IOException e) {
-      throw corrupt(version, MANIFEST + " is not a valid ModelManifest: " + e.getMessage());
-    }
-    if (manifest.getVersion() != version) {
-      throw corrupt(
-          version,
-          String.format(
-              "%s says version %d but sits in the directory of version %d",
-              MANIFEST, manifest.getVersion(), version));
-    }
-    return manifest;
-  }
 
-  /** Numbers of all version directories, committed or not, ascending. */
-  private List<Long> versionNumbers() throws IOException {
-    FileStatus[] statuses;
-    try {
-      statuses = fs.listStatus(new Path(root, VERSIONS));
-    } catch (FileNotFoundException e) {
-      return List.of();
+    /** Numbers of all version directories, committed or not, ascending. */
+    private List<Long> versionNumbers() throws IOException {
+        FileStatus[] statuses;
+        try {
+            statuses = fs.listStatus(new Path(root, VERSIONS));
+        } catch (FileNotFoundException e) {
+            return List.of();
+        }
+        List<Long> versions = new ArrayList<>();
+        for (FileStatus status : statuses == null ? new FileStatus[0] : statuses) {
+            OptionalLong version = parseVersion(status.getPath().getName());
+            if (status.isDir() && version.isPresent()) {
+                versions.add(version.getAsLong());
+            }
+        }
+        versions.sort(null);
+        return versions;
     }
-    List<Long> versions = new ArrayList<>();
-    for (FileStatus status : statuses == null ? new FileStatus[0] : statuses) {
-      OptionalLong version = parseVersion(status.getPath().getName());
-      if (status.isDir() && version.isPresent()) {
-        versions.add(version.getAsLong());
-      }
+
+    private boolean isCommitted(long version) throws IOException {
+        return fs.exists(new Path(versionDir(version), COMMITTED));
     }
-    versions.sort(null);
-    return versions;
-  }
 
-  private boolean isCommitted(long version) throws IOException {
-    return fs.exists(new Path(versionDir(version), COMMITTED));
-  }
-
-  /** Removes the marker first, so an interrupted delete leaves an invisible, uncommitted dir. */
-  private void deleteVersion(long version) throws IOException {
-    fs.delete(new Path(versionDir(version), COMMITTED), false);
-    fs.delete(versionDir(version), true);
-  }
-
-  private Path versionDir(long version) {
-    return new Path(new Path(root, VERSIONS), Long.toString(version));
-  }
-
-  private OptionalLong readPointer(String name) throws IOException {
-    Path pointer = new Path(root, name);
-    byte[] content;
-    try (FSDataInputStream in = fs.open(pointer)) {
-      content = in.readNBytes(MAX_POINTER_BYTES + 1);
-    } catch (FileNotFoundException e) {
-      return OptionalLong.empty();
+    /** Removes the marker first, so an interrupted delete leaves an invisible, uncommitted dir. */
+    private void deleteVersion(long version) throws IOException {
+        fs.delete(new Path(versionDir(version), COMMITTED), false);
+        fs.delete(versionDir(version), true);
     }
-    String text = new String(content, US_ASCII).strip();
-    OptionalLong version = parseVersion(text);
-    if (content.length <= MAX_POINTER_BYTES && version.isPresent()) {
-      return version;
-    }
-    String shown = text.length() > MAX_POINTER_BYTES ? text.substring(0, MAX_POINTER_BYTES) : text;
-    throw new IOException(
-        String.format("%s pointer %s does not hold a version number: '%s'", name, pointer, shown));
-  }
 
-  private static OptionalLong parseVersion(String text) {
-    if (!text.matches("\\d+")) {
-      return OptionalLong.empty();
+    private Path versionDir(long version) {
+        return new Path(new Path(root, VERSIONS), Long.toString(version));
     }
-    try {
-      return OptionalLong.of(Long.parseLong(text));
-    } catch (NumberFormatException tooLarge) {
-      return OptionalLong.empty();
-    }
-  }
 
-  private void writePointer(String name, long version) throws IOException {
-    byte[] content = (version + "\n").getBytes(US_ASCII);
-    Path pointer = new Path(root, name);
-    if (kind == StorageKind.OBJECT_STORE) {
-      writeFile(pointer, content);
-      return;
+    private OptionalLong readPointer(String name) throws IOException {
+        Path pointer = new Path(root, name);
+        byte[] content;
+        try (FSDataInputStream in = fs.open(pointer)) {
+            content = in.readNBytes(MAX_POINTER_BYTES + 1);
+        } catch (FileNotFoundException e) {
+            return OptionalLong.empty();
+        }
+        String text = new String(content, US_ASCII).strip();
+        OptionalLong version = parseVersion(text);
+        if (content.length <= MAX_POINTER_BYTES && version.isPresent()) {
+            return version;
+        }
+        String shown = text.length() > MAX_POINTER_BYTES ? text.substring(0, MAX_POINTER_BYTES) : text;
+        throw new IOException(
+                String.format("%s pointer %s does not hold a version number: '%s'", name, pointer, shown));
     }
-    Path temporary = new Path(root, name + "." + UUID.randomUUID() + ".tmp");
-    writeFile(temporary, content);
-    try {
-      // Flink's LocalFileSystem.rename deletes the target first; rename(2) replaces it atomically.
-      Files.move(localFile(temporary), localFile(pointer), StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      fs.delete(temporary, false);
-      throw new IOException("cannot replace " + pointer + " atomically: " + e.getMessage(), e);
+
+    private static OptionalLong parseVersion(String text) {
+        if (!text.matches("\\d+")) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(text));
+        } catch (NumberFormatException tooLarge) {
+            return OptionalLong.empty();
+        }
     }
-  }
 
-  private static java.nio.file.Path localFile(Path path) {
-    return new File(path.toUri().getPath()).toPath();
-  }
-
-  private void writeFile(Path path, byte[] content) throws IOException {
-    try (FSDataOutputStream out = fs.create(path, FileSystem.WriteMode.OVERWRITE)) {
-      out.write(content);
-      if (kind == StorageKind.LOCAL_FILE_SYSTEM) {
-        out.sync(); // on disk before the marker or pointer that vouches for it
-      }
+    private void writePointer(String name, long version) throws IOException {
+        byte[] content = (version + "\n").getBytes(US_ASCII);
+        Path pointer = new Path(root, name);
+        if (kind == StorageKind.OBJECT_STORE) {
+            writeFile(pointer, content);
+            return;
+        }
+        Path temporary = new Path(root, name + "." + UUID.randomUUID() + ".tmp");
+        writeFile(temporary, content);
+        try {
+            // Flink's LocalFileSystem.rename deletes the target first; rename(2) replaces it atomically.
+            Files.move(localFile(temporary), localFile(pointer), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            fs.delete(temporary, false);
+            throw new IOException("cannot replace " + pointer + " atomically: " + e.getMessage(), e);
+        }
     }
-  }
 
-  private CorruptVersionException corrupt(long version, String problem) {
-    return new CorruptVersionException(version, versionDir(version).toString(), problem);
-  }
-
-  private static void requireVersionNumber(long version) {
-    if (version < 0) {
-      throw new IllegalArgumentException("model versions are non-negative, got " + version);
+    private static java.nio.file.Path localFile(Path path) {
+        return new File(path.toUri().getPath()).toPath();
     }
-  }
 
-  static String sha256Hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    private void writeFile(Path path, byte[] content) throws IOException {
+        try (FSDataOutputStream out = fs.create(path, FileSystem.WriteMode.OVERWRITE)) {
+            out.write(content);
+            if (kind == StorageKind.LOCAL_FILE_SYSTEM) {
+                out.sync(); // on disk before the marker or pointer that vouches for it
+            }
+        }
     }
-  }
+
+    private CorruptVersionException corrupt(long version, String problem) {
+        return new CorruptVersionException(version, versionDir(version).toString(), problem);
+    }
+
+    private static void requireVersionNumber(long version) {
+        if (version < 0) {
+            throw new IllegalArgumentException("model versions are non-negative, got " + version);
+        }
+    }
+
+    static String sha256Hex(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
 }

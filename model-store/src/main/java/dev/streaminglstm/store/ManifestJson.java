@@ -15,31 +15,31 @@ import org.apache.avro.specific.SpecificDatumWriter;
 /** The on-disk form of a manifest: Avro's JSON encoding of {@link ModelManifest}, pretty-printed. */
 final class ManifestJson {
 
-  private ManifestJson() {}
+    private ManifestJson() {}
 
-  static byte[] encode(ModelManifest manifest) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      JsonEncoder encoder =
-          EncoderFactory.get().jsonEncoder(ModelManifest.getClassSchema(), out, true);
-      new SpecificDatumWriter<>(ModelManifest.class).write(manifest, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot encode a manifest into memory", e);
+    static byte[] encode(ModelManifest manifest) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            JsonEncoder encoder =
+                    EncoderFactory.get().jsonEncoder(ModelManifest.getClassSchema(), out, true);
+            new SpecificDatumWriter<>(ModelManifest.class).write(manifest, encoder);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode a manifest into memory", e);
+        }
+        return out.toByteArray();
     }
-    return out.toByteArray();
-  }
 
-  /** Decodes a manifest; any malformed or mistyped JSON becomes an IOException. */
-  static ModelManifest decode(byte[] json) throws IOException {
-    try {
-      return new SpecificDatumReader<>(ModelManifest.class)
-          .read(
-              null,
-              DecoderFactory.get()
-                  .jsonDecoder(ModelManifest.getClassSchema(), new ByteArrayInputStream(json)));
-    } catch (AvroRuntimeException e) {
-      throw new IOException(e.getMessage(), e);
+    /** Decodes a manifest; any malformed or mistyped JSON becomes an IOException. */
+    static ModelManifest decode(byte[] json) throws IOException {
+        try {
+            return new SpecificDatumReader<>(ModelManifest.class)
+                    .read(
+                            null,
+                            DecoderFactory.get()
+                                    .jsonDecoder(ModelManifest.getClassSchema(), new ByteArrayInputStream(json)));
+        } catch (AvroRuntimeException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
-  }
 }

@@ -19,69 +19,69 @@ import java.util.OptionalLong;
  */
 public final class ModelFollower {
 
-  private final ModelStore store;
-  private volatile StoredModel current;
-  private volatile long failedReads;
-  private volatile String lastFailure;
-  private OptionalLong rejectedVersion = OptionalLong.empty();
+    private final ModelStore store;
+    private volatile StoredModel current;
+    private volatile long failedReads;
+    private volatile String lastFailure;
+    private OptionalLong rejectedVersion = OptionalLong.empty();
 
-  public ModelFollower(ModelStore store) {
-    this.store = store;
-  }
-
-  /**
-   * Checks the serving version and loads it if it changed.
-   *
-   * @return whether the served model changed
-   */
-  public synchronized boolean poll() {
-    OptionalLong serving;
-    try {
-      serving = store.servingVersion();
-    } catch (IOException e) {
-      recordFailure("cannot read the serving version of " + store + ": " + e.getMessage());
-      return false;
+    public ModelFollower(ModelStore store) {
+        this.store = store;
     }
-    if (serving.isEmpty() || isCurrent(serving.getAsLong()) || serving.equals(rejectedVersion)) {
-      return false;
+
+    /**
+     * Checks the serving version and loads it if it changed.
+     *
+     * @return whether the served model changed
+     */
+    public synchronized boolean poll() {
+        OptionalLong serving;
+        try {
+            serving = store.servingVersion();
+        } catch (IOException e) {
+            recordFailure("cannot read the serving version of " + store + ": " + e.getMessage());
+            return false;
+        }
+        if (serving.isEmpty() || isCurrent(serving.getAsLong()) || serving.equals(rejectedVersion)) {
+            return false;
+        }
+        try {
+            current = store.readVersion(serving.getAsLong());
+            rejectedVersion = OptionalLong.empty();
+            return true;
+        } catch (CorruptVersionException e) {
+            rejectedVersion = serving;
+            recordFailure(e.getMessage());
+        } catch (IOException e) {
+            recordFailure(
+                    "cannot read model version " + serving.getAsLong() + " of " + store + ": "
+                            + e.getMessage());
+        }
+        return false;
     }
-    try {
-      current = store.readVersion(serving.getAsLong());
-      rejectedVersion = OptionalLong.empty();
-      return true;
-    } catch (CorruptVersionException e) {
-      rejectedVersion = serving;
-      recordFailure(e.getMessage());
-    } catch (IOException e) {
-      recordFailure(
-          "cannot read model version " + serving.getAsLong() + " of " + store + ": "
-              + e.getMessage());
+
+    /** The model being served, empty until a good version has been read. */
+    public Optional<StoredModel> current() {
+        return Optional.ofNullable(current);
     }
-    return false;
-  }
 
-  /** The model being served, empty until a good version has been read. */
-  public Optional<StoredModel> current() {
-    return Optional.ofNullable(current);
-  }
+    /** How many reads of a new serving version (or of the serving pointer) have failed. */
+    public long failedReads() {
+        return failedReads;
+    }
 
-  /** How many reads of a new serving version (or of the serving pointer) have failed. */
-  public long failedReads() {
-    return failedReads;
-  }
+    /** The message of the most recent failure, naming the version and the problem. */
+    public Optional<String> lastFailure() {
+        return Optional.ofNullable(lastFailure);
+    }
 
-  /** The message of the most recent failure, naming the version and the problem. */
-  public Optional<String> lastFailure() {
-    return Optional.ofNullable(lastFailure);
-  }
+    private boolean isCurrent(long version) {
+        StoredModel model = current;
+        return model != null && model.version() == version;
+    }
 
-  private boolean isCurrent(long version) {
-    StoredModel model = current;
-    return model != null && model.version() == version;
-  }
-
-  private void recordFailure(String message) {
-    lastFailure = message;
-    failedReads++;
-  }
+    private void recordFailure(String message) {
+        lastFailure = message;
+        failedReads++;
+    }
 }

@@ -20,61 +20,61 @@ import java.util.OptionalLong;
  */
 public interface ModelStore {
 
-  /**
-   * Writes a version and commits it. The store computes {@code parametersChecksum} and
-   * {@code parametersBytes} itself; whatever the given manifest holds there is replaced.
-   *
-   * @return the manifest as stored (for an idempotent re-write, the one stored earlier)
-   * @throws IllegalStateException if the version is at or below {@code LATEST} and holds different
-   *     parameters, or was never committed
-   */
-  ModelManifest writeVersion(ModelManifest manifest, byte[] parameters) throws IOException;
+    /**
+     * Writes a version and commits it. The store computes {@code parametersChecksum} and
+     * {@code parametersBytes} itself; whatever the given manifest holds there is replaced.
+     *
+     * @return the manifest as stored (for an idempotent re-write, the one stored earlier)
+     * @throws IllegalStateException if the version is at or below {@code LATEST} and holds different
+     *     parameters, or was never committed
+     */
+    ModelManifest writeVersion(ModelManifest manifest, byte[] parameters) throws IOException;
 
-  /**
-   * Points {@code LATEST} at a committed, verified version. Moving to the current {@code LATEST}
-   * is a no-op.
-   *
-   * @throws IllegalStateException if that would move {@code LATEST} backwards
-   * @throws CorruptVersionException if the version is not committed or does not verify
-   */
-  void moveLatest(long version) throws IOException;
+    /**
+     * Points {@code LATEST} at a committed, verified version. Moving to the current {@code LATEST}
+     * is a no-op.
+     *
+     * @throws IllegalStateException if that would move {@code LATEST} backwards
+     * @throws CorruptVersionException if the version is not committed or does not verify
+     */
+    void moveLatest(long version) throws IOException;
 
-  /** The version {@code LATEST} points at, empty before the first publication. */
-  OptionalLong latestVersion() throws IOException;
+    /** The version {@code LATEST} points at, empty before the first publication. */
+    OptionalLong latestVersion() throws IOException;
 
-  /** The pinned version, empty when nothing is pinned. */
-  OptionalLong pinnedVersion() throws IOException;
+    /** The pinned version, empty when nothing is pinned. */
+    OptionalLong pinnedVersion() throws IOException;
 
-  /**
-   * Makes readers serve this version instead of {@code LATEST} (rollback). Only verified versions
-   * at or below {@code LATEST} can be pinned.
-   */
-  void pin(long version) throws IOException;
+    /**
+     * Makes readers serve this version instead of {@code LATEST} (rollback). Only verified versions
+     * at or below {@code LATEST} can be pinned.
+     */
+    void pin(long version) throws IOException;
 
-  /** Removes the pin, if any, so that readers serve {@code LATEST} again. */
-  void unpin() throws IOException;
+    /** Removes the pin, if any, so that readers serve {@code LATEST} again. */
+    void unpin() throws IOException;
 
-  /** The version readers should serve: the pinned one if set, else {@code LATEST}. */
-  OptionalLong servingVersion() throws IOException;
+    /** The version readers should serve: the pinned one if set, else {@code LATEST}. */
+    OptionalLong servingVersion() throws IOException;
 
-  /**
-   * Reads a version completely and verifies it.
-   *
-   * @throws CorruptVersionException if it is missing, not committed, or does not verify
-   */
-  StoredModel readVersion(long version) throws IOException;
+    /**
+     * Reads a version completely and verifies it.
+     *
+     * @throws CorruptVersionException if it is missing, not committed, or does not verify
+     */
+    StoredModel readVersion(long version) throws IOException;
 
-  /**
-   * Manifests of all committed versions, ascending.
-   *
-   * @throws CorruptVersionException if a committed version's manifest is unreadable
-   */
-  List<ModelManifest> listVersions() throws IOException;
+    /**
+     * Manifests of all committed versions, ascending.
+     *
+     * @throws CorruptVersionException if a committed version's manifest is unreadable
+     */
+    List<ModelManifest> listVersions() throws IOException;
 
-  /**
-   * Deletes old versions, keeping the newest {@code keepLast} committed versions at or below
-   * {@code LATEST}. Never deletes {@code LATEST}, the pinned version, or anything above
-   * {@code LATEST}. Uncommitted leftovers below {@code LATEST} are deleted.
-   */
-  void retain(int keepLast) throws IOException;
+    /**
+     * Deletes old versions, keeping the newest {@code keepLast} committed versions at or below
+     * {@code LATEST}. Never deletes {@code LATEST}, the pinned version, or anything above
+     * {@code LATEST}. Uncommitted leftovers below {@code LATEST} are deleted.
+     */
+    void retain(int keepLast) throws IOException;
 }

@@ -9,8 +9,8 @@ package dev.streaminglstm.store;
  * ModelStores}.
  */
 enum StorageKind {
-  /** Local disk: write a temporary file, then {@code rename(2)} it over the pointer. */
-  LOCAL_FILE_SYSTEM,
-  /** Object store without atomic rename: one PUT of the whole object, which is atomic. */
-  OBJECT_STORE
+    /** Local disk: write a temporary file, then {@code rename(2)} it over the pointer. */
+    LOCAL_FILE_SYSTEM,
+    /** Object store without atomic rename: one PUT of the whole object, which is atomic. */
+    OBJECT_STORE
 }

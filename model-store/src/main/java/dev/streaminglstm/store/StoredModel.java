@@ -8,30 +8,30 @@ import dev.streaminglstm.schema.ModelManifest;
  */
 public final class StoredModel {
 
-  private final ModelManifest manifest;
-  private final byte[] parameters;
+    private final ModelManifest manifest;
+    private final byte[] parameters;
 
-  StoredModel(ModelManifest manifest, byte[] parameters) {
-    this.manifest = manifest;
-    this.parameters = parameters;
-  }
+    StoredModel(ModelManifest manifest, byte[] parameters) {
+        this.manifest = manifest;
+        this.parameters = parameters;
+    }
 
-  public long version() {
-    return manifest.getVersion();
-  }
+    public long version() {
+        return manifest.getVersion();
+    }
 
-  /** A copy of the manifest (Avro records are mutable). */
-  public ModelManifest manifest() {
-    return ModelManifest.newBuilder(manifest).build();
-  }
+    /** A copy of the manifest (Avro records are mutable). */
+    public ModelManifest manifest() {
+        return ModelManifest.newBuilder(manifest).build();
+    }
 
-  /** A copy of the parameter bytes, in the model module's own format. */
-  public byte[] parameters() {
-    return parameters.clone();
-  }
+    /** A copy of the parameter bytes, in the model module's own format. */
+    public byte[] parameters() {
+        return parameters.clone();
+    }
 
-  @Override
-  public String toString() {
-    return "StoredModel{version=" + version() + ", bytes=" + parameters.length + "}";
-  }
+    @Override
+    public String toString() {
+        return "StoredModel{version=" + version() + ", bytes=" + parameters.length + "}";
+    }
 }

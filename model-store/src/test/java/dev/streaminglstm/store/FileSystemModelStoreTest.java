@@ -20,235 +20,235 @@ import org.junit.jupiter.api.io.TempDir;
 
 class FileSystemModelStoreTest {
 
-  @TempDir Path root;
-  private ModelStore store;
+    @TempDir Path root;
+    private ModelStore store;
 
-  @BeforeEach
-  void openStore() throws IOException {
-    store = ModelStores.open(root.toString());
-  }
-
-  @Test
-  void roundTripsParametersAndManifestAndSetsChecksumAndSize() throws IOException {
-    byte[] abc = "abc".getBytes(US_ASCII);
-
-    ModelManifest written = store.writeVersion(manifest(1), abc);
-
-    // SHA-256("abc") from FIPS 180-2
-    assertThat(written.getParametersChecksum())
-        .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assertThat(written.getParametersBytes()).isEqualTo(3);
-    StoredModel read = store.readVersion(1);
-    assertThat(read.version()).isEqualTo(1);
-    assertThat(read.parameters()).isEqualTo(abc);
-    assertThat(read.manifest()).isEqualTo(written);
-    assertThat(read.manifest().getCreatedAt()).isEqualTo(Instant.ofEpochMilli(1_700_000_000_001L));
-    assertThat(read.manifest().getHyperParameters().getExtra()).containsEntry("beta1", "0.9");
-    assertThat(root.resolve("versions/1"))
-        .isDirectoryContaining("glob:**/parameters.bin")
-        .isDirectoryContaining("glob:**/manifest.json")
-        .isDirectoryContaining("glob:**/_COMMITTED");
-    assertThat(store.listVersions()).containsExactly(written);
-    assertThat(store.latestVersion()).isEmpty();
-  }
-
-  @Test
-  void movesLatestAtomicallyToCommittedVersions() throws IOException {
-    publish(store, 1);
-    publish(store, 2);
-
-    assertThat(store.latestVersion()).hasValue(2);
-    assertThat(store.servingVersion()).hasValue(2);
-    assertThat(Files.readString(root.resolve("LATEST"))).isEqualTo("2\n");
-    try (Stream<Path> files = Files.list(root)) {
-      assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
-          "LATEST", "versions");
+    @BeforeEach
+    void openStore() throws IOException {
+        store = ModelStores.open(root.toString());
     }
-  }
 
-  @Test
-  void latestNeverMovesBackwards() throws IOException {
-    publish(store, 1);
-    publish(store, 2);
-    publish(store, 3);
+    @Test
+    void roundTripsParametersAndManifestAndSetsChecksumAndSize() throws IOException {
+        byte[] abc = "abc".getBytes(US_ASCII);
 
-    assertThatThrownBy(() -> store.moveLatest(2))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage("refusing to move LATEST backwards from 3 to 2: roll back by pinning version 2");
-    store.moveLatest(3);
-    assertThat(store.latestVersion()).hasValue(3);
-  }
+        ModelManifest written = store.writeVersion(manifest(1), abc);
 
-  @Test
-  void latestOnlyMovesToCommittedVerifiedVersions() throws IOException {
-    publish(store, 1);
-    store.writeVersion(manifest(2), parameters(2));
-    Files.delete(root.resolve("versions/2/_COMMITTED"));
-
-    assertThatThrownBy(() -> store.moveLatest(2))
-        .isInstanceOf(CorruptVersionException.class)
-        .hasMessageContaining("model version 2")
-        .hasMessageContaining("not committed: no _COMMITTED marker");
-    assertThatThrownBy(() -> store.moveLatest(7))
-        .isInstanceOf(CorruptVersionException.class)
-        .hasMessageContaining("model version 7")
-        .hasMessageEndingWith("it does not exist");
-    assertThat(store.latestVersion()).hasValue(1);
-  }
-
-  @Test
-  void versionsAtOrBelowLatestAreImmutableButIdempotent() throws IOException {
-    publish(store, 1);
-    ModelManifest original = store.readVersion(1).manifest();
-    ModelManifest later = manifest(1);
-    later.setCreatedAt(Instant.ofEpochMilli(1_800_000_000_000L));
-
-    assertThat(store.writeVersion(later, parameters(1))).isEqualTo(original);
-    assertThatThrownBy(() -> store.writeVersion(manifest(1), parameters(99)))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith(
-            "cannot rewrite model version 1: it is at or below LATEST (1) and immutable")
-        .hasMessageContaining(original.getParametersChecksum());
-    assertThat(store.readVersion(1).parameters()).isEqualTo(parameters(1));
-    assertThat(store.readVersion(1).manifest()).isEqualTo(original);
-  }
-
-  @Test
-  void versionsAboveLatestMayBeRewritten() throws IOException {
-    publish(store, 1);
-    store.writeVersion(manifest(2), parameters(2));
-    ModelManifest reproduced = manifest(2);
-    reproduced.setTokensTrained(4242L);
-
-    store.writeVersion(reproduced, parameters(22));
-
-    StoredModel read = store.readVersion(2);
-    assertThat(read.parameters()).isEqualTo(parameters(22));
-    assertThat(read.manifest().getTokensTrained()).isEqualTo(4242L);
-    store.moveLatest(2);
-    assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(2)))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("immutable");
-  }
-
-  @Test
-  void versionsBelowLatestCannotBeCreated() throws IOException {
-    publish(store, 1);
-    publish(store, 3);
-
-    assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(2)))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage(
-            "cannot write model version 2: it is at or below LATEST (3) and was never committed;"
-                + " versions at or below LATEST cannot be created");
-    assertThat(root.resolve("versions/2")).doesNotExist();
-  }
-
-  @Test
-  void pinRollsBackAndUnpinReturnsToLatest() throws IOException {
-    publish(store, 1);
-    publish(store, 2);
-    publish(store, 3);
-
-    store.pin(2);
-    assertThat(store.pinnedVersion()).hasValue(2);
-    assertThat(store.servingVersion()).hasValue(2);
-    assertThat(store.latestVersion()).hasValue(3);
-
-    store.unpin();
-    assertThat(store.pinnedVersion()).isEmpty();
-    assertThat(store.servingVersion()).hasValue(3);
-    store.unpin();
-    assertThat(store.servingVersion()).hasValue(3);
-  }
-
-  @Test
-  void onlyPublishedVerifiedVersionsCanBePinned() throws IOException {
-    assertThatThrownBy(() -> store.pin(0))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage(
-            "cannot pin model version 0: only versions at or below LATEST (none yet) can be"
-                + " served");
-    publish(store, 1);
-    publish(store, 2);
-    store.writeVersion(manifest(3), parameters(3));
-    Files.write(root.resolve("versions/1/parameters.bin"), parameters(5));
-
-    assertThatThrownBy(() -> store.pin(3))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("at or below LATEST (2)");
-    assertThatThrownBy(() -> store.pin(1))
-        .isInstanceOf(CorruptVersionException.class)
-        .hasMessageContaining("model version 1");
-    assertThat(store.pinnedVersion()).isEmpty();
-  }
-
-  @Test
-  void retainKeepsNewestLatestPinnedAndUnpublished() throws IOException {
-    for (long version = 1; version <= 5; version++) {
-      publish(store, version);
+        // SHA-256("abc") from FIPS 180-2
+        assertThat(written.getParametersChecksum())
+                .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assertThat(written.getParametersBytes()).isEqualTo(3);
+        StoredModel read = store.readVersion(1);
+        assertThat(read.version()).isEqualTo(1);
+        assertThat(read.parameters()).isEqualTo(abc);
+        assertThat(read.manifest()).isEqualTo(written);
+        assertThat(read.manifest().getCreatedAt()).isEqualTo(Instant.ofEpochMilli(1_700_000_000_001L));
+        assertThat(read.manifest().getHyperParameters().getExtra()).containsEntry("beta1", "0.9");
+        assertThat(root.resolve("versions/1"))
+                .isDirectoryContaining("glob:**/parameters.bin")
+                .isDirectoryContaining("glob:**/manifest.json")
+                .isDirectoryContaining("glob:**/_COMMITTED");
+        assertThat(store.listVersions()).containsExactly(written);
+        assertThat(store.latestVersion()).isEmpty();
     }
-    store.writeVersion(manifest(6), parameters(6));
-    Files.delete(root.resolve("versions/3/_COMMITTED")); // a torn leftover below LATEST
-    store.pin(2);
 
-    store.retain(2);
+    @Test
+    void movesLatestAtomicallyToCommittedVersions() throws IOException {
+        publish(store, 1);
+        publish(store, 2);
 
-    assertThat(versionDirs()).containsExactlyInAnyOrder("2", "4", "5", "6");
-    assertThat(store.listVersions()).extracting(ModelManifest::getVersion)
-        .containsExactly(2L, 4L, 5L, 6L);
-
-    store.unpin();
-    store.retain(1);
-    assertThat(versionDirs()).containsExactlyInAnyOrder("5", "6");
-    assertThat(store.readVersion(5).parameters()).isEqualTo(parameters(5));
-  }
-
-  @Test
-  void retainDeletesNothingBeforeFirstPublicationAndRejectsZero() throws IOException {
-    store.writeVersion(manifest(1), parameters(1));
-    store.writeVersion(manifest(2), parameters(2));
-
-    store.retain(1);
-
-    assertThat(versionDirs()).containsExactlyInAnyOrder("1", "2");
-    assertThatThrownBy(() -> store.retain(0))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("keepLast must be at least 1, got 0");
-  }
-
-  @Test
-  void listsCommittedVersionsInNumericOrder() throws IOException {
-    for (long version : new long[] {10, 2, 9, 11}) {
-      store.writeVersion(manifest(version), parameters(version));
+        assertThat(store.latestVersion()).hasValue(2);
+        assertThat(store.servingVersion()).hasValue(2);
+        assertThat(Files.readString(root.resolve("LATEST"))).isEqualTo("2\n");
+        try (Stream<Path> files = Files.list(root)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
+                    "LATEST", "versions");
+        }
     }
-    Files.delete(root.resolve("versions/11/_COMMITTED"));
-    Files.createDirectories(root.resolve("versions/not-a-version"));
 
-    assertThat(store.listVersions()).extracting(ModelManifest::getVersion)
-        .containsExactly(2L, 9L, 10L);
-  }
+    @Test
+    void latestNeverMovesBackwards() throws IOException {
+        publish(store, 1);
+        publish(store, 2);
+        publish(store, 3);
 
-  @Test
-  void unreadablePointerIsAnErrorNamingIt() throws IOException {
-    Files.writeString(root.resolve("LATEST"), "garbage");
-
-    assertThatThrownBy(() -> store.latestVersion())
-        .isInstanceOf(IOException.class)
-        .hasMessageStartingWith("LATEST pointer ")
-        .hasMessageEndingWith("does not hold a version number: 'garbage'");
-  }
-
-  @Test
-  void rejectsNegativeVersions() {
-    assertThatThrownBy(() -> store.writeVersion(manifest(-1), parameters(1)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("model versions are non-negative, got -1");
-  }
-
-  private List<String> versionDirs() throws IOException {
-    try (Stream<Path> dirs = Files.list(root.resolve("versions"))) {
-      return dirs.map(p -> p.getFileName().toString()).toList();
+        assertThatThrownBy(() -> store.moveLatest(2))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("refusing to move LATEST backwards from 3 to 2: roll back by pinning version 2");
+        store.moveLatest(3);
+        assertThat(store.latestVersion()).hasValue(3);
     }
-  }
+
+    @Test
+    void latestOnlyMovesToCommittedVerifiedVersions() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2));
+        Files.delete(root.resolve("versions/2/_COMMITTED"));
+
+        assertThatThrownBy(() -> store.moveLatest(2))
+                .isInstanceOf(CorruptVersionException.class)
+                .hasMessageContaining("model version 2")
+                .hasMessageContaining("not committed: no _COMMITTED marker");
+        assertThatThrownBy(() -> store.moveLatest(7))
+                .isInstanceOf(CorruptVersionException.class)
+                .hasMessageContaining("model version 7")
+                .hasMessageEndingWith("it does not exist");
+        assertThat(store.latestVersion()).hasValue(1);
+    }
+
+    @Test
+    void versionsAtOrBelowLatestAreImmutableButIdempotent() throws IOException {
+        publish(store, 1);
+        ModelManifest original = store.readVersion(1).manifest();
+        ModelManifest later = manifest(1);
+        later.setCreatedAt(Instant.ofEpochMilli(1_800_000_000_000L));
+
+        assertThat(store.writeVersion(later, parameters(1))).isEqualTo(original);
+        assertThatThrownBy(() -> store.writeVersion(manifest(1), parameters(99)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith(
+                        "cannot rewrite model version 1: it is at or below LATEST (1) and immutable")
+                .hasMessageContaining(original.getParametersChecksum());
+        assertThat(store.readVersion(1).parameters()).isEqualTo(parameters(1));
+        assertThat(store.readVersion(1).manifest()).isEqualTo(original);
+    }
+
+    @Test
+    void versionsAboveLatestMayBeRewritten() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2));
+        ModelManifest reproduced = manifest(2);
+        reproduced.setTokensTrained(4242L);
+
+        store.writeVersion(reproduced, parameters(22));
+
+        StoredModel read = store.readVersion(2);
+        assertThat(read.parameters()).isEqualTo(parameters(22));
+        assertThat(read.manifest().getTokensTrained()).isEqualTo(4242L);
+        store.moveLatest(2);
+        assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(2)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("immutable");
+    }
+
+    @Test
+    void versionsBelowLatestCannotBeCreated() throws IOException {
+        publish(store, 1);
+        publish(store, 3);
+
+        assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(2)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage(
+                        "cannot write model version 2: it is at or below LATEST (3) and was never committed;"
+                                + " versions at or below LATEST cannot be created");
+        assertThat(root.resolve("versions/2")).doesNotExist();
+    }
+
+    @Test
+    void pinRollsBackAndUnpinReturnsToLatest() throws IOException {
+        publish(store, 1);
+        publish(store, 2);
+        publish(store, 3);
+
+        store.pin(2);
+        assertThat(store.pinnedVersion()).hasValue(2);
+        assertThat(store.servingVersion()).hasValue(2);
+        assertThat(store.latestVersion()).hasValue(3);
+
+        store.unpin();
+        assertThat(store.pinnedVersion()).isEmpty();
+        assertThat(store.servingVersion()).hasValue(3);
+        store.unpin();
+        assertThat(store.servingVersion()).hasValue(3);
+    }
+
+    @Test
+    void onlyPublishedVerifiedVersionsCanBePinned() throws IOException {
+        assertThatThrownBy(() -> store.pin(0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage(
+                        "cannot pin model version 0: only versions at or below LATEST (none yet) can be"
+                                + " served");
+        publish(store, 1);
+        publish(store, 2);
+        store.writeVersion(manifest(3), parameters(3));
+        Files.write(root.resolve("versions/1/parameters.bin"), parameters(5));
+
+        assertThatThrownBy(() -> store.pin(3))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at or below LATEST (2)");
+        assertThatThrownBy(() -> store.pin(1))
+                .isInstanceOf(CorruptVersionException.class)
+                .hasMessageContaining("model version 1");
+        assertThat(store.pinnedVersion()).isEmpty();
+    }
+
+    @Test
+    void retainKeepsNewestLatestPinnedAndUnpublished() throws IOException {
+        for (long version = 1; version <= 5; version++) {
+            publish(store, version);
+        }
+        store.writeVersion(manifest(6), parameters(6));
+        Files.delete(root.resolve("versions/3/_COMMITTED")); // a torn leftover below LATEST
+        store.pin(2);
+
+        store.retain(2);
+
+        assertThat(versionDirs()).containsExactlyInAnyOrder("2", "4", "5", "6");
+        assertThat(store.listVersions()).extracting(ModelManifest::getVersion)
+                .containsExactly(2L, 4L, 5L, 6L);
+
+        store.unpin();
+        store.retain(1);
+        assertThat(versionDirs()).containsExactlyInAnyOrder("5", "6");
+        assertThat(store.readVersion(5).parameters()).isEqualTo(parameters(5));
+    }
+
+    @Test
+    void retainDeletesNothingBeforeFirstPublicationAndRejectsZero() throws IOException {
+        store.writeVersion(manifest(1), parameters(1));
+        store.writeVersion(manifest(2), parameters(2));
+
+        store.retain(1);
+
+        assertThat(versionDirs()).containsExactlyInAnyOrder("1", "2");
+        assertThatThrownBy(() -> store.retain(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("keepLast must be at least 1, got 0");
+    }
+
+    @Test
+    void listsCommittedVersionsInNumericOrder() throws IOException {
+        for (long version : new long[] {10, 2, 9, 11}) {
+            store.writeVersion(manifest(version), parameters(version));
+        }
+        Files.delete(root.resolve("versions/11/_COMMITTED"));
+        Files.createDirectories(root.resolve("versions/not-a-version"));
+
+        assertThat(store.listVersions()).extracting(ModelManifest::getVersion)
+                .containsExactly(2L, 9L, 10L);
+    }
+
+    @Test
+    void unreadablePointerIsAnErrorNamingIt() throws IOException {
+        Files.writeString(root.resolve("LATEST"), "garbage");
+
+        assertThatThrownBy(() -> store.latestVersion())
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("LATEST pointer ")
+                .hasMessageEndingWith("does not hold a version number: 'garbage'");
+    }
+
+    @Test
+    void rejectsNegativeVersions() {
+        assertThatThrownBy(() -> store.writeVersion(manifest(-1), parameters(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("model versions are non-negative, got -1");
+    }
+
+    private List<String> versionDirs() throws IOException {
+        try (Stream<Path> dirs = Files.list(root.resolve("versions"))) {
+            return dirs.map(p -> p.getFileName().toString()).toList();
+        }
+    }
 }

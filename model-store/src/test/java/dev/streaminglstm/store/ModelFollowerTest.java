@@ -19,139 +19,139 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ModelFollowerTest {
 
-  @TempDir Path root;
-  private ModelStore store;
-  private ModelFollower follower;
+    @TempDir Path root;
+    private ModelStore store;
+    private ModelFollower follower;
 
-  @BeforeEach
-  void openStore() throws IOException {
-    store = ModelStores.open(root.toUri().toString());
-    follower = new ModelFollower(ModelStores.open(root.toString()));
-  }
-
-  @Test
-  void servesNothingUntilTheFirstPublication() throws IOException {
-    assertThat(follower.poll()).isFalse();
-    store.writeVersion(manifest(1), parameters(1));
-    assertThat(follower.poll()).isFalse();
-
-    store.moveLatest(1);
-
-    assertThat(follower.poll()).isTrue();
-    assertThat(follower.current()).hasValueSatisfying(m -> assertThat(m.version()).isEqualTo(1));
-    assertThat(follower.poll()).isFalse();
-    assertThat(follower.failedReads()).isZero();
-    assertThat(follower.lastFailure()).isEmpty();
-  }
-
-  @Test
-  void keepsTheLastGoodVersionAcrossACorruptOneAndTakesTheNextGoodOne() throws IOException {
-    publish(store, 1);
-    assertThat(follower.poll()).isTrue();
-    publish(store, 2);
-    Path parameters2 = root.resolve("versions/2/parameters.bin");
-    byte[] damaged = Files.readAllBytes(parameters2);
-    damaged[0] ^= (byte) 0x80;
-    Files.write(parameters2, damaged); // bit rot after publication
-
-    assertThat(follower.poll()).isFalse();
-    assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
-    assertThat(follower.current().orElseThrow().parameters()).isEqualTo(parameters(1));
-    assertThat(follower.failedReads()).isEqualTo(1);
-    assertThat(follower.lastFailure()).hasValueSatisfying(message -> assertThat(message)
-        .startsWith("model version 2 at ")
-        .contains("parameters.bin has SHA-256"));
-
-    assertThat(follower.poll()).isFalse(); // a corrupt served version cannot heal: not re-read
-    assertThat(follower.failedReads()).isEqualTo(1);
-
-    publish(store, 3);
-    assertThat(follower.poll()).isTrue();
-    assertThat(follower.current().orElseThrow().version()).isEqualTo(3);
-    assertThat(follower.current().orElseThrow().parameters()).isEqualTo(parameters(3));
-  }
-
-  @Test
-  void followsAPinBackAndTheUnpinForward() throws IOException {
-    publish(store, 1);
-    publish(store, 2);
-    assertThat(follower.poll()).isTrue();
-
-    store.pin(1);
-    assertThat(follower.poll()).isTrue();
-    assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
-
-    store.unpin();
-    assertThat(follower.poll()).isTrue();
-    assertThat(follower.current().orElseThrow().version()).isEqualTo(2);
-  }
-
-  @Test
-  void anUnreadablePointerIsRecordedAndTheCurrentModelKept() throws IOException {
-    publish(store, 1);
-    follower.poll();
-    Files.writeString(root.resolve("PINNED"), "x");
-
-    assertThat(follower.poll()).isFalse();
-
-    assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
-    assertThat(follower.failedReads()).isEqualTo(1);
-    assertThat(follower.lastFailure().orElseThrow())
-        .startsWith("cannot read the serving version of FileSystemModelStore{")
-        .endsWith("does not hold a version number: 'x'");
-  }
-
-  @Test
-  void aReaderPollingDuringFiftyPublicationsSeesOnlyCompleteVersionsInOrder() throws Exception {
-    int versions = 50;
-    AtomicBoolean writerDone = new AtomicBoolean();
-    List<Long> served = new ArrayList<>();
-    List<String> problems = new CopyOnWriteArrayList<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              boolean latestSeen = false;
-              while (true) {
-                boolean lastRound = writerDone.get();
-                try {
-                  latestSeen |= checkLatestNeverVanishes(latestSeen, problems);
-                } catch (IOException e) {
-                  problems.add("LATEST unreadable: " + e.getMessage());
-                }
-                if (follower.poll()) {
-                  StoredModel model = follower.current().orElseThrow();
-                  served.add(model.version());
-                  if (!Arrays.equals(model.parameters(), parameters(model.version(), 64 * 1024))
-                      || model.manifest().getVersion() != model.version()) {
-                    problems.add("version " + model.version() + " served with wrong content");
-                  }
-                }
-                if (lastRound) {
-                  return;
-                }
-              }
-            },
-            "model-reader");
-    reader.start();
-    for (long version = 1; version <= versions; version++) {
-      store.writeVersion(manifest(version), parameters(version, 64 * 1024));
-      store.moveLatest(version);
+    @BeforeEach
+    void openStore() throws IOException {
+        store = ModelStores.open(root.toUri().toString());
+        follower = new ModelFollower(ModelStores.open(root.toString()));
     }
-    writerDone.set(true);
-    reader.join();
 
-    assertThat(problems).isEmpty();
-    assertThat(follower.failedReads()).isZero();
-    assertThat(served).isSorted().doesNotHaveDuplicates().endsWith(50L);
-  }
+    @Test
+    void servesNothingUntilTheFirstPublication() throws IOException {
+        assertThat(follower.poll()).isFalse();
+        store.writeVersion(manifest(1), parameters(1));
+        assertThat(follower.poll()).isFalse();
 
-  /** Returns whether LATEST exists; records a problem if it vanished after being seen. */
-  private boolean checkLatestNeverVanishes(boolean seenBefore, List<String> problems)
-      throws IOException {
-    boolean present = store.latestVersion().isPresent();
-    if (seenBefore && !present) {
-      problems.add("LATEST was missing while being replaced");
+        store.moveLatest(1);
+
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.current()).hasValueSatisfying(m -> assertThat(m.version()).isEqualTo(1));
+        assertThat(follower.poll()).isFalse();
+        assertThat(follower.failedReads()).isZero();
+        assertThat(follower.lastFailure()).isEmpty();
     }
-    return present;
-  }
+
+    @Test
+    void keepsTheLastGoodVersionAcrossACorruptOneAndTakesTheNextGoodOne() throws IOException {
+        publish(store, 1);
+        assertThat(follower.poll()).isTrue();
+        publish(store, 2);
+        Path parameters2 = root.resolve("versions/2/parameters.bin");
+        byte[] damaged = Files.readAllBytes(parameters2);
+        damaged[0] ^= (byte) 0x80;
+        Files.write(parameters2, damaged); // bit rot after publication
+
+        assertThat(follower.poll()).isFalse();
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
+        assertThat(follower.current().orElseThrow().parameters()).isEqualTo(parameters(1));
+        assertThat(follower.failedReads()).isEqualTo(1);
+        assertThat(follower.lastFailure()).hasValueSatisfying(message -> assertThat(message)
+                .startsWith("model version 2 at ")
+                .contains("parameters.bin has SHA-256"));
+
+        assertThat(follower.poll()).isFalse(); // a corrupt served version cannot heal: not re-read
+        assertThat(follower.failedReads()).isEqualTo(1);
+
+        publish(store, 3);
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(3);
+        assertThat(follower.current().orElseThrow().parameters()).isEqualTo(parameters(3));
+    }
+
+    @Test
+    void followsAPinBackAndTheUnpinForward() throws IOException {
+        publish(store, 1);
+        publish(store, 2);
+        assertThat(follower.poll()).isTrue();
+
+        store.pin(1);
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
+
+        store.unpin();
+        assertThat(follower.poll()).isTrue();
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnreadablePointerIsRecordedAndTheCurrentModelKept() throws IOException {
+        publish(store, 1);
+        follower.poll();
+        Files.writeString(root.resolve("PINNED"), "x");
+
+        assertThat(follower.poll()).isFalse();
+
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
+        assertThat(follower.failedReads()).isEqualTo(1);
+        assertThat(follower.lastFailure().orElseThrow())
+                .startsWith("cannot read the serving version of FileSystemModelStore{")
+                .endsWith("does not hold a version number: 'x'");
+    }
+
+    @Test
+    void aReaderPollingDuringFiftyPublicationsSeesOnlyCompleteVersionsInOrder() throws Exception {
+        int versions = 50;
+        AtomicBoolean writerDone = new AtomicBoolean();
+        List<Long> served = new ArrayList<>();
+        List<String> problems = new CopyOnWriteArrayList<>();
+        Thread reader =
+                new Thread(
+                        () -> {
+                            boolean latestSeen = false;
+                            while (true) {
+                                boolean lastRound = writerDone.get();
+                                try {
+                                    latestSeen |= checkLatestNeverVanishes(latestSeen, problems);
+                                } catch (IOException e) {
+                                    problems.add("LATEST unreadable: " + e.getMessage());
+                                }
+                                if (follower.poll()) {
+                                    StoredModel model = follower.current().orElseThrow();
+                                    served.add(model.version());
+                                    if (!Arrays.equals(model.parameters(), parameters(model.version(), 64 * 1024))
+                                            || model.manifest().getVersion() != model.version()) {
+                                        problems.add("version " + model.version() + " served with wrong content");
+                                    }
+                                }
+                                if (lastRound) {
+                                    return;
+                                }
+                            }
+                        },
+                        "model-reader");
+        reader.start();
+        for (long version = 1; version <= versions; version++) {
+            store.writeVersion(manifest(version), parameters(version, 64 * 1024));
+            store.moveLatest(version);
+        }
+        writerDone.set(true);
+        reader.join();
+
+        assertThat(problems).isEmpty();
+        assertThat(follower.failedReads()).isZero();
+        assertThat(served).isSorted().doesNotHaveDuplicates().endsWith(50L);
+    }
+
+    /** Returns whether LATEST exists; records a problem if it vanished after being seen. */
+    private boolean checkLatestNeverVanishes(boolean seenBefore, List<String> problems)
+            throws IOException {
+        boolean present = store.latestVersion().isPresent();
+        if (seenBefore && !present) {
+            problems.add("LATEST was missing while being replaced");
+        }
+        return present;
+    }
 }
