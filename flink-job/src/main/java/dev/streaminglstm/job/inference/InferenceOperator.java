@@ -2,9 +2,11 @@ package dev.streaminglstm.job.inference;
 
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.infer.TokenSampler;
+import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.training.TrainingSetup;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
@@ -35,19 +37,26 @@ import org.apache.flink.util.Collector;
  * version is rebuilt from its kept context with the new weights first, so old state never
  * meets new weights. For every accepted chunk it emits a {@link Prediction}: the top-k next
  * tokens, a short greedy continuation, and the surprise the previous prediction gave to the
- * chunk's first token. Before any model exists, it emits {@code NO_MODEL} predictions and keeps
- * the context.
+ * chunk's first token (none for a stream's first prediction with a model, or the first after a
+ * swap: the previous one then came from no model or another one). Before any model exists, it
+ * emits {@code NO_MODEL} predictions and keeps the context. A version that cannot be read, or is
+ * not of the configured shape, is never served.
+ *
+ * <p>The store is polled at most every {@value #POLL_INTERVAL_MS} ms of Flink processing time,
+ * when an element arrives.
  */
 public final class InferenceOperator extends KeyedProcessFunction<String, TextEvent, Prediction> {
     private static final long serialVersionUID = 1L;
-    private static final long POLL_INTERVAL_MS = 500;
+    /** Least processing time between two looks at the store's serving version. */
+    static final long POLL_INTERVAL_MS = 500;
 
     private final JobConfig config;
 
+    private transient ModelConfig modelShape;
     private transient ValueState<StreamInferenceState> streams;
     private transient ModelFollower follower;
     private transient ServedModel served;
-    private transient long lastPoll;
+    private transient long nextPoll;
     private transient Random random;
 
     private transient Counter predictions;
@@ -70,7 +79,9 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                 .build());
         streams = getRuntimeContext().getState(descriptor);
+        modelShape = TrainingSetup.modelConfig(config);
         follower = new ModelFollower(ModelStores.open(config.store()));
+        nextPoll = Long.MIN_VALUE;
         random = new Random(config.seed());
         var group = getRuntimeContext().getMetricGroup();
         predictions = group.counter("predictions");
@@ -105,7 +116,7 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
             }
             s.features = f;
         }
-        pollModel();
+        pollModel(ctx.timerService().currentProcessingTime());
         Prediction.Builder p = Prediction.newBuilder()
                 .setStreamId(event.getStreamId())
                 .setSequenceNumber(event.getSequenceNumber())
@@ -120,13 +131,14 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         }
         InferenceSession session = new InferenceSession(served.model(), served.parameters(), s.features,
                 ByteVocabulary.START);
+        Double surprise = null;
         if (s.modelVersion != served.version() || s.state == null) {
             rebuild(session, s);
         } else {
             session.restore(RecurrentState.stack(served.model().config(), List.of(s.state),
                     served.parameters().dataType()), s.next);
+            surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
         }
-        Double surprise = s.next == null ? null : -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
         float[] next = session.feed(tokens);
         int[] continuation = session.generate(config.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
@@ -167,10 +179,8 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
     /** Recomputes the stream's state from its kept context with the served model's weights. */
     private void rebuild(InferenceSession session, StreamInferenceState s) {
         if (s.context.length > 0) {
-            s.next = session.feed(s.context);
+            session.feed(s.context);
             rebuilds.inc();
-        } else {
-            s.next = null;
         }
     }
 
@@ -181,12 +191,11 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         return all.length <= keep ? all : Arrays.copyOfRange(all, all.length - keep, all.length);
     }
 
-    private void pollModel() {
-        long now = System.currentTimeMillis();
-        if (now - lastPoll < POLL_INTERVAL_MS) {
+    private void pollModel(long now) {
+        if (now < nextPoll) {
             return;
         }
-        lastPoll = now;
+        nextPoll = now + POLL_INTERVAL_MS;
         if (!follower.poll()) {
             return;
         }
@@ -195,12 +204,13 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
             return;
         }
         try {
-            served = ServedModel.decode(current.get().version(), current.get().parameters());
+            served = ServedModel.decode(current.get().version(), current.get().parameters(), modelShape);
             swaps.inc();
         } catch (java.io.IOException | RuntimeException e) {
-            // Verified by checksum in the store, so this is a model this build cannot read: keep serving the old one.
+            // Verified by checksum in the store, so this is a model this build cannot read, or one of another
+            // shape: keep serving the old one.
             org.slf4j.LoggerFactory.getLogger(InferenceOperator.class)
-                    .warn("cannot load model version {}: {}", current.get().version(), e.getMessage());
+                    .warn("not serving model version {}: {}", current.get().version(), e.getMessage());
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.streaminglstm.job.inference;
 
 import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.format.StoredParameters;
+import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.nn.LanguageModel;
 import java.io.ByteArrayInputStream;
@@ -15,9 +16,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 record ServedModel(long version, LanguageModel model, ParameterSet parameters) {
 
-    /** Decodes a verified parameter file (its format checks shape, version and checksum again). */
-    static ServedModel decode(long version, byte[] parameterFile) throws IOException {
-        StoredParameters stored = ModelFile.read(new ByteArrayInputStream(parameterFile));
+    /**
+     * Decodes a verified parameter file (its format checks version and checksum again).
+     *
+     * @param expected the shape the job's input fits (conditioning size among others)
+     * @throws dev.streaminglstm.core.format.ModelFormatException if the file is unreadable or of another shape
+     */
+    static ServedModel decode(long version, byte[] parameterFile, ModelConfig expected) throws IOException {
+        StoredParameters stored = ModelFile.read(new ByteArrayInputStream(parameterFile), expected);
         return new ServedModel(version, new LanguageModel(stored.config()), stored.parameters().castTo(DataType.FLOAT));
     }
 }
