@@ -6,6 +6,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.tokens.StreamTokens;
 import dev.streaminglstm.job.training.TrainingSetup;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
@@ -107,7 +108,7 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         }
         s.lastSequence = event.getSequenceNumber();
         byte[] bytes = event.getText().getBytes(StandardCharsets.UTF_8);
-        int[] tokens = tokens(event, s, bytes);
+        int[] tokens = StreamTokens.of(event, s.context.length > 0);
         s.bytePosition += bytes.length;
         if (event.getFeatures() != null) {
             float[] f = new float[event.getFeatures().size()];
@@ -137,10 +138,14 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         } else {
             session.restore(RecurrentState.stack(served.model().config(), List.of(s.state),
                     served.parameters().dataType()), s.next);
-            surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
+            if (tokens.length > 0 && s.next != null) {
+                surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
+            }
         }
-        float[] next = session.feed(tokens);
-        int[] continuation = session.generate(config.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
+        // An empty chunk adds no token: its prediction is the stream's current one.
+        float[] next = tokens.length > 0 ? session.feed(tokens) : session.nextDistribution();
+        int[] continuation = next == null ? new int[0]
+                : session.generate(config.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
         s.state = session.state().row(0);
         s.next = next;
@@ -149,8 +154,10 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         streams.update(s);
 
         List<TokenProbability> top = new ArrayList<>();
-        for (int id : TokenSampler.topK(next, config.topK())) {
-            top.add(new TokenProbability(id, ByteVocabulary.display(id), next[id]));
+        if (next != null) {
+            for (int id : TokenSampler.topK(next, config.topK())) {
+                top.add(new TokenProbability(id, ByteVocabulary.display(id), next[id]));
+            }
         }
         out.collect(p.setStatus(PredictionStatus.OK)
                 .setModelVersion(served.version())
@@ -161,19 +168,6 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
                 .build());
         predictions.inc();
         latencyMillis.update((System.nanoTime() - started) / 1_000_000);
-    }
-
-    /** The chunk's tokens: a document start adds {@code <end>} after earlier text, then {@code <start>}. */
-    private static int[] tokens(TextEvent event, StreamInferenceState s, byte[] bytes) {
-        int[] text = ByteVocabulary.fromBytes(bytes);
-        if (!event.getStartsDocument()) {
-            return text.length > 0 ? text : new int[] {ByteVocabulary.END};
-        }
-        int[] marks = s.bytePosition > 0 ? new int[] {ByteVocabulary.END, ByteVocabulary.START}
-                : new int[] {ByteVocabulary.START};
-        int[] all = Arrays.copyOf(marks, marks.length + text.length);
-        System.arraycopy(text, 0, all, marks.length, text.length);
-        return all;
     }
 
     /** Recomputes the stream's state from its kept context with the served model's weights. */

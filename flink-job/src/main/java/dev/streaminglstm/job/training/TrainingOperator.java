@@ -10,6 +10,7 @@ import dev.streaminglstm.core.optim.OptimizerStateCodec;
 import dev.streaminglstm.core.train.Trainer;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.tokens.StreamTokens;
 import dev.streaminglstm.schema.TextEvent;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -38,9 +39,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * Truncated-BPTT training on many streams at once, keyed by stream id.
  *
  * <p>Each stream's keyed state ({@link StreamTrainingState}) holds its carried (h, c), the
- * tokens of its unfinished window and the last sequence number seen. A chunk's text becomes
- * byte tokens (a document start adds {@code <end>} after the previous document and
- * {@code <start>}); once a stream has {@code T + 1} tokens its window joins the operator's batch.
+ * tokens of its unfinished window and the last sequence number seen. A chunk becomes tokens by
+ * {@link StreamTokens}; once a stream has {@code T + 1} tokens its window joins the operator's batch.
  * The batch is trained in one call when it holds {@code --batch} windows, when the flush timer
  * fires, before every checkpoint barrier (unless disabled), at the end of input, and before a
  * stream that is already in the batch would add a second window. Each stream's new (h, c) then
@@ -167,11 +167,8 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             return;
         }
         s.lastSequence = event.getSequenceNumber();
-        if (event.getStartsDocument()) {
-            s.append(s.pending.length > 0 || s.carried != null
-                    ? new int[] {ByteVocabulary.END, ByteVocabulary.START} : new int[] {ByteVocabulary.START});
-        }
-        s.append(ByteVocabulary.encode(event.getText()));
+        int[] tokens = StreamTokens.of(event, s.pending.length > 0 || s.carried != null);
+        s.append(tokens);
         if (event.getFeatures() != null) {
             float[] f = new float[event.getFeatures().size()];
             for (int i = 0; i < f.length; i++) {
@@ -179,7 +176,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             }
             s.features = f;
         }
-        metrics.tokensReceived.inc(event.getText().length());
+        metrics.tokensReceived.inc(tokens.length);
         streams.update(s);
 
         int window = config.windowLength();
