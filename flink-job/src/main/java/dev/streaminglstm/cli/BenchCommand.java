@@ -6,7 +6,7 @@ import dev.streaminglstm.core.diagnostics.GradientFlow;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.factory.Nd4j;
+import dev.streaminglstm.core.kernel.Blas;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -84,7 +84,7 @@ public final class BenchCommand implements Runnable {
             }
             KernelBenchmark.Settings s =
                     new KernelBenchmark.Settings(batch, seq, embed, hidden, vocab, layers, tokens, warmup, seed);
-            Nd4j.factory().blas().setMaxThreads(threads);
+            Blas.setThreads(threads);
             System.out.printf("kernel: LSTM B=%d T=%d E=%d H=%d V=%d layers=%d threads=%d, %.2f MFLOP/token%n",
                     batch, seq, embed, hidden, vocab, layers, threads, s.flopsPerToken() / 1e6);
 

@@ -17,9 +17,18 @@ public final class LanguageModel {
     private final ModelConfig config;
     private final RecurrentLayer layer;
 
+    /** A model on the generic layers (any data type; the ones the gradient checks verify). */
     public LanguageModel(ModelConfig config) {
+        this(config, new LstmLayer());
+    }
+
+    /**
+     * A model whose LSTM layers run on {@code lstm}, another implementation of the same layer
+     * (such as the fast float kernel); RNN models ignore it.
+     */
+    public LanguageModel(ModelConfig config, RecurrentLayer lstm) {
         this.config = config;
-        this.layer = config.cellType() == CellType.LSTM ? new LstmLayer() : new RnnLayer();
+        this.layer = config.cellType() == CellType.LSTM ? lstm : new RnnLayer();
     }
 
     public ModelConfig config() {

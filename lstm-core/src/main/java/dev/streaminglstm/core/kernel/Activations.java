@@ -1,0 +1,75 @@
+package dev.streaminglstm.core.kernel;
+
+/**
+ * Float {@code tanh} and sigmoid as a clamped rational function (the 13/6 minimax approximation
+ * Eigen and XLA use for float), written so that the JIT compiles loops over arrays of them to
+ * SIMD code: only multiplications, additions, one division and min/max, no calls.
+ * {@link Math#exp} is an intrinsic but stays scalar (about 6 ns a value here, against about 1 ns
+ * for a vectorised loop of these).
+ *
+ * <p>Accuracy against {@link Math#tanh} and the sigmoid in double, measured over every float:
+ * absolute error at most 4.1e-7 for tanh (at 5.83) and 2.3e-7 for sigmoid; relative error of
+ * tanh below 3e-7 for {@code 1e-30 <= |x| < 1} (below that the result underflows towards 0); NaN
+ * stays NaN. That is a few float ulps, the order by which any float evaluation differs from
+ * exact ({@code ActivationsTest} checks it on a fine grid).
+ */
+final class Activations {
+    /** Beyond this the approximation is within float rounding of ±1 and is clamped. */
+    private static final float CLAMP = 7.90531110763549805f;
+    private static final float A1 = 4.89352455891786e-03f;
+    private static final float A3 = 6.37261928875436e-04f;
+    private static final float A5 = 1.48572235717979e-05f;
+    private static final float A7 = 5.12229709037114e-08f;
+    private static final float A9 = -8.60467152213735e-11f;
+    private static final float A11 = 2.00018790482477e-13f;
+    private static final float A13 = -2.76076847742355e-16f;
+    private static final float B0 = 4.89352518554385e-03f;
+    private static final float B2 = 2.26843463243900e-03f;
+    private static final float B4 = 1.18534705686654e-04f;
+    private static final float B6 = 1.19825839466702e-06f;
+
+    private Activations() {}
+
+    /** {@code tanh x}. */
+    static float tanh(float x) {
+        float c = Math.max(-CLAMP, Math.min(CLAMP, x));
+        float c2 = c * c;
+        float p = c2 * A13 + A11;
+        p = p * c2 + A9;
+        p = p * c2 + A7;
+        p = p * c2 + A5;
+        p = p * c2 + A3;
+        p = p * c2 + A1;
+        p = p * c;
+        float q = c2 * B6 + B4;
+        q = q * c2 + B2;
+        q = q * c2 + B0;
+        return p / q;
+    }
+
+    /** {@code 1 / (1 + e^-x)}, as {@code (1 + tanh(x / 2)) / 2}. */
+    static float sigmoid(float x) {
+        return 0.5f + 0.5f * tanh(0.5f * x);
+    }
+
+    /** {@code a[k] = sigmoid(a[k] + bias[k])} for {@code k < n}. */
+    static void sigmoidInPlace(float[] a, float[] bias, int n) {
+        for (int k = 0; k < n; k++) {
+            a[k] = sigmoid(a[k] + bias[k]);
+        }
+    }
+
+    /** {@code a[k] = tanh(a[k] + bias[k])} for {@code k < n}. */
+    static void tanhInPlace(float[] a, float[] bias, int n) {
+        for (int k = 0; k < n; k++) {
+            a[k] = tanh(a[k] + bias[k]);
+        }
+    }
+
+    /** {@code out[k] = tanh(a[k])} for {@code k < n}. */
+    static void tanh(float[] a, float[] out, int n) {
+        for (int k = 0; k < n; k++) {
+            out[k] = tanh(a[k]);
+        }
+    }
+}

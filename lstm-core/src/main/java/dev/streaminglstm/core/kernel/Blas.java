@@ -1,0 +1,62 @@
+package dev.streaminglstm.core.kernel;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+
+import dev.streaminglstm.core.kernel.NativeMatrix.Block;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+/**
+ * Single-precision BLAS calls on native memory, through the OpenBLAS that ND4J itself loads (the
+ * JavaCPP preset nd4j-native depends on), without ND4J's op dispatch or any copying.
+ *
+ * <p>The number of OpenBLAS threads is process-wide. ND4J sets it once, when its backend starts,
+ * to {@code OMP_NUM_THREADS} (or the number of cores if that is unset); {@link #setThreads}
+ * changes it afterwards, for ND4J's own matrix products too.
+ */
+public final class Blas {
+    private Blas() {}
+
+    /** The number of threads OpenBLAS runs a large product on. */
+    public static int threads() {
+        return openblas_nolapack.blas_get_num_threads();
+    }
+
+    /** Sets the number of threads OpenBLAS runs a large product on (process-wide). */
+    public static void setThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("BLAS threads must be at least 1, was " + threads);
+        }
+        openblas_nolapack.blas_set_num_threads(threads);
+    }
+
+    /** {@code c = op(a) op(b) + beta c}, where {@code op} transposes when asked. */
+    static void gemm(Block a, boolean transposeA, Block b, boolean transposeB, float beta, Block c) {
+        int m = transposeA ? a.columns() : a.rows();
+        int k = transposeA ? a.rows() : a.columns();
+        int n = transposeB ? b.rows() : b.columns();
+        int kb = transposeB ? b.columns() : b.rows();
+        if (k != kb || c.rows() != m || c.columns() != n) {
+            throw new IllegalArgumentException("gemm shapes: op(a) " + m + "x" + k + ", op(b) " + kb + "x" + n
+                    + ", c " + c.rows() + "x" + c.columns());
+        }
+        openblas_nolapack.cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1f, a.pointer(), a.columns(), b.pointer(),
+                b.columns(), beta, c.pointer(), c.columns());
+    }
+
+    /**
+     * {@code y = op(a) x + beta y} for vectors {@code x} and {@code y} given as blocks of one row.
+     */
+    static void gemv(Block a, boolean transposeA, Block x, float beta, Block y) {
+        int in = transposeA ? a.rows() : a.columns();
+        int out = transposeA ? a.columns() : a.rows();
+        if (x.rows() != 1 || y.rows() != 1 || x.columns() != in || y.columns() != out) {
+            throw new IllegalArgumentException("gemv shapes: a " + a.rows() + "x" + a.columns() + (transposeA ? "^T" : "")
+                    + ", x " + x.rows() + "x" + x.columns() + ", y " + y.rows() + "x" + y.columns());
+        }
+        openblas_nolapack.cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, a.rows(), a.columns(),
+                1f, a.pointer(), a.columns(), x.pointer(), 1, beta, y.pointer(), 1);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.streaminglstm.core.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** {@link Activations} against {@link Math#tanh} and the sigmoid in double. */
+class ActivationsTest {
+
+    @Test
+    void tanhIsWithinAFewUlpsOfExact() {
+        double worst = 0;
+        for (int n = -300_000; n <= 300_000; n++) {
+            float x = n * 1e-4f;
+            worst = Math.max(worst, Math.abs(Activations.tanh(x) - Math.tanh(x)));
+        }
+        assertThat(worst).isLessThan(4.2e-7);
+    }
+
+    @Test
+    void tanhKeepsItsRelativeAccuracyNearZero() {
+        for (float x = 1e-30f; x < 1; x *= 1.01f) {
+            assertThat(Math.abs(Activations.tanh(x) - Math.tanh(x)) / Math.tanh(x)).as("x = %s", x).isLessThan(3e-7);
+            assertThat(Activations.tanh(-x)).isEqualTo(-Activations.tanh(x));
+        }
+        assertThat(Activations.tanh(0f)).isZero();
+    }
+
+    @Test
+    void sigmoidIsWithinAFewUlpsOfExact() {
+        double worst = 0;
+        for (int n = -300_000; n <= 300_000; n++) {
+            float x = n * 1e-4f;
+            worst = Math.max(worst, Math.abs(Activations.sigmoid(x) - 1 / (1 + Math.exp(-(double) x))));
+        }
+        assertThat(worst).isLessThan(2.5e-7);
+    }
+
+    @Test
+    void saturatesAtTheExtremesAndKeepsNaN() {
+        for (float x : new float[] {40f, 1e30f, Float.MAX_VALUE, Float.POSITIVE_INFINITY}) {
+            assertThat(Activations.tanh(x)).isCloseTo(1f, org.assertj.core.data.Offset.offset(4e-7f));
+            assertThat(Activations.tanh(-x)).isCloseTo(-1f, org.assertj.core.data.Offset.offset(4e-7f));
+            assertThat(Activations.sigmoid(x)).isCloseTo(1f, org.assertj.core.data.Offset.offset(2.5e-7f));
+            assertThat(Activations.sigmoid(-x)).isBetween(0f, 2.5e-7f);
+        }
+        assertThat(Activations.tanh(Float.NaN)).isNaN();
+        assertThat(Activations.sigmoid(Float.NaN)).isNaN();
+    }
+
+    @Test
+    void arrayFormsApplyTheScalarFunctionsToEveryElement() {
+        int n = 1001;
+        float[] a = new float[n];
+        float[] bias = new float[n];
+        for (int k = 0; k < n; k++) {
+            a[k] = (k - 500) * 0.013f;
+            bias[k] = (k % 7 - 3) * 0.1f;
+        }
+        float[] sigmoid = a.clone();
+        float[] tanh = a.clone();
+        float[] tanhNoBias = new float[n];
+        Activations.sigmoidInPlace(sigmoid, bias, n);
+        Activations.tanhInPlace(tanh, bias, n);
+        Activations.tanh(a, tanhNoBias, n);
+        for (int k = 0; k < n; k++) {
+            assertThat(sigmoid[k]).isEqualTo(Activations.sigmoid(a[k] + bias[k]));
+            assertThat(tanh[k]).isEqualTo(Activations.tanh(a[k] + bias[k]));
+            assertThat(tanhNoBias[k]).isEqualTo(Activations.tanh(a[k]));
+        }
+    }
+}
