@@ -36,7 +36,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * value is rejected and counted, so the global model stays finite. At every checkpoint whose
  * model changed, the merger writes the next immutable version to the store; {@code LATEST} moves
  * to it only when that checkpoint has completed, so readers never see a version that a restore
- * could take back.
+ * could take back. A job started without a checkpoint continues from the store's newest version.
  */
 public final class ModelMerger extends AbstractStreamOperator<Void> implements OneInputStreamOperator<ParameterDelta, Void> {
     private static final long serialVersionUID = 1L;
@@ -73,8 +73,11 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         state = context.getOperatorStateStore()
                 .getListState(new ListStateDescriptor<>("global-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         awaitingCommit = new TreeMap<>();
-        global = ParameterSet.initialize(modelConfig, DataType.FLOAT, config.seed());
-        if (context.isRestored()) {
+        if (!context.isRestored()) {
+            TrainingSetup.Start start = TrainingSetup.start(config);
+            global = start.parameters();
+            version = start.version();
+        } else {
             for (byte[] entry : state.get()) {
                 restore(entry);
             }

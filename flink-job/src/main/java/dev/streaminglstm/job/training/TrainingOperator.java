@@ -118,9 +118,10 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             inFlightState.get().forEach(restoredInFlight::add);
         }
         if (mine == null) {
-            ParameterSet params = ParameterSet.initialize(modelConfig, DataType.FLOAT, config.seed());
+            TrainingSetup.Start start = TrainingSetup.start(config);
+            ParameterSet params = start.parameters();
             base = params.copy();
-            baseVersion = 0;
+            baseVersion = start.version();
             trainer = new Trainer(model, params,
                     Optimizer.create(TrainingSetup.optimizerConfig(config), modelConfig, DataType.FLOAT));
         } else {

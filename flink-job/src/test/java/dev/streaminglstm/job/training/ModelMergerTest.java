@@ -163,4 +163,38 @@ class ModelMergerTest {
         float[] two = storedParameters(store, 2);
         assertThat(two[0]).isCloseTo(one[0] - 0.3f, org.assertj.core.data.Offset.offset(1e-6f));
     }
+
+    @Test
+    void aJobStartedAfreshAgainstAStoreWithVersionsContinuesFromTheNewest() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        float[] one = storedParameters(store, 1);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) { // no state: a new job
+            h.open();
+            h.processElement(delta(shape, 0.25f, 1, 4), 0);
+            h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        assertThat(store.latestVersion()).hasValue(2);
+        float[] two = storedParameters(store, 2);
+        for (int i = 0; i < two.length; i++) {
+            assertThat(two[i]).isEqualTo(one[i] + 0.25f);
+        }
+        assertThat(store.readVersion(2).manifest().getParentVersion()).isEqualTo(1L);
+
+        JobConfig otherShape = JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
+                "--embed", "4", "--hidden", "16");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+            try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(otherShape))) {
+                h.open();
+            }
+        }).isInstanceOf(IllegalStateException.class).hasMessageContaining("holds version 2 of another model");
+    }
 }

@@ -178,6 +178,32 @@ class TrainingOperatorTest {
     }
 
     @Test
+    void aFreshStartContinuesFromTheStoresNewestVersion() throws Exception {
+        JobConfig config = config();
+        dev.streaminglstm.core.model.ParameterSet published = dev.streaminglstm.core.model.ParameterSet.initialize(
+                TrainingSetup.modelConfig(config), org.nd4j.linalg.api.buffer.DataType.FLOAT, 99);
+        try (var merger = new org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            merger.open();
+            ParameterDelta d = new ParameterDelta();
+            float[] initial = dev.streaminglstm.core.model.ParameterSet.initialize(
+                    TrainingSetup.modelConfig(config), org.nd4j.linalg.api.buffer.DataType.FLOAT, 7).toFlatFloats();
+            d.delta = published.toFlatFloats();
+            for (int i = 0; i < d.delta.length; i++) {
+                d.delta[i] -= initial[i];
+            }
+            merger.processElement(d, 0);
+            merger.snapshot(1, 0);
+            merger.notifyOfCompletedCheckpoint(1);
+        }
+        float[] stored = dev.streaminglstm.job.training.TrainingSetup.start(config).parameters().toFlatFloats();
+        TrainingOperator op = new TrainingOperator(config, false);
+        try (var h = harness(op)) {
+            h.open();
+            assertThat(op.replica().toFlatFloats()).isEqualTo(stored);
+        }
+    }
+
+    @Test
     void stateSurvivesSnapshotAndRestoreBitForBit() throws Exception {
         JobConfig config = config("--batch", "3", "--publish-every-windows", "4");
         List<TextEvent> events = randomEvents(new Random(3), 5, 12);
