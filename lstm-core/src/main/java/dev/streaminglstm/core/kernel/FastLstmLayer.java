@@ -17,9 +17,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Where the time goes: three products over the whole window (the input projection, the weight
  * gradients, the input gradient) are one OpenBLAS call each, and the two recurrent products of
  * every step ({@code h' Wh} forward, {@code dz Wh^T} backward) one or a few (see
- * {@link RecurrentProduct}), all on the arrays' native memory. Gate arithmetic runs in plain Java
- * loops over heap arrays, with rows copied in bulk between native and heap memory. Nothing goes
- * through ND4J's per-op dispatch inside the step loop.
+ * {@link RecurrentProduct}), all on the arrays' native memory. The gate arithmetic of a step
+ * ({@link LstmCell}) is plain Java loops over heap arrays that the JIT vectorises, with rows
+ * copied in bulk between native and heap memory. Nothing goes through ND4J's op dispatch inside
+ * the step loop.
  *
  * <p>Stateless: every call allocates its own buffers, so one instance serves any number of
  * threads. The OpenBLAS thread count is process-wide: see {@link Blas}.

@@ -34,11 +34,6 @@ final class NativeMatrix {
         return new NativeMatrix(Nd4j.createUninitialized(DataType.FLOAT, rows, columns), null);
     }
 
-    /** A new matrix of zeros. */
-    static NativeMatrix zeros(long rows, long columns) {
-        return new NativeMatrix(Nd4j.zeros(DataType.FLOAT, rows, columns), null);
-    }
-
     /** A new {@code [rows, columns]} matrix holding {@code values} (row-major). */
     static NativeMatrix of(float[] values, long rows, long columns) {
         return new NativeMatrix(Nd4j.create(values, new long[] {rows, columns}, 'c'), null);

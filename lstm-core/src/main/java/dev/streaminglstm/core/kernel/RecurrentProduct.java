@@ -5,14 +5,14 @@ import dev.streaminglstm.core.kernel.NativeMatrix.Block;
 /**
  * The per-step products with the recurrent weights {@code Wh [hidden, G]}, by the fastest BLAS
  * call for the batch size: one matrix-vector product per stream below {@link #MATRIX_PRODUCT_FROM}
- * streams (OpenBLAS's {@code sgemm} costs about as much for 1 row as for 16 here), one
- * matrix product from there on.
+ * streams, one matrix product from there on.
  */
 final class RecurrentProduct {
     /**
-     * Smallest batch that runs as one {@code sgemm}. Measured on the 2-core AMD EPYC (Zen 3) with
-     * hidden 256: 1 stream {@code sgemv} 20 µs vs {@code sgemm} 210-230 µs; the two break even
-     * between 12 and 16 streams.
+     * Smallest batch that runs as one {@code sgemm}. Measured with one BLAS thread on the 2-core
+     * AMD EPYC (Zen 3), hidden 256: one stream's {@code sgemv} takes 18-20 µs, an {@code sgemm} of
+     * 1 to 16 rows 200-400 µs (it costs nearly the same for any of them); the two break even
+     * between 10 and 16 streams.
      */
     static final int MATRIX_PRODUCT_FROM = 12;
 

@@ -1,0 +1,82 @@
+package dev.streaminglstm.sandbox;
+
+import dev.streaminglstm.sandbox.corpus.Corpus;
+import dev.streaminglstm.sandbox.corpus.RateLimit;
+import dev.streaminglstm.sandbox.corpus.TextChunker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What a {@link Sandbox} runs. Messages of invalid settings name the {@code sandbox} command's flags.
+ *
+ * @param corpus     the documents replayed as streams
+ * @param streams    concurrent streams ({@code --streams})
+ * @param chunkBytes largest chunk of text per record, in UTF-8 bytes ({@code --chunk-bytes})
+ * @param rate       how fast the producer may send at most ({@code --rate}); it also never gets more than
+ *                   {@link #maxChunksInFlight()} records ahead of the job's predictions
+ * @param duration   how long to run ({@code --duration}); empty: until {@link Sandbox#stop()}
+ * @param workDir    folder that gets one {@code run-<time>} folder per run, holding its model store, checkpoints
+ *                   and log ({@code --work-dir})
+ * @param jobFlags   flags of the job, as {@code streaming-lstm job} takes them, without {@code --bootstrap-servers}
+ *                   and {@code --store}, which the sandbox sets to its own broker and store
+ * @param refresh    how often the view is updated
+ */
+public record SandboxSettings(
+        Corpus corpus,
+        int streams,
+        int chunkBytes,
+        RateLimit rate,
+        Optional<Duration> duration,
+        Path workDir,
+        List<String> jobFlags,
+        Duration refresh) {
+
+    /** Job flags the sandbox sets itself. */
+    public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
+
+    /** Most streams a sandbox replays. */
+    public static final int MAX_STREAMS = 1024;
+
+    public SandboxSettings {
+        Objects.requireNonNull(corpus, "corpus");
+        Objects.requireNonNull(rate, "rate");
+        Objects.requireNonNull(duration, "duration");
+        Objects.requireNonNull(workDir, "workDir");
+        Objects.requireNonNull(refresh, "refresh");
+        if (streams < 1 || streams > MAX_STREAMS) {
+            throw new IllegalArgumentException("--streams: must be between 1 and " + MAX_STREAMS + ", was " + streams);
+        }
+        if (chunkBytes < TextChunker.MIN_CHUNK_BYTES || chunkBytes > 65_536) {
+            throw new IllegalArgumentException("--chunk-bytes: must be between " + TextChunker.MIN_CHUNK_BYTES
+                    + " and 65536, was " + chunkBytes);
+        }
+        duration.ifPresent(d -> {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("--duration: must be above 0, was " + d);
+            }
+        });
+        if (refresh.isNegative() || refresh.isZero()) {
+            throw new IllegalArgumentException("refresh: must be above 0, was " + refresh);
+        }
+        jobFlags = List.copyOf(jobFlags);
+        for (String flag : jobFlags) {
+            String name = flag.split("=", 2)[0];
+            if (RESERVED_JOB_FLAGS.contains(name)) {
+                throw new IllegalArgumentException(name + ": the sandbox sets it (its own broker, and its model store"
+                        + " under --work-dir)");
+            }
+        }
+    }
+
+    /**
+     * Records the producer may send ahead of the job's predictions: two per stream, at least 32. Small, so that a
+     * checkpoint barrier never waits behind much input.
+     */
+    public int maxChunksInFlight() {
+        return Math.max(32, 2 * streams);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.streaminglstm.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streaminglstm.sandbox.SandboxStatus.PublishedVersion;
+import dev.streaminglstm.sandbox.corpus.Corpus;
+import dev.streaminglstm.sandbox.corpus.RateLimit;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole sandbox, as {@code streaming-lstm sandbox} runs it: a real broker, the production job graph on a
+ * MiniCluster, the Europarl replay, a file store; with a tiny model so it learns within a minute on 2 cores.
+ */
+class SandboxITCase {
+
+    /** The run ends once this many versions are published and this many predictions made, or at the duration. */
+    private static final int ENOUGH_VERSIONS = 5;
+    private static final int ENOUGH_PREDICTIONS = 60;
+
+    @TempDir
+    Path workDir;
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void theModelLearnsFromTheReplayedStreamsAndTheRunEndsWithASummary() throws Exception {
+        SandboxSettings settings = new SandboxSettings(Corpus.europarl(), 8, 16, RateLimit.unlimited(),
+                Optional.of(Duration.ofSeconds(60)), workDir,
+                List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
+                        "--checkpoint-interval-ms", "2000", "--publish-every-windows", "16", "--context-bytes", "32",
+                        "--continuation-length", "8"),
+                Duration.ofMillis(500));
+        RecordingView view = new RecordingView();
+        Sandbox sandbox = new Sandbox(settings, view);
+        view.stopWhenEnough(sandbox);
+
+        SandboxSummary summary = sandbox.run();
+        System.out.println(summary.report()); // kept in the failsafe report, to read the figures
+
+        assertThat(summary.tokens()).isPositive();
+        assertThat(summary.streams()).isEqualTo(8);
+        assertThat(summary.version()).isGreaterThanOrEqualTo(1);
+        assertThat(summary.predictions()).isPositive();
+        assertThat(summary.deadLetters()).isZero();
+        assertThat(summary.bytesSent()).isPositive();
+        assertThat(summary.bpc()).isPresent();
+        assertThat(summary.firstBpc()).isPresent();
+        assertThat(summary.bpc().get()).as("training loss now, below that of the first published version")
+                .isLessThan(summary.firstBpc().get());
+        assertThat(summary.keyValues()).startsWith("tokens=" + summary.tokens() + " streams=8 version="
+                + summary.version() + " bpc=").contains(" predictions=" + summary.predictions() + " dead_letters=0");
+
+        SandboxStatus last = view.statuses.get(view.statuses.size() - 1);
+        assertThat(last.versions()).extracting(PublishedVersion::version).isSorted();
+        assertThat(last.samples()).as("streams shown with their continuation").isNotEmpty()
+                .allSatisfy(sample -> assertThat(sample.streamId()).startsWith("doc-"));
+        assertThat(last.chunksInFlight()).isLessThanOrEqualTo(settings.maxChunksInFlight());
+        assertThat(view.notes).anyMatch(note -> note.startsWith("stopping"));
+        assertThat(summary.runDir()).isEqualTo(sandbox.runDir());
+        assertThat(Files.exists(sandbox.runDir().resolve("store").resolve("LATEST"))).isTrue();
+    }
+
+    /** Keeps what the sandbox shows; asks it to stop once it has shown enough. */
+    private static final class RecordingView implements SandboxView {
+        final List<SandboxStatus> statuses = new CopyOnWriteArrayList<>();
+        final List<String> notes = new CopyOnWriteArrayList<>();
+        private final AtomicReference<Sandbox> stopping = new AtomicReference<>();
+
+        void stopWhenEnough(Sandbox sandbox) {
+            stopping.set(sandbox);
+        }
+
+        @Override
+        public void show(SandboxStatus status) {
+            statuses.add(status);
+            if (status.versions().size() >= ENOUGH_VERSIONS && status.predictions() >= ENOUGH_PREDICTIONS) {
+                stopping.get().stop();
+            }
+        }
+
+        @Override
+        public void note(String message) {
+            notes.add(message);
+        }
+    }
+}
