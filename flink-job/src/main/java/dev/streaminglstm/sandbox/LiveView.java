@@ -114,7 +114,7 @@ public final class LiveView implements SandboxView {
                         + " · Ctrl-C stops",
                 bold("").length()));
         lines.add(fit(String.format(Locale.ROOT,
-                "  input     %,7.0f B/s      %,d bytes sent, %d chunks awaiting a prediction",
+                "  input     %,7.0f B/s      %,d bytes sent, chunks awaiting a prediction: %d",
                 s.bytesPerSecond(), s.bytesSent(), s.chunksInFlight())));
         lines.add(fit(String.format(Locale.ROOT, "  training  %14s  %,d tokens trained", trainingRate,
                 s.tokensTrained())));

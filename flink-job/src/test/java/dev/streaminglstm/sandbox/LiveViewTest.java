@@ -47,7 +47,7 @@ class LiveViewTest {
 
         assertThat(String.join("\n", lines)).contains("1:15", "europarl · 2 streams", "2,000 B/s",
                 "150,000 bytes sent",
-                "7 chunks awaiting", "2,033 tokens/s", "120,000 tokens trained", "v3, 3 s old",
+                "chunks awaiting a prediction: 7", "2,033 tokens/s", "120,000 tokens trained", "v3, 3 s old",
                 "loss 7.50 → 3.25 bpc", "1,800 predictions", "surprise 6.50 → 3.90 bits", "0 dead letters");
         assertThat(lines.get(lines.size() - 1)).startsWith("  doc-0  Herr Präsident, ich")
                 .contains("▸ " + ESC + "0;32m möchte");

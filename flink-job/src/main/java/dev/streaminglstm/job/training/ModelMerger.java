@@ -51,7 +51,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     private transient long tokens;
     private transient long windows;
     private transient long skipped;
-    private transient double recentLossBpc = Double.NaN;
+    private transient double recentLossBpc;
     /** Versions written at a checkpoint, by checkpoint id, until that checkpoint completes. */
     private transient TreeMap<Long, Long> awaitingCommit;
     private transient ListState<byte[]> state;
@@ -73,6 +73,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         state = context.getOperatorStateStore()
                 .getListState(new ListStateDescriptor<>("global-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         awaitingCommit = new TreeMap<>();
+        recentLossBpc = Double.NaN; // here, not as an initializer: Flink deserializes operators, skipping those
         if (!context.isRestored()) {
             TrainingSetup.Start start = TrainingSetup.start(config);
             global = start.parameters();

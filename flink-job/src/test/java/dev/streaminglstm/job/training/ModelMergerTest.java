@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.OptionalLong;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -50,7 +51,9 @@ class ModelMergerTest {
         ModelConfig shape = TrainingSetup.modelConfig(config);
         float[] initial = ParameterSet.initialize(shape, DataType.FLOAT, 7).toFlatFloats();
         ModelStore store = ModelStores.open(config.store());
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        // Flink ships operators serialized: test the copy it would run.
+        ModelMerger shipped = InstantiationUtil.clone(new ModelMerger(config));
+        try (var h = new OneInputStreamOperatorTestHarness<>(shipped)) {
             h.open();
             h.processElement(delta(shape, 0.25f, 3, 12), 0);
             h.snapshot(1, 0);
