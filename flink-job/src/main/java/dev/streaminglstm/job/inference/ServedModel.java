@@ -1,7 +1,7 @@
 package dev.streaminglstm.job.inference;
 
 import dev.streaminglstm.core.format.ModelFile;
-import dev.streaminglstm.core.kernel.FastLstmLayer;
+import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.format.StoredParameters;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -25,6 +25,6 @@ record ServedModel(long version, LanguageModel model, ParameterSet parameters) {
      */
     static ServedModel decode(long version, byte[] parameterFile, ModelConfig expected) throws IOException {
         StoredParameters stored = ModelFile.read(new ByteArrayInputStream(parameterFile), expected);
-        return new ServedModel(version, new LanguageModel(stored.config(), new FastLstmLayer()), stored.parameters().castTo(DataType.FLOAT));
+        return new ServedModel(version, FastLanguageModel.create(stored.config()), stored.parameters().castTo(DataType.FLOAT));
     }
 }

@@ -1,6 +1,6 @@
 package dev.streaminglstm.job.training;
 
-import dev.streaminglstm.core.kernel.FastLstmLayer;
+import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
@@ -106,7 +106,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
                 .getUnionListState(new ListStateDescriptor<>("training-in-flight", Types.STRING));
 
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        LanguageModel model = new LanguageModel(modelConfig, new FastLstmLayer());
+        LanguageModel model = FastLanguageModel.create(modelConfig);
         byte[] mine = null;
         if (context.isRestored()) {
             for (byte[] entry : replicaState.get()) {

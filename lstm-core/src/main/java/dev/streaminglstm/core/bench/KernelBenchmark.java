@@ -1,6 +1,6 @@
 package dev.streaminglstm.core.bench;
 
-import dev.streaminglstm.core.kernel.FastLstmLayer;
+import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -78,7 +78,7 @@ public final class KernelBenchmark {
     public static Result run(Settings s) {
         ModelConfig config = s.model();
         ParameterSet params = ParameterSet.initialize(config, DataType.FLOAT, s.seed());
-        LanguageModel model = new LanguageModel(config, new FastLstmLayer());
+        LanguageModel model = FastLanguageModel.create(config);
         Trainer trainer = new Trainer(model, params, Optimizer.create(OptimizerConfig.adam(2e-3, 5.0), config, DataType.FLOAT));
         SplittableRandom random = new SplittableRandom(s.seed());
         int[][] tokens = new int[s.batch()][s.seq() + 1];

@@ -26,6 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * threads. The OpenBLAS thread count is process-wide: see {@link Blas}.
  */
 public final class FastLstmLayer implements RecurrentLayer {
+    /** Rows per vocabulary entry from which the input projection of embedded tokens is folded. */
+    static final int FOLD_FROM_ROWS_PER_TOKEN = 2;
     private final LstmLayer generic = new LstmLayer();
 
     /**
@@ -35,7 +37,8 @@ public final class FastLstmLayer implements RecurrentLayer {
     static final class FastTrace implements Trace {
         private final SequenceInput in;
         private final int hidden;
-        private final NativeMatrix input; // x [TB, in]
+        private final NativeMatrix input; // x [TB, in], or null when the input projection was folded
+        private final NativeMatrix table; // the embedding table [V, in] when it was folded, else null
         private final NativeMatrix preActivations; // x Wx + h' Wh, bias not added [TB, G]
         private final NativeMatrix prevHidden; // h' = keep * h_{t-1} [TB, H]
         private final NativeMatrix output; // h_t [TB, H]
@@ -45,12 +48,13 @@ public final class FastLstmLayer implements RecurrentLayer {
         private final float[] cell; // c_t [T][B * H]
         private final float[] tanhCell; // tanh(c_t) [T][B * H]
 
-        private FastTrace(SequenceInput in, int hidden, NativeMatrix input, NativeMatrix preActivations,
-                NativeMatrix prevHidden, NativeMatrix output, float[] keep, float[] gates, float[] cell0,
-                float[] cell, float[] tanhCell) {
+        private FastTrace(SequenceInput in, int hidden, NativeMatrix input, NativeMatrix table,
+                NativeMatrix preActivations, NativeMatrix prevHidden, NativeMatrix output, float[] keep, float[] gates,
+                float[] cell0, float[] cell, float[] tanhCell) {
             this.in = in;
             this.hidden = hidden;
             this.input = input;
+            this.table = table;
             this.preActivations = preActivations;
             this.prevHidden = prevHidden;
             this.output = output;
@@ -91,10 +95,18 @@ public final class FastLstmLayer implements RecurrentLayer {
         int rows = steps * batch;
         int n = batch * hidden;
 
-        NativeMatrix x = NativeMatrix.of(in.input());
         NativeMatrix wh = NativeMatrix.of(w.recurrentWeights());
+        NativeMatrix wx = NativeMatrix.of(w.inputWeights());
         NativeMatrix z = NativeMatrix.uninitialized(rows, 4L * hidden);
-        Blas.gemm(x.all(), false, NativeMatrix.of(w.inputWeights()).all(), false, 0f, z.all());
+        NativeMatrix x = null;
+        NativeMatrix table = null;
+        if (folds(in)) {
+            table = NativeMatrix.of(in.tokens().table());
+            projectTokens(table, in.tokens().ids(), wx, z);
+        } else {
+            x = NativeMatrix.of(in.input());
+            Blas.gemm(x.all(), false, wx.all(), false, 0f, z.all());
+        }
         float[][] bias = streamBias(w, in, hidden);
         float[] keep = NativeMatrix.of(in.keep()).toHeap();
 
@@ -127,7 +139,7 @@ public final class FastLstmLayer implements RecurrentLayer {
             System.arraycopy(tanhC, 0, tanhCell, t * n, n);
             output.write(r0, h, 0, n);
         }
-        return new FastTrace(in, hidden, x, z, prevHidden, output, keep, gates, cell0, cell, tanhCell);
+        return new FastTrace(in, hidden, x, table, z, prevHidden, output, keep, gates, cell0, cell, tanhCell);
     }
 
     @Override
@@ -158,6 +170,9 @@ public final class FastLstmLayer implements RecurrentLayer {
         float[] dhNext = new float[n];
         float[] dc = new float[n];
         float[] dcTotal = new float[n];
+        int width = 4 * hidden;
+        // folded input projection: dz summed per token id, [V][G]
+        float[] dProjected = tr.table == null ? null : new float[tr.table.rows() * width];
         for (int t = steps - 1; t >= 0; t--) {
             int r0 = t * batch;
             dOut.read(r0, dh, 0, n);
@@ -175,16 +190,86 @@ public final class FastLstmLayer implements RecurrentLayer {
                     dz.write(r0 + b, q * hidden, dzStep[q], b * hidden, hidden);
                 }
             }
+            if (dProjected != null) {
+                addByToken(dzStep, in.tokens().ids(), r0, batch, hidden, dProjected);
+            }
             RecurrentProduct.backward(dz.rows(r0, batch), wh.all(), dhPrev.all());
             dhPrev.read(0, dhNext, 0, n);
             mask(dhNext, tr.keep, r0, batch, hidden, dhNext);
         }
-        accumulateWeightGradients(tr, dz, dzPerStream, grads);
+        NativeMatrix dProjectedRows = dProjected == null ? null
+                : NativeMatrix.of(dProjected, tr.table.rows(), width);
+        accumulateWeightGradients(tr, dz, dProjectedRows, dzPerStream, grads);
+        INDArray dHidden0 = NativeMatrix.of(dhNext, batch, hidden).array();
+        INDArray dCell0 = NativeMatrix.of(dc, batch, hidden).array();
         NativeMatrix wx = NativeMatrix.of(w.inputWeights());
+        if (dProjectedRows != null) {
+            // d table = (dz summed per token) Wx^T
+            NativeMatrix dTable = NativeMatrix.uninitialized(tr.table.rows(), wx.rows());
+            Blas.gemm(dProjectedRows.all(), false, wx.all(), true, 0f, dTable.all());
+            return new Backward(null, dHidden0, dCell0, dTable.array());
+        }
         NativeMatrix dInput = NativeMatrix.uninitialized(rows, wx.rows());
         Blas.gemm(dz.all(), false, wx.all(), true, 0f, dInput.all());
-        return new Backward(dInput.array(), NativeMatrix.of(dhNext, batch, hidden).array(),
-                NativeMatrix.of(dc, batch, hidden).array());
+        if (in.tokens() != null) {
+            return new Backward(null, dHidden0, dCell0, addRowsByToken(dInput, in.tokens()));
+        }
+        return new Backward(dInput.array(), dHidden0, dCell0);
+    }
+
+    /**
+     * Whether the layer folds its input projection into the embedding: when the input is
+     * embedded tokens and the window has at least {@link #FOLD_FROM_ROWS_PER_TOKEN} rows per
+     * vocabulary entry, {@code x Wx} is cheaper as a lookup in {@code table Wx}, and the gradients
+     * of {@code Wx} and of the table are cheaper from {@code dz} summed per token than from every row.
+     */
+    private static boolean folds(SequenceInput in) {
+        return in.tokens() != null
+                && (long) in.steps() * in.batch() >= FOLD_FROM_ROWS_PER_TOKEN * in.tokens().table().rows();
+    }
+
+    /** Row {@code n} of {@code z} becomes row {@code ids[n]} of {@code table Wx}. */
+    private static void projectTokens(NativeMatrix table, int[] ids, NativeMatrix wx, NativeMatrix z) {
+        NativeMatrix projected = NativeMatrix.uninitialized(table.rows(), wx.columns());
+        Blas.gemm(table.all(), false, wx.all(), false, 0f, projected.all());
+        float[] p = projected.toHeap();
+        int width = wx.columns();
+        for (int n = 0; n < ids.length; n++) {
+            z.write(n, p, ids[n] * width, width);
+        }
+    }
+
+    /** Adds the pre-activation gradients of one step's streams into their tokens' rows of {@code sums}. */
+    private static void addByToken(float[][] dzStep, int[] ids, int r0, int batch, int hidden, float[] sums) {
+        int width = 4 * hidden;
+        for (int b = 0; b < batch; b++) {
+            int row = ids[r0 + b] * width;
+            for (int q = 0; q < 4; q++) {
+                float[] d = dzStep[q];
+                int from = b * hidden;
+                int to = row + q * hidden;
+                for (int j = 0; j < hidden; j++) {
+                    sums[to + j] += d[from + j];
+                }
+            }
+        }
+    }
+
+    /** The embedding table's gradient from the gradients of its looked-up rows: row {@code n} added into row {@code ids[n]}. */
+    private static INDArray addRowsByToken(NativeMatrix dRows, SequenceInput.TokenInput tokens) {
+        int vocab = Math.toIntExact(tokens.table().rows());
+        int width = dRows.columns();
+        float[] rows = dRows.toHeap();
+        float[] table = new float[vocab * width];
+        int[] ids = tokens.ids();
+        for (int n = 0; n < ids.length; n++) {
+            int to = ids[n] * width;
+            int from = n * width;
+            for (int k = 0; k < width; k++) {
+                table[to + k] += rows[from + k];
+            }
+        }
+        return NativeMatrix.of(table, vocab, width).array();
     }
 
     /** {@code out = keep * a} row by row: stream {@code b}'s flag is {@code keep[keepOffset + b]}. */
@@ -198,16 +283,21 @@ public final class FastLstmLayer implements RecurrentLayer {
     }
 
     /**
-     * {@code dWh += h'^T dz}, {@code dWx += x^T dz} (one product each over the window),
-     * {@code db += sum of dz} and {@code dWv += v^T (dz summed per stream)}.
+     * {@code dWh += h'^T dz}, {@code dWx += x^T dz} (one product each over the window; with a
+     * folded projection {@code table^T (dz summed per token)}), {@code db += sum of dz} and
+     * {@code dWv += v^T (dz summed per stream)}.
      */
-    private static void accumulateWeightGradients(FastTrace tr, NativeMatrix dz, float[][] dzPerStream,
-            LayerWeights grads) {
+    private static void accumulateWeightGradients(FastTrace tr, NativeMatrix dz, NativeMatrix dProjected,
+            float[][] dzPerStream, LayerWeights grads) {
         NativeMatrix dWh = NativeMatrix.of(grads.recurrentWeights());
         Blas.gemm(tr.prevHidden.all(), true, dz.all(), false, 1f, dWh.all());
         dWh.writeBack();
         NativeMatrix dWx = NativeMatrix.of(grads.inputWeights());
-        Blas.gemm(tr.input.all(), true, dz.all(), false, 1f, dWx.all());
+        if (dProjected != null) {
+            Blas.gemm(tr.table.all(), true, dProjected.all(), false, 1f, dWx.all());
+        } else {
+            Blas.gemm(tr.input.all(), true, dz.all(), false, 1f, dWx.all());
+        }
         dWx.writeBack();
         int batch = tr.in.batch();
         int hidden = tr.hidden;
@@ -258,6 +348,20 @@ public final class FastLstmLayer implements RecurrentLayer {
         requireShape("input weights", w.inputWeights(), in.input().columns(), 4L * hidden);
         requireShape("bias", w.bias(), 1, 4L * hidden);
         requireShape("input", in.input(), rows, in.input().columns());
+        if (in.tokens() != null) {
+            INDArray table = in.tokens().table();
+            requireShape("embedding table", table, table.rows(), w.inputWeights().rows());
+            int[] ids = in.tokens().ids();
+            if (ids.length != rows) {
+                throw new IllegalArgumentException(ids.length + " token ids for " + rows + " input rows");
+            }
+            for (int id : ids) {
+                if (id < 0 || id >= table.rows()) {
+                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
+                            + table.rows() + ")");
+                }
+            }
+        }
         requireShape("keep mask", in.keep(), rows, 1);
         requireShape("carried hidden state", h0, in.batch(), hidden);
         if (c0 == null) {

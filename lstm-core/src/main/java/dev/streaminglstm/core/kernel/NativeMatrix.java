@@ -24,9 +24,8 @@ final class NativeMatrix {
         this.origin = origin;
         this.rows = Math.toIntExact(array.rows());
         this.columns = Math.toIntExact(array.columns());
-        long length = (long) rows * columns;
         this.base = new FloatPointer(array.data().addressPointer());
-        this.buffer = new FloatPointer(base).limit(base.position() + length).asBuffer();
+        this.buffer = NativeFloats.dense(array);
     }
 
     /** A new matrix with unspecified contents: every entry must be written before it is read. */
@@ -34,9 +33,17 @@ final class NativeMatrix {
         return new NativeMatrix(Nd4j.createUninitialized(DataType.FLOAT, rows, columns), null);
     }
 
-    /** A new {@code [rows, columns]} matrix holding {@code values} (row-major). */
+    /**
+     * A new {@code [rows, columns]} matrix holding {@code values} (row-major), copied in bulk
+     * ({@code Nd4j.create(float[], ...)} copies element by element, about 10 ns each).
+     */
     static NativeMatrix of(float[] values, long rows, long columns) {
-        return new NativeMatrix(Nd4j.create(values, new long[] {rows, columns}, 'c'), null);
+        if (values.length != rows * columns) {
+            throw new IllegalArgumentException(values.length + " values for a [" + rows + ", " + columns + "] matrix");
+        }
+        NativeMatrix m = uninitialized(rows, columns);
+        m.write(0, values, 0, values.length);
+        return m;
     }
 
     /**
@@ -47,19 +54,12 @@ final class NativeMatrix {
         if (a.rank() != 2) {
             throw new IllegalArgumentException("expected a matrix, got shape " + java.util.Arrays.toString(a.shape()));
         }
-        if (isDense(a)) {
+        if (NativeFloats.dense(a) != null) {
             return new NativeMatrix(a, null);
         }
         return new NativeMatrix(a.castTo(DataType.FLOAT).dup('c'), a);
     }
 
-    private static boolean isDense(INDArray a) {
-        return a.dataType() == DataType.FLOAT
-                && a.ordering() == 'c'
-                && !a.isView()
-                && a.offset() == 0
-                && a.data().length() == a.length();
-    }
 
     /** The ND4J array over this memory. */
     INDArray array() {

@@ -16,19 +16,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class LanguageModel {
     private final ModelConfig config;
     private final RecurrentLayer layer;
+    private final OutputHead head;
 
-    /** A model on the generic layers (any data type; the ones the gradient checks verify). */
+    /** A model on the reference layers (any data type; the ones the gradient checks verify). */
     public LanguageModel(ModelConfig config) {
-        this(config, new LstmLayer());
+        this(config, new LstmLayer(), SoftmaxHead.INSTANCE);
     }
 
     /**
-     * A model whose LSTM layers run on {@code lstm}, another implementation of the same layer
-     * (such as the fast float kernel); RNN models ignore it.
+     * A model whose LSTM layers run on {@code lstm} and whose head is {@code head}: other
+     * implementations of the same functions (such as the fast float kernel); RNN models run on
+     * the reference RNN layer.
      */
-    public LanguageModel(ModelConfig config, RecurrentLayer lstm) {
+    public LanguageModel(ModelConfig config, RecurrentLayer lstm, OutputHead head) {
         this.config = config;
         this.layer = config.cellType() == CellType.LSTM ? lstm : new RnnLayer();
+        this.head = head;
     }
 
     public ModelConfig config() {
@@ -43,24 +46,29 @@ public final class LanguageModel {
         Forward fwd = run(params, carried, batch);
         ParameterSet grads = params.zerosLike();
         int[] targets = batch.targetsTimeMajor();
-        SoftmaxHead.Result head = SoftmaxHead.lossAndGradient(
+        OutputHead.Result out = head.lossAndGradient(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),
                 fwd.traces[config.layers() - 1].output(), targets,
                 grads.get(ParameterNames.HEAD_WEIGHTS), grads.get(ParameterNames.HEAD_BIAS));
-        INDArray dOut = head.dHidden();
+        INDArray dOut = out.dHidden();
         INDArray[] dh0 = new INDArray[config.layers()];
         INDArray[] dc0 = config.cellType().hasCellState() ? new INDArray[config.layers()] : null;
+        RecurrentLayer.Backward back = null;
         for (int l = config.layers() - 1; l >= 0; l--) {
-            RecurrentLayer.Backward back = layer.backward(
-                    LayerWeights.of(params, l), fwd.traces[l], dOut, LayerWeights.of(grads, l));
+            back = layer.backward(LayerWeights.of(params, l), fwd.traces[l], dOut, LayerWeights.of(grads, l));
             dOut = back.dInput();
             dh0[l] = back.dHidden0();
             if (dc0 != null) {
                 dc0[l] = back.dCell0();
             }
         }
-        Embedding.accumulateGradient(grads.get(ParameterNames.EMBEDDING), fwd.inputs, dOut);
-        return new WindowResult(head.lossNats(), targets.length, grads, fwd.nextState(), RecurrentState.of(dh0, dc0));
+        INDArray dTable = grads.get(ParameterNames.EMBEDDING);
+        if (back.dTable() != null) {
+            dTable.addi(back.dTable());
+        } else {
+            Embedding.accumulateGradient(dTable, fwd.inputs, dOut);
+        }
+        return new WindowResult(out.lossNats(), targets.length, grads, fwd.nextState(), RecurrentState.of(dh0, dc0));
     }
 
     /**
@@ -70,7 +78,7 @@ public final class LanguageModel {
      */
     public Evaluation evaluate(ParameterSet params, RecurrentState carried, WindowBatch batch) {
         Forward fwd = run(params, carried, batch);
-        double loss = SoftmaxHead.loss(
+        double loss = head.loss(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),
                 fwd.traces[config.layers() - 1].output(), batch.targetsTimeMajor());
         return new Evaluation(loss, fwd.nextState());
@@ -92,7 +100,7 @@ public final class LanguageModel {
         }
         Forward fwd = run(params, carried, new WindowBatch(withTarget, null, conditioning, startToken));
         INDArray last = fwd.traces[config.layers() - 1].lastHidden();
-        INDArray probs = SoftmaxHead.probabilities(
+        INDArray probs = head.probabilities(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS), last);
         return new Prediction(probs, fwd.nextState());
     }
@@ -113,10 +121,12 @@ public final class LanguageModel {
         int[] inputs = batch.inputsTimeMajor();
         INDArray keep = batch.keepMask(type);
         INDArray cond = batch.conditioningArray(type, config.conditioningSize());
-        INDArray x = Embedding.lookup(params.get(ParameterNames.EMBEDDING), inputs);
+        INDArray table = params.get(ParameterNames.EMBEDDING);
+        INDArray x = Embedding.lookup(table, inputs);
         RecurrentLayer.Trace[] traces = new RecurrentLayer.Trace[config.layers()];
         for (int l = 0; l < config.layers(); l++) {
-            SequenceInput in = new SequenceInput(x, keep, cond, batch.steps(), batch.batch());
+            SequenceInput in = new SequenceInput(x, keep, cond, batch.steps(), batch.batch(),
+                    l == 0 ? new SequenceInput.TokenInput(table, inputs) : null);
             traces[l] = layer.forward(LayerWeights.of(params, l), in, carried.hidden(l), carried.cell(l));
             x = traces[l].output();
         }

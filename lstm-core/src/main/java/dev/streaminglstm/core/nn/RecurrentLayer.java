@@ -39,11 +39,20 @@ public interface RecurrentLayer {
     }
 
     /**
-     * Gradients leaving a layer's backward pass.
+     * Gradients leaving a layer's backward pass: of the input rows, or, when the input was token
+     * embeddings ({@link SequenceInput#tokens()}) and the layer chose to, of the embedding table.
      *
-     * @param dInput gradient of the layer's input {@code [steps * batch, inputSize]}
+     * @param dInput gradient of the layer's input {@code [steps * batch, inputSize]}, or null when
+     *     {@code dTable} is given instead
      * @param dHidden0 gradient of the carried hidden state
      * @param dCell0 gradient of the carried cell state, or null
+     * @param dTable gradient of the embedding table {@code [vocab, inputSize]} the input rows came
+     *     from, or null
      */
-    record Backward(INDArray dInput, INDArray dHidden0, INDArray dCell0) {}
+    record Backward(INDArray dInput, INDArray dHidden0, INDArray dCell0, INDArray dTable) {
+        /** Gradients of the input rows and of the carried state. */
+        public Backward(INDArray dInput, INDArray dHidden0, INDArray dCell0) {
+            this(dInput, dHidden0, dCell0, null);
+        }
+    }
 }

@@ -5,31 +5,22 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Linear head and softmax cross-entropy over all positions of a window at once:
- * {@code logits = H W + b}, loss = mean over positions of {@code -log softmax(logits)[target]}.
+ * The reference {@link OutputHead}, for any data type, in whole-array ND4J operations: the targets
+ * as a one-hot matrix. What the gradient checks verify.
  */
-public final class SoftmaxHead {
+public final class SoftmaxHead implements OutputHead {
+    public static final SoftmaxHead INSTANCE = new SoftmaxHead();
+
     private SoftmaxHead() {}
 
-    /**
-     * Loss and gradients.
-     *
-     * @param lossNats mean cross-entropy in nats per position
-     * @param dHidden gradient of the mean loss with respect to the hidden rows
-     */
-    public record Result(double lossNats, INDArray dHidden) {}
-
-    /** Softmax probabilities {@code [rows, vocab]} of the hidden rows. */
-    public static INDArray probabilities(INDArray weights, INDArray bias, INDArray hidden) {
+    @Override
+    public INDArray probabilities(INDArray weights, INDArray bias, INDArray hidden) {
         INDArray p = hidden.mmul(weights).addiRowVector(bias);
         return softmaxInPlace(p);
     }
 
-    /**
-     * Mean cross-entropy of {@code targets} under the softmax of {@code hidden W + b}; adds the
-     * weight and bias gradients into {@code gradWeights} and {@code gradBias}.
-     */
-    public static Result lossAndGradient(
+    @Override
+    public Result lossAndGradient(
             INDArray weights, INDArray bias, INDArray hidden, int[] targets, INDArray gradWeights, INDArray gradBias) {
         int n = targets.length;
         INDArray logits = hidden.mmul(weights).addiRowVector(bias);
@@ -49,8 +40,8 @@ public final class SoftmaxHead {
         return new Result(loss, dHidden);
     }
 
-    /** Mean cross-entropy in nats of {@code targets} under the softmax of {@code hidden W + b}. */
-    public static double loss(INDArray weights, INDArray bias, INDArray hidden, int[] targets) {
+    @Override
+    public double loss(INDArray weights, INDArray bias, INDArray hidden, int[] targets) {
         INDArray logits = hidden.mmul(weights).addiRowVector(bias);
         logits.subiColumnVector(logits.max(true, 1));
         INDArray oneHot = Embedding.oneHot(targets, (int) weights.columns(), logits.dataType());
