@@ -108,7 +108,13 @@ public final class FileSystemModelStore implements ModelStore {
     @Override
     public void moveLatest(long version) throws IOException {
         requireVersionNumber(version);
-        OptionalLong latest = latestVersion();
+        OptionalLong latest;
+        try {
+            latest = latestVersion();
+        } catch (CorruptPointerException unreadable) {
+            replaceUnreadableLatest(version, unreadable);
+            return;
+        }
         if (latest.isPresent() && version < latest.getAsLong()) {
             throw new IllegalStateException(
                     String.format(
@@ -119,6 +125,25 @@ public final class FileSystemModelStore implements ModelStore {
             return;
         }
         readVersion(version); // committed and verified, or CorruptVersionException
+        writePointer(LATEST, version);
+    }
+
+    /**
+     * {@code LATEST} only ever points at a committed version, and retention never deletes it, so a
+     * version at least as high as every committed one cannot be behind it.
+     */
+    private void replaceUnreadableLatest(long version, CorruptPointerException unreadable)
+            throws IOException {
+        for (long other : versionNumbers()) {
+            if (other > version && isCommitted(other)) {
+                throw new IllegalStateException(
+                        String.format(
+                                "cannot move LATEST to %d: %s, and version %d is committed, so %d might be"
+                                        + " a move backwards",
+                                version, unreadable.getMessage(), other, version));
+            }
+        }
+        readVersion(version);
         writePointer(LATEST, version);
     }
 
@@ -272,7 +297,8 @@ public final class FileSystemModelStore implements ModelStore {
     }
 
     /** Numbers of all version directories, committed or not, ascending. */
-    private List<Long> versionNumbers() throws IOException {
+    @Override
+    public List<Long> versionNumbers() throws IOException {
         FileStatus[] statuses;
         try {
             statuses = fs.listStatus(new Path(root, VERSIONS));
@@ -318,7 +344,8 @@ public final class FileSystemModelStore implements ModelStore {
             return version;
         }
         String shown = text.length() > MAX_POINTER_BYTES ? text.substring(0, MAX_POINTER_BYTES) : text;
-        throw new IOException(
+        throw new CorruptPointerException(
+                name,
                 String.format("%s pointer %s does not hold a version number: '%s'", name, pointer, shown));
     }
 
