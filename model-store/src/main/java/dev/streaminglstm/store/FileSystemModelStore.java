@@ -68,7 +68,13 @@ public final class FileSystemModelStore implements ModelStore {
         long version = manifest.getVersion();
         requireVersionNumber(version);
         String checksum = sha256Hex(parameters);
-        OptionalLong latest = latestVersion();
+        OptionalLong latest;
+        try {
+            latest = latestVersion();
+        } catch (CorruptPointerException unreadable) {
+            requireNothingCommittedFrom(version, "write model version " + version, unreadable);
+            latest = OptionalLong.empty();
+        }
         if (latest.isPresent() && version <= latest.getAsLong()) {
             return existingImmutableVersion(version, latest.getAsLong(), checksum);
         }
@@ -134,17 +140,27 @@ public final class FileSystemModelStore implements ModelStore {
      */
     private void replaceUnreadableLatest(long version, CorruptPointerException unreadable)
             throws IOException {
-        for (long other : versionNumbers()) {
-            if (other > version && isCommitted(other)) {
-                throw new IllegalStateException(
-                        String.format(
-                                "cannot move LATEST to %d: %s, and version %d is committed, so %d might be"
-                                        + " a move backwards",
-                                version, unreadable.getMessage(), other, version));
-            }
-        }
+        requireNothingCommittedFrom(version + 1, "move LATEST to " + version, unreadable);
         readVersion(version);
         writePointer(LATEST, version);
+    }
+
+    /**
+     * With {@code LATEST} unreadable, only a version at or above {@code from} with nothing
+     * committed there or beyond is known to be above it: {@code LATEST} only ever points at a
+     * committed version, and retention never deletes that one.
+     */
+    private void requireNothingCommittedFrom(long from, String action, CorruptPointerException unreadable)
+            throws IOException {
+        List<Long> numbers = versionNumbers();
+        for (int i = numbers.size() - 1; i >= 0 && numbers.get(i) >= from; i--) {
+            if (isCommitted(numbers.get(i))) {
+                throw new IllegalStateException(
+                        String.format(
+                                "cannot %s: %s, and version %d is committed, so LATEST might be at or beyond it",
+                                action, unreadable.getMessage(), numbers.get(i)));
+            }
+        }
     }
 
     @Override

@@ -251,13 +251,35 @@ class FileSystemModelStoreTest {
         assertThatThrownBy(() -> store.moveLatest(2))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot move LATEST to 2: LATEST pointer ")
-                .hasMessageEndingWith("and version 3 is committed, so 2 might be a move backwards");
+                .hasMessageEndingWith("and version 3 is committed, so LATEST might be at or beyond it");
+        assertThatThrownBy(() -> store.writeVersion(manifest(3), parameters(33)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot write model version 3: LATEST pointer ");
+        assertThat(store.readVersion(3).parameters()).isEqualTo(parameters(3));
         assertThatThrownBy(() -> store.latestVersion()).isInstanceOf(CorruptPointerException.class);
 
         store.moveLatest(3);
 
         assertThat(store.latestVersion()).hasValue(3);
         assertThat(Files.readString(root.resolve("LATEST"))).isEqualTo("3\n");
+    }
+
+    @Test
+    void withAnUnreadableLatestOnlyVersionsAboveEveryCommittedOneAreWritten() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2));
+        Files.writeString(root.resolve("LATEST"), "garbage");
+
+        assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(22)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageEndingWith("and version 2 is committed, so LATEST might be at or beyond it");
+        store.writeVersion(manifest(3), parameters(3));
+
+        assertThat(store.readVersion(3).parameters()).isEqualTo(parameters(3));
+        assertThat(store.readVersion(2).parameters()).isEqualTo(parameters(2));
+        assertThatThrownBy(() -> store.writeVersion(manifest(3), parameters(33)))
+                .as("once committed, version 3 might be LATEST")
+                .isInstanceOf(IllegalStateException.class);
     }
 
     @Test
