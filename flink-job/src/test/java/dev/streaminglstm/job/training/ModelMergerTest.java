@@ -131,11 +131,13 @@ class ModelMergerTest {
             snapshot = h.snapshot(1, 0); // completes, but the task fails before the notification
         }
         assertThat(store.latestVersion()).isEmpty();
+        dev.streaminglstm.schema.ModelManifest written = store.readVersion(1).manifest();
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.initializeState(snapshot);
             h.open();
             assertThat(store.latestVersion()).hasValue(1);
         }
+        assertThat(store.readVersion(1).manifest()).as("published as written, not written again").isEqualTo(written);
     }
 
     @Test
