@@ -68,7 +68,13 @@ public final class FileSystemModelStore implements ModelStore {
         long version = manifest.getVersion();
         requireVersionNumber(version);
         String checksum = sha256Hex(parameters);
-        OptionalLong latest = latestVersion();
+        OptionalLong latest;
+        try {
+            latest = latestVersion();
+        } catch (CorruptPointerException unreadable) {
+            requireNothingCommittedFrom(version, "write model version " + version, unreadable);
+            latest = OptionalLong.empty();
+        }
         if (latest.isPresent() && version <= latest.getAsLong()) {
             return existingImmutableVersion(version, latest.getAsLong(), checksum);
         }
@@ -108,7 +114,13 @@ public final class FileSystemModelStore implements ModelStore {
     @Override
     public void moveLatest(long version) throws IOException {
         requireVersionNumber(version);
-        OptionalLong latest = latestVersion();
+        OptionalLong latest;
+        try {
+            latest = latestVersion();
+        } catch (CorruptPointerException unreadable) {
+            replaceUnreadableLatest(version, unreadable);
+            return;
+        }
         if (latest.isPresent() && version < latest.getAsLong()) {
             throw new IllegalStateException(
                     String.format(
@@ -120,6 +132,35 @@ public final class FileSystemModelStore implements ModelStore {
         }
         readVersion(version); // committed and verified, or CorruptVersionException
         writePointer(LATEST, version);
+    }
+
+    /**
+     * {@code LATEST} only ever points at a committed version, and retention never deletes it, so a
+     * version at least as high as every committed one cannot be behind it.
+     */
+    private void replaceUnreadableLatest(long version, CorruptPointerException unreadable)
+            throws IOException {
+        requireNothingCommittedFrom(version + 1, "move LATEST to " + version, unreadable);
+        readVersion(version);
+        writePointer(LATEST, version);
+    }
+
+    /**
+     * With {@code LATEST} unreadable, only a version at or above {@code from} with nothing
+     * committed there or beyond is known to be above it: {@code LATEST} only ever points at a
+     * committed version, and retention never deletes that one.
+     */
+    private void requireNothingCommittedFrom(long from, String action, CorruptPointerException unreadable)
+            throws IOException {
+        List<Long> numbers = versionNumbers();
+        for (int i = numbers.size() - 1; i >= 0 && numbers.get(i) >= from; i--) {
+            if (isCommitted(numbers.get(i))) {
+                throw new IllegalStateException(
+                        String.format(
+                                "cannot %s: %s, and version %d is committed, so LATEST might be at or beyond it",
+                                action, unreadable.getMessage(), numbers.get(i)));
+            }
+        }
     }
 
     @Override
@@ -272,7 +313,8 @@ public final class FileSystemModelStore implements ModelStore {
     }
 
     /** Numbers of all version directories, committed or not, ascending. */
-    private List<Long> versionNumbers() throws IOException {
+    @Override
+    public List<Long> versionNumbers() throws IOException {
         FileStatus[] statuses;
         try {
             statuses = fs.listStatus(new Path(root, VERSIONS));
@@ -318,7 +360,8 @@ public final class FileSystemModelStore implements ModelStore {
             return version;
         }
         String shown = text.length() > MAX_POINTER_BYTES ? text.substring(0, MAX_POINTER_BYTES) : text;
-        throw new IOException(
+        throw new CorruptPointerException(
+                name,
                 String.format("%s pointer %s does not hold a version number: '%s'", name, pointer, shown));
     }
 

@@ -32,17 +32,27 @@ public interface ModelStore {
 
     /**
      * Points {@code LATEST} at a committed, verified version. Moving to the current {@code LATEST}
-     * is a no-op.
+     * is a no-op. An unreadable {@code LATEST} is replaced only by a version at least as high as
+     * every committed version, which cannot be a move backwards.
      *
-     * @throws IllegalStateException if that would move {@code LATEST} backwards
+     * @throws IllegalStateException if that would move {@code LATEST} backwards, or {@code LATEST} is
+     *     unreadable and a higher version is committed
      * @throws CorruptVersionException if the version is not committed or does not verify
      */
     void moveLatest(long version) throws IOException;
 
-    /** The version {@code LATEST} points at, empty before the first publication. */
+    /**
+     * The version {@code LATEST} points at, empty before the first publication.
+     *
+     * @throws CorruptPointerException if {@code LATEST} does not hold a version number
+     */
     OptionalLong latestVersion() throws IOException;
 
-    /** The pinned version, empty when nothing is pinned. */
+    /**
+     * The pinned version, empty when nothing is pinned.
+     *
+     * @throws CorruptPointerException if {@code PINNED} does not hold a version number
+     */
     OptionalLong pinnedVersion() throws IOException;
 
     /**
@@ -63,6 +73,13 @@ public interface ModelStore {
      * @throws CorruptVersionException if it is missing, not committed, or does not verify
      */
     StoredModel readVersion(long version) throws IOException;
+
+    /**
+     * Numbers of every version that has anything stored, ascending: committed or not (unfinished
+     * writes included), and above {@code LATEST} as well as at or below it. A writer that must not
+     * collide with anything written before numbers its versions above the last of these.
+     */
+    List<Long> versionNumbers() throws IOException;
 
     /**
      * Manifests of all committed versions, ascending.

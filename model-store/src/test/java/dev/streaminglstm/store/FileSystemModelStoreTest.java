@@ -234,9 +234,65 @@ class FileSystemModelStoreTest {
         Files.writeString(root.resolve("LATEST"), "garbage");
 
         assertThatThrownBy(() -> store.latestVersion())
-                .isInstanceOf(IOException.class)
+                .isInstanceOf(CorruptPointerException.class)
                 .hasMessageStartingWith("LATEST pointer ")
                 .hasMessageEndingWith("does not hold a version number: 'garbage'");
+    }
+
+    @Test
+    void anUnreadableLatestIsReplacedOnlyByAVersionAtLeastAsHighAsEveryCommittedOne() throws IOException {
+        publish(store, 1);
+        publish(store, 2);
+        store.writeVersion(manifest(3), parameters(3));
+        store.writeVersion(manifest(4), parameters(4));
+        Files.delete(root.resolve("versions/4/_COMMITTED")); // a torn write does not count
+        Files.writeString(root.resolve("LATEST"), "2\u0000garb");
+
+        assertThatThrownBy(() -> store.moveLatest(2))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot move LATEST to 2: LATEST pointer ")
+                .hasMessageEndingWith("and version 3 is committed, so LATEST might be at or beyond it");
+        assertThatThrownBy(() -> store.writeVersion(manifest(3), parameters(33)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot write model version 3: LATEST pointer ");
+        assertThat(store.readVersion(3).parameters()).isEqualTo(parameters(3));
+        assertThatThrownBy(() -> store.latestVersion()).isInstanceOf(CorruptPointerException.class);
+
+        store.moveLatest(3);
+
+        assertThat(store.latestVersion()).hasValue(3);
+        assertThat(Files.readString(root.resolve("LATEST"))).isEqualTo("3\n");
+    }
+
+    @Test
+    void withAnUnreadableLatestOnlyVersionsAboveEveryCommittedOneAreWritten() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2));
+        Files.writeString(root.resolve("LATEST"), "garbage");
+
+        assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(22)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageEndingWith("and version 2 is committed, so LATEST might be at or beyond it");
+        store.writeVersion(manifest(3), parameters(3));
+
+        assertThat(store.readVersion(3).parameters()).isEqualTo(parameters(3));
+        assertThat(store.readVersion(2).parameters()).isEqualTo(parameters(2));
+        assertThatThrownBy(() -> store.writeVersion(manifest(3), parameters(33)))
+                .as("once committed, version 3 might be LATEST")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void versionNumbersListEveryVersionCommittedOrNotAboveAndBelowLatest() throws IOException {
+        publish(store, 2);
+        for (long version : new long[] {10, 9, 11}) {
+            store.writeVersion(manifest(version), parameters(version));
+        }
+        Files.delete(root.resolve("versions/11/_COMMITTED"));
+        Files.createDirectories(root.resolve("versions/not-a-version"));
+
+        assertThat(store.versionNumbers()).containsExactly(2L, 9L, 10L, 11L);
+        assertThat(ModelStores.open(root.resolve("empty").toString()).versionNumbers()).isEmpty();
     }
 
     @Test

@@ -87,6 +87,30 @@ class ModelFollowerTest {
     }
 
     @Test
+    void aFollowerOfLatestIgnoresThePinThatHoldsBackTheServingFollower() throws IOException {
+        ModelFollower ofLatest = ModelFollower.followingLatest(ModelStores.open(root.toString()));
+        publish(store, 1);
+        publish(store, 2);
+        store.pin(1);
+
+        assertThat(follower.poll()).isTrue();
+        assertThat(ofLatest.poll()).isTrue();
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
+        assertThat(ofLatest.current().orElseThrow().version()).isEqualTo(2);
+
+        publish(store, 3);
+        assertThat(follower.poll()).isFalse();
+        assertThat(ofLatest.poll()).isTrue();
+        assertThat(ofLatest.current().orElseThrow().parameters()).isEqualTo(parameters(3));
+        assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
+
+        Files.writeString(root.resolve("LATEST"), "x");
+        assertThat(ofLatest.poll()).isFalse();
+        assertThat(ofLatest.current().orElseThrow().version()).isEqualTo(3);
+        assertThat(ofLatest.lastFailure().orElseThrow()).startsWith("cannot read the LATEST version of ");
+    }
+
+    @Test
     void anUnreadablePointerIsRecordedAndTheCurrentModelKept() throws IOException {
         publish(store, 1);
         follower.poll();

@@ -14,7 +14,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Newer global model versions for a training replica, read from the store at most once a second.
- * Only versions that verify are returned (the follower never serves a torn one).
+ * It follows {@code LATEST}, what the merger published, not the serving version: pinning an older
+ * version rolls back inference but must not hold back the replicas' sync with the merger. Only
+ * versions that verify are returned (the follower never serves a torn one).
  */
 final class GlobalModelSource {
     private static final long POLL_INTERVAL_MS = 1000;
@@ -27,14 +29,14 @@ final class GlobalModelSource {
 
     GlobalModelSource(String storeUri, ModelConfig config) {
         try {
-            this.follower = new ModelFollower(ModelStores.open(storeUri));
+            this.follower = ModelFollower.followingLatest(ModelStores.open(storeUri));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the model store " + storeUri, e);
         }
         this.config = config;
     }
 
-    /** The serving version if it is newer than {@code version}, else null. */
+    /** The {@code LATEST} version if it is newer than {@code version}, else null. */
     Version newerThan(long version) {
         long now = System.currentTimeMillis();
         if (now - lastPoll < POLL_INTERVAL_MS) {

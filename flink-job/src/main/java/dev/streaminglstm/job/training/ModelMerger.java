@@ -7,13 +7,19 @@ import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.schema.HyperParameters;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.ModelShape;
+import dev.streaminglstm.core.format.ModelFormatException;
+import dev.streaminglstm.store.CorruptPointerException;
+import dev.streaminglstm.store.CorruptVersionException;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.RetryingModelStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -36,17 +42,49 @@ import org.nd4j.linalg.api.buffer.DataType;
  * value is rejected and counted, so the global model stays finite. At every checkpoint whose
  * model changed, the merger writes the next immutable version to the store; {@code LATEST} moves
  * to it only when that checkpoint has completed, so readers never see a version that a restore
- * could take back. A job started without a checkpoint continues from the store's newest version.
+ * could take back.
+ *
+ * <p>Where numbering continues:
+ * <ul>
+ *   <li>A job started without a checkpoint continues from the store's newest good version, with
+ *       its counters, and numbers its versions above every version in the store.</li>
+ *   <li>A restore from the newest completed checkpoint (a failover) numbers on from the restored
+ *       version, writing again the versions of checkpoints that never completed; those never were
+ *       {@code LATEST}, so the store lets them be rewritten.</li>
+ *   <li>A restore from a checkpoint or savepoint behind {@code LATEST} (a rollback) numbers its
+ *       versions above every version in the store, committed or not, so it never touches what the
+ *       abandoned run wrote.</li>
+ * </ul>
+ * Every manifest's {@code parentVersion} is the version its model was continued from.
+ *
+ * <p>Store calls are retried a few times ({@link RetryingModelStore}). If moving {@code LATEST}
+ * still fails after a checkpoint completed, the move is not lost: the version stays in the
+ * operator state, and the next completed checkpoint, or a restore, moves {@code LATEST}.
  */
 public final class ModelMerger extends AbstractStreamOperator<Void> implements OneInputStreamOperator<ParameterDelta, Void> {
     private static final long serialVersionUID = 1L;
 
+    /** Marks the state layout that records the parent version; the first layout began with the version. */
+    private static final long STATE_WITH_PARENT = -2;
+
+    /** Opens the model store at a location; serializable, as the operator holding it is shipped. */
+    @FunctionalInterface
+    interface StoreOpener extends Serializable {
+        ModelStore open(String location) throws IOException;
+    }
+
     private final JobConfig config;
+    private final StoreOpener storeOpener;
 
     private transient ModelConfig modelConfig;
     private transient ModelStore store;
     private transient ParameterSet global;
+    /** The version the global model is: as last written, or as continued from; 0 for the initial model. */
     private transient long version;
+    /** The version {@link #version} was continued from, 0 for none. */
+    private transient long parentOfVersion;
+    /** New versions are numbered above this and above {@link #version}. */
+    private transient long numberedAbove;
     private transient boolean dirty;
     private transient long tokens;
     private transient long windows;
@@ -62,14 +100,20 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     private transient volatile double storeWriteMillis;
 
     public ModelMerger(JobConfig config) {
+        this(config, ModelStores::open);
+    }
+
+    /** A merger whose store is opened by {@code storeOpener} (wrapped in retries). */
+    ModelMerger(JobConfig config, StoreOpener storeOpener) {
         this.config = config;
+        this.storeOpener = storeOpener;
     }
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         modelConfig = TrainingSetup.modelConfig(config);
-        store = ModelStores.open(config.store());
+        store = new RetryingModelStore(storeOpener.open(config.store()));
         state = context.getOperatorStateStore()
                 .getListState(new ListStateDescriptor<>("global-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         awaitingCommit = new TreeMap<>();
@@ -78,18 +122,81 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
             TrainingSetup.Start start = TrainingSetup.start(config);
             global = start.parameters();
             version = start.version();
+            parentOfVersion = 0;
+            tokens = start.tokensTrained();
+            windows = start.windowsTrained();
+            skipped = start.skippedSteps();
+            numberedAbove = highestVersionNumber();
         } else {
             for (byte[] entry : state.get()) {
                 restore(entry);
             }
             // Everything recorded in a restored snapshot belongs to a completed checkpoint.
             if (!awaitingCommit.isEmpty()) {
-                commit(awaitingCommit.lastEntry().getValue());
+                publishRestored(awaitingCommit.lastEntry().getKey(), awaitingCommit.lastEntry().getValue());
                 awaitingCommit.clear();
             }
+            OptionalLong latest = readableLatest();
+            if (latest == null || (latest.isPresent() && latest.getAsLong() > version)) {
+                numberedAbove = highestVersionNumber();
+                LOG.info("restored model version {}, behind LATEST ({}): new versions are numbered above {},"
+                        + " the highest in the store", version, latest == null ? "unreadable" : latest.getAsLong(),
+                        numberedAbove);
+            } else {
+                numberedAbove = version;
+            }
         }
-        OptionalLong latest = store.latestVersion();
-        committedVersion = latest.isPresent() ? latest.getAsLong() : 0;
+        OptionalLong latest = readableLatest();
+        committedVersion = latest != null && latest.isPresent() ? latest.getAsLong() : 0;
+    }
+
+    /**
+     * Makes the version a restored checkpoint wrote {@code LATEST}, unless {@code LATEST} is there
+     * or beyond already. If the store's copy is missing or is not the restored model (another run
+     * rewrote it while it was above {@code LATEST}), the restored model is written again first.
+     */
+    private void publishRestored(long checkpointId, long v) throws IOException {
+        OptionalLong latest = readableLatest();
+        if (latest == null) {
+            LOG.warn("LATEST of {} is unreadable: version {} of the restored checkpoint {} is not published now;"
+                    + " the next completed checkpoint publishes a newer one", store, v, checkpointId);
+            return;
+        }
+        if (latest.isPresent() && latest.getAsLong() >= v) {
+            return;
+        }
+        if (v == version && !storeHolds(v, global)) {
+            LOG.warn("version {} in {} is not the model of the restored checkpoint {}: writing it again", v, store,
+                    checkpointId);
+            writeVersion(v, parentOfVersion, checkpointId);
+        }
+        commit(v);
+    }
+
+    private boolean storeHolds(long v, ParameterSet parameters) throws IOException {
+        try {
+            byte[] stored = store.readVersion(v).parameters();
+            float[] values = ModelFile.read(new ByteArrayInputStream(stored), modelConfig).parameters()
+                    .castTo(DataType.FLOAT).toFlatFloats();
+            return Arrays.equals(values, parameters.toFlatFloats());
+        } catch (CorruptVersionException | ModelFormatException e) {
+            return false;
+        }
+    }
+
+    /** {@code LATEST}, or null if it is unreadable. */
+    private OptionalLong readableLatest() throws IOException {
+        try {
+            return store.latestVersion();
+        } catch (CorruptPointerException e) {
+            LOG.warn("{}", e.getMessage());
+            return null;
+        }
+    }
+
+    private long highestVersionNumber() throws IOException {
+        List<Long> numbers = store.versionNumbers();
+        return Math.max(version, numbers.isEmpty() ? 0 : numbers.get(numbers.size() - 1));
     }
 
     @Override
@@ -131,8 +238,10 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         if (dirty) {
-            writeVersion(version + 1, context.getCheckpointId());
-            version++;
+            long next = Math.max(version, numberedAbove) + 1;
+            writeVersion(next, version, context.getCheckpointId());
+            parentOfVersion = version;
+            version = next;
             awaitingCommit.put(context.getCheckpointId(), version);
             dirty = false;
         }
@@ -143,22 +252,36 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
         Map.Entry<Long, Long> newest = awaitingCommit.floorEntry(checkpointId);
-        if (newest != null) {
+        if (newest == null) {
+            return;
+        }
+        try {
             commit(newest.getValue());
             awaitingCommit.headMap(checkpointId, true).clear();
+        } catch (IOException | IllegalStateException e) {
+            // Kept in awaitingCommit, and so in the next snapshots: the next completed checkpoint, or a restore, moves it.
+            LOG.warn("checkpoint {} completed, but LATEST of {} could not be moved to its version {}; the next completed"
+                    + " checkpoint or a restore will move it", checkpointId, store, newest.getValue(), e);
         }
     }
 
     private void commit(long v) throws IOException {
-        OptionalLong latest = store.latestVersion();
-        if (latest.isEmpty() || latest.getAsLong() < v) {
-            store.moveLatest(v);
-            store.retain(config.keepVersions());
+        OptionalLong latest = readableLatest();
+        if (latest == null || latest.isEmpty() || latest.getAsLong() < v) {
+            store.moveLatest(v); // over an unreadable LATEST only if v is the newest committed version
+            try {
+                store.retain(config.keepVersions());
+            } catch (IOException e) {
+                LOG.warn("could not delete old versions of {}; trying again at the next publication", store, e);
+            }
+            committedVersion = v;
+        } else {
+            committedVersion = latest.getAsLong();
         }
-        committedVersion = v;
     }
 
-    private void writeVersion(long v, long checkpointId) throws IOException {
+    /** Writes the global model as version {@code v}, continued from {@code parent} (0 for none). */
+    private void writeVersion(long v, long parent, long checkpointId) throws IOException {
         if (!global.allFinite()) {
             throw new IllegalStateException("the global model holds non-finite values; version " + v + " not written");
         }
@@ -167,7 +290,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         ModelFile.write(bytes, modelConfig, TrainingSetup.hyperParameters(config), global);
         ModelManifest manifest = ModelManifest.newBuilder()
                 .setVersion(v)
-                .setParentVersion(v > 1 ? v - 1 : null)
+                .setParentVersion(parent > 0 ? parent : null)
                 .setCreatedAt(java.time.Instant.ofEpochMilli(System.currentTimeMillis()))
                 .setTokensTrained(tokens)
                 .setWindowsTrained(windows)
@@ -195,14 +318,18 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
                 .setFormatVersion(ModelFile.FORMAT_VERSION)
                 .build();
         store.writeVersion(manifest, bytes.toByteArray());
-        publishedVersions.inc();
+        if (publishedVersions != null) { // null while a restore rewrites a version, before open()
+            publishedVersions.inc();
+        }
         storeWriteMillis = (System.nanoTime() - started) / 1e6;
     }
 
     private byte[] snapshot() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeLong(STATE_WITH_PARENT);
             out.writeLong(version);
+            out.writeLong(parentOfVersion);
             out.writeBoolean(dirty);
             out.writeLong(tokens);
             out.writeLong(windows);
@@ -224,7 +351,16 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
 
     private void restore(byte[] entry) throws IOException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
-            version = in.readLong();
+            long first = in.readLong();
+            if (first == STATE_WITH_PARENT) {
+                version = in.readLong();
+                parentOfVersion = in.readLong();
+            } else if (first >= 0) { // the first layout: the parent was taken to be the version before
+                version = first;
+                parentOfVersion = version > 1 ? version - 1 : 0;
+            } else {
+                throw new IOException("the merger's state begins with " + first + ", which no state layout does");
+            }
             dirty = in.readBoolean();
             tokens = in.readLong();
             windows = in.readLong();

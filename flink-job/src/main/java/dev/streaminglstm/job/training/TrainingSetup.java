@@ -9,18 +9,28 @@ import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.format.ModelFormatException;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.schema.ModelManifest;
+import dev.streaminglstm.store.CorruptPointerException;
+import dev.streaminglstm.store.CorruptVersionException;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import dev.streaminglstm.store.StoredModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The model and optimiser a job configuration describes. */
 public final class TrainingSetup {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingSetup.class);
+
     private TrainingSetup() {}
 
     public static ModelConfig modelConfig(JobConfig c) {
@@ -38,32 +48,68 @@ public final class TrainingSetup {
     }
 
     /**
-     * Where a job that starts without a checkpoint begins: the store's newest version, so that a
-     * job submitted again against the same store continues its model and its numbering, or the
-     * seeded initial parameters (version 0) when the store is empty.
+     * Where a job that starts without a checkpoint begins: the store's newest good version, so that
+     * a job submitted again against the same store continues its model, its counters and its
+     * lineage, or the seeded initial parameters (version 0, counters 0) when nothing was published.
      *
      * @param version the version the parameters are, 0 for the initial ones
+     * @param tokensTrained tokens trained into that version since the first one
+     * @param windowsTrained windows trained into that version since the first one
+     * @param skippedSteps optimiser steps skipped on the way to that version
      */
-    public record Start(long version, ParameterSet parameters) {}
+    public record Start(long version, ParameterSet parameters, long tokensTrained, long windowsTrained,
+            long skippedSteps) {}
 
     /**
-     * @throws IllegalStateException if the store's newest version is a model of another shape
+     * Reads the version {@code LATEST} points at. If that version does not verify, or {@code LATEST}
+     * itself is unreadable, the newest committed version below it (below every version, for an
+     * unreadable pointer) that verifies is taken instead, and the versions skipped are logged.
+     *
+     * @throws IllegalStateException if the version taken is a model of another shape, or something
+     *     was published but no version verifies
      */
     public static Start start(JobConfig c) throws IOException {
         ModelConfig shape = modelConfig(c);
         ModelStore store = ModelStores.open(c.store());
-        OptionalLong latest = store.latestVersion();
-        if (latest.isEmpty()) {
-            return new Start(0, ParameterSet.initialize(shape, DataType.FLOAT, c.seed()));
-        }
-        StoredModel stored = store.readVersion(latest.getAsLong());
+        List<Long> candidates = new ArrayList<>(store.versionNumbers());
+        Collections.reverse(candidates);
+        List<String> skipped = new ArrayList<>();
         try {
-            ParameterSet p = ModelFile.read(new ByteArrayInputStream(stored.parameters()), shape).parameters();
-            return new Start(latest.getAsLong(), p.castTo(DataType.FLOAT));
-        } catch (ModelFormatException e) {
-            throw new IllegalStateException("the model store " + c.store() + " holds version " + latest.getAsLong()
-                    + " of another model (" + e.getMessage() + "): give this job another --store, or the same model flags");
+            OptionalLong latest = store.latestVersion();
+            if (latest.isEmpty()) {
+                return new Start(0, ParameterSet.initialize(shape, DataType.FLOAT, c.seed()), 0, 0, 0);
+            }
+            candidates.removeIf(v -> v > latest.getAsLong());
+            if (candidates.isEmpty() || candidates.get(0) != latest.getAsLong()) {
+                skipped.add("version " + latest.getAsLong() + " (LATEST) does not exist");
+            }
+        } catch (CorruptPointerException e) {
+            skipped.add(e.getMessage());
         }
+        for (long v : candidates) {
+            StoredModel stored;
+            try {
+                stored = store.readVersion(v);
+            } catch (CorruptVersionException e) {
+                skipped.add(e.getMessage());
+                continue;
+            }
+            ParameterSet p;
+            try {
+                p = ModelFile.read(new ByteArrayInputStream(stored.parameters()), shape).parameters();
+            } catch (ModelFormatException e) {
+                throw new IllegalStateException("the model store " + c.store() + " holds version " + v
+                        + " of another model (" + e.getMessage() + "): give this job another --store, or the same model flags");
+            }
+            if (!skipped.isEmpty()) {
+                LOG.warn("model store {}: continuing from version {}, the newest that verifies; skipped: {}",
+                        c.store(), v, String.join("; ", skipped));
+            }
+            ModelManifest m = stored.manifest();
+            return new Start(v, p.castTo(DataType.FLOAT), m.getTokensTrained(), m.getWindowsTrained(), m.getSkippedSteps());
+        }
+        throw new IllegalStateException("the model store " + c.store() + " has published models but holds no version"
+                + " that verifies (" + String.join("; ", skipped) + "): repair it, or give this job another --store");
     }
 
     /** The hyper-parameters written into every parameter file and manifest. */

@@ -40,7 +40,7 @@ class ModelMergerTest {
         return d;
     }
 
-    float[] storedParameters(ModelStore store, long version) throws Exception {
+    static float[] storedParameters(ModelStore store, long version) throws Exception {
         StoredModel m = store.readVersion(version);
         return ModelFile.read(new ByteArrayInputStream(m.parameters())).parameters().toFlatFloats();
     }
@@ -131,11 +131,13 @@ class ModelMergerTest {
             snapshot = h.snapshot(1, 0); // completes, but the task fails before the notification
         }
         assertThat(store.latestVersion()).isEmpty();
+        dev.streaminglstm.schema.ModelManifest written = store.readVersion(1).manifest();
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.initializeState(snapshot);
             h.open();
             assertThat(store.latestVersion()).hasValue(1);
         }
+        assertThat(store.readVersion(1).manifest()).as("published as written, not written again").isEqualTo(written);
     }
 
     @Test
@@ -191,6 +193,8 @@ class ModelMergerTest {
             assertThat(two[i]).isEqualTo(one[i] + 0.25f);
         }
         assertThat(store.readVersion(2).manifest().getParentVersion()).isEqualTo(1L);
+        assertThat(store.readVersion(2).manifest().getTokensTrained()).as("totals since the first version").isEqualTo(8);
+        assertThat(store.readVersion(2).manifest().getWindowsTrained()).isEqualTo(2);
 
         JobConfig otherShape = JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
                 "--embed", "4", "--hidden", "16");
@@ -199,5 +203,320 @@ class ModelMergerTest {
                 h.open();
             }
         }).isInstanceOf(IllegalStateException.class).hasMessageContaining("holds version 2 of another model");
+    }
+
+    static float[] plus(float[] values, float added) {
+        float[] sum = values.clone();
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += added;
+        }
+        return sum;
+    }
+
+    @Test
+    void aRestoreFromACheckpointOlderThanLatestContinuesAfterEveryExistingVersion() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        OperatorSubtaskState savepoint;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            h.processElement(delta(shape, 0.1f, 1, 4), 0);
+            savepoint = h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+            for (long checkpoint = 2; checkpoint <= 3; checkpoint++) {
+                h.processElement(delta(shape, 0.2f, 1, 4), 0);
+                h.snapshot(checkpoint, 0);
+                h.notifyOfCompletedCheckpoint(checkpoint);
+            }
+            h.processElement(delta(shape, 0.2f, 1, 4), 0);
+            h.snapshot(4, 0); // version 4, whose checkpoint never completes
+        }
+        assertThat(store.latestVersion()).hasValue(3);
+        float[][] before = new float[5][];
+        for (int v = 1; v <= 4; v++) {
+            before[v] = storedParameters(store, v);
+        }
+
+        OperatorSubtaskState rolledBack;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.initializeState(savepoint); // the rollback: back to version 1
+            h.open();
+            h.processElement(delta(shape, -0.5f, 2, 8), 0);
+            rolledBack = h.snapshot(5, 0);
+            assertThat(store.latestVersion()).as("not before the checkpoint completes").hasValue(3);
+            h.notifyOfCompletedCheckpoint(5);
+        }
+        assertThat(store.latestVersion()).hasValue(5);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(5).manifest(), 1L, 4 + 8, 1 + 2);
+        assertThat(storedParameters(store, 5)).isEqualTo(plus(before[1], -0.5f));
+        for (int v = 1; v <= 4; v++) {
+            assertThat(storedParameters(store, v)).as("version %d untouched", v).isEqualTo(before[v]);
+        }
+
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.initializeState(rolledBack); // an ordinary failover of the rolled-back job
+            h.open();
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            h.snapshot(6, 0);
+            h.notifyOfCompletedCheckpoint(6);
+        }
+        assertThat(store.latestVersion()).hasValue(6);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(6).manifest(), 5L, 16, 4);
+    }
+
+    @Test
+    void aJobStartedAfreshContinuesTheCountersAndNumbersAfterEveryExistingVersion() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            h.processElement(delta(shape, 0.5f, 3, 12), 0);
+            h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            h.snapshot(2, 0); // version 2 is written, but the job is cancelled before checkpoint 2 completes
+        }
+        float[] one = storedParameters(store, 1);
+        float[] abandoned = storedParameters(store, 2);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) { // no state: a new job
+            h.open();
+            h.processElement(delta(shape, 0.25f, 2, 8), 0);
+            h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        assertThat(store.latestVersion()).hasValue(3);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(3).manifest(), 1L, 12 + 8, 3 + 2);
+        assertThat(storedParameters(store, 3)).isEqualTo(plus(one, 0.25f));
+        assertThat(storedParameters(store, 2)).isEqualTo(abandoned);
+    }
+
+    @Test
+    void aFreshStartSkipsACorruptLatestVersionAndContinuesFromTheNewestGoodOne() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            for (long checkpoint = 1; checkpoint <= 2; checkpoint++) {
+                h.processElement(delta(shape, 0.5f, 1, 4), 0);
+                h.snapshot(checkpoint, 0);
+                h.notifyOfCompletedCheckpoint(checkpoint);
+            }
+        }
+        float[] one = storedParameters(store, 1);
+        java.nio.file.Path parameters2 = dir.resolve("versions/2/parameters.bin");
+        byte[] damaged = java.nio.file.Files.readAllBytes(parameters2);
+        damaged[damaged.length / 2] ^= 0x01;
+        java.nio.file.Files.write(parameters2, damaged);
+
+        assertThat(TrainingSetup.start(config).parameters().toFlatFloats()).isEqualTo(one);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            h.processElement(delta(shape, 0.25f, 1, 4), 0);
+            h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        assertThat(store.latestVersion()).hasValue(3);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(3).manifest(), 1L, 8, 2);
+        assertThat(storedParameters(store, 3)).isEqualTo(plus(one, 0.25f));
+    }
+
+    @Test
+    void aFreshStartWithAnUnreadableLatestPointerContinuesFromTheNewestGoodVersionAndRepairsIt() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            for (long checkpoint = 1; checkpoint <= 2; checkpoint++) {
+                h.processElement(delta(shape, 0.5f, 1, 4), 0);
+                h.snapshot(checkpoint, 0);
+                h.notifyOfCompletedCheckpoint(checkpoint);
+            }
+        }
+        float[] two = storedParameters(store, 2);
+        java.nio.file.Files.writeString(dir.resolve("LATEST"), "garbage");
+
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            h.processElement(delta(shape, 0.25f, 1, 4), 0);
+            h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        assertThat(store.latestVersion()).as("LATEST readable again").hasValue(3);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(3).manifest(), 2L, 12, 3);
+        assertThat(storedParameters(store, 3)).isEqualTo(plus(two, 0.25f));
+    }
+
+    @Test
+    void storeFailuresAtACheckpointAndAtItsCompletionAreRetried() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        FlakyModelStore flaky = new FlakyModelStore();
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+            h.open();
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            flaky.failWrites(2);
+            h.snapshot(1, 0);
+            flaky.failLatestMoves(2);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        assertThat(flaky.failed()).as("every injected failure happened").isEqualTo(4);
+        assertThat(store.latestVersion()).hasValue(1);
+        assertThat(store.readVersion(1).manifest().getCheckpointId()).isEqualTo(1L);
+    }
+
+    @Test
+    void aLatestMoveThatKeepsFailingIsMadeByTheNextCompletedCheckpoint() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        FlakyModelStore flaky = new FlakyModelStore();
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+            h.open();
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            h.snapshot(1, 0);
+            flaky.failLatestMoves(1000);
+            h.notifyOfCompletedCheckpoint(1); // the store is down for longer than the retries: the job goes on
+            assertThat(store.latestVersion()).isEmpty();
+
+            flaky.failLatestMoves(0);
+            h.snapshot(2, 0); // nothing new to write
+            h.notifyOfCompletedCheckpoint(2);
+            assertThat(store.latestVersion()).hasValue(1);
+        }
+        assertThat(store.listVersions()).hasSize(1);
+    }
+
+    @Test
+    void aLatestMoveThatKeepsFailingIsMadeByTheNextRestore() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        FlakyModelStore flaky = new FlakyModelStore();
+        OperatorSubtaskState second;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+            h.open();
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            h.snapshot(1, 0);
+            flaky.failLatestMoves(1000);
+            h.notifyOfCompletedCheckpoint(1);
+            second = h.snapshot(2, 0); // completes, but the task fails before the notification
+        }
+        assertThat(store.latestVersion()).isEmpty();
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.initializeState(second);
+            h.open();
+            assertThat(store.latestVersion()).hasValue(1);
+        }
+    }
+
+    @Test
+    void aRestoreRewritesItsUnpublishedVersionIfAnotherRunReplacedIt() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        OperatorSubtaskState first;
+        OperatorSubtaskState second;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.open();
+            h.processElement(delta(shape, 0.1f, 1, 4), 0);
+            first = h.snapshot(1, 0);
+            h.notifyOfCompletedCheckpoint(1);
+            h.processElement(delta(shape, 0.2f, 1, 4), 0);
+            second = h.snapshot(2, 0); // completes, but its notification is lost
+        }
+        float[] ours = storedParameters(store, 2);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.initializeState(first); // someone restores the older checkpoint first
+            h.open();
+            h.processElement(delta(shape, -0.7f, 1, 4), 0);
+            h.snapshot(3, 0); // and its version 2 replaces ours, which was never LATEST
+        }
+        assertThat(storedParameters(store, 2)).isNotEqualTo(ours);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.initializeState(second);
+            h.open();
+        }
+        assertThat(store.latestVersion()).hasValue(2);
+        assertThat(storedParameters(store, 2)).isEqualTo(ours);
+        assertThat(store.readVersion(2).manifest().getCheckpointId()).isEqualTo(2L);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(2).manifest(), 1L, 8, 2);
+    }
+
+    @Test
+    void stateOfTheFirstLayoutIsRestored() throws Exception {
+        JobConfig config = config(1);
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        ModelStore store = ModelStores.open(config.store());
+        float[] values = ParameterSet.initialize(shape, DataType.FLOAT, 99).toFlatFloats();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeLong(3); // version
+            out.writeBoolean(false); // dirty
+            out.writeLong(40); // tokens
+            out.writeLong(10); // windows
+            out.writeLong(1); // skipped steps
+            out.writeDouble(Double.NaN); // recent loss
+            out.writeInt(0); // versions awaiting their checkpoint
+            out.writeInt(values.length);
+            for (float f : values) {
+                out.writeFloat(f);
+            }
+        }
+        OperatorSubtaskState old;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new StateWriter(bytes.toByteArray()))) {
+            h.open();
+            old = h.snapshot(1, 0);
+        }
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            h.initializeState(old);
+            h.open();
+            h.processElement(delta(shape, 0.5f, 1, 4), 0);
+            h.snapshot(2, 0);
+            h.notifyOfCompletedCheckpoint(2);
+        }
+        assertThat(store.latestVersion()).hasValue(4);
+        ModelManifestAssert.parentTokensWindows(store.readVersion(4).manifest(), 3L, 44, 11);
+        assertThat(storedParameters(store, 4)).isEqualTo(plus(values, 0.5f));
+    }
+
+    /** An operator that leaves the given bytes in the merger's operator state, as an older merger did. */
+    static final class StateWriter extends org.apache.flink.streaming.api.operators.AbstractStreamOperator<Void>
+            implements org.apache.flink.streaming.api.operators.OneInputStreamOperator<ParameterDelta, Void> {
+        private final byte[] bytes;
+        private transient org.apache.flink.api.common.state.ListState<byte[]> state;
+
+        StateWriter(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context) throws Exception {
+            super.initializeState(context);
+            state = context.getOperatorStateStore().getListState(new org.apache.flink.api.common.state.ListStateDescriptor<>(
+                    "global-model", org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        }
+
+        @Override
+        public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context) throws Exception {
+            super.snapshotState(context);
+            state.update(java.util.List.of(bytes));
+        }
+
+        @Override
+        public void processElement(org.apache.flink.streaming.runtime.streamrecord.StreamRecord<ParameterDelta> element) {}
+    }
+
+    /** Lineage and counters of a manifest. */
+    static final class ModelManifestAssert {
+        static void parentTokensWindows(dev.streaminglstm.schema.ModelManifest m, Long parent, long tokens, long windows) {
+            assertThat(m.getParentVersion()).as("parent of version %d", m.getVersion()).isEqualTo(parent);
+            assertThat(m.getTokensTrained()).as("tokens of version %d", m.getVersion()).isEqualTo(tokens);
+            assertThat(m.getWindowsTrained()).as("windows of version %d", m.getVersion()).isEqualTo(windows);
+        }
     }
 }
