@@ -6,6 +6,7 @@ import dev.streaminglstm.kafka.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
+import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -112,24 +113,29 @@ class InputRecordDeserializerTest {
     static Stream<Arguments> notTextEvents() {
         byte[] good = WireFormat.value(event("doc-1", "hello", null));
         byte[] trailing = Arrays.copyOf(good, good.length + 1);
-        byte[] prediction = WireFormat.value(Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(1)
-                .setBytePosition(5).setStatus(PredictionStatus.NO_MODEL).setEventTime(EVENT_TIME).build());
         byte[] hugeLength = Arrays.copyOf(good, 16);
         hugeLength[10] = (byte) 0xFE; // stream id length: a varint of about 2^31, far beyond the value
         hugeLength[11] = (byte) 0xFF;
         hugeLength[12] = (byte) 0xFF;
         hugeLength[13] = (byte) 0xFF;
         hugeLength[14] = (byte) 0x0F;
+        byte[] features = WireFormat.value(event("doc-1", "hello", List.of()));
+        // the empty array ends the value: union branch 1, then the end-of-array block count 0
+        byte[] minimumBlock = Arrays.copyOf(features, features.length + 11);
+        byte[] minimumCount = HexFormat.of().parseHex("FFFFFFFFFFFFFFFFFF01"); // zig-zag Long.MIN_VALUE
+        System.arraycopy(minimumCount, 0, minimumBlock, features.length - 1, minimumCount.length);
+        minimumBlock[minimumBlock.length - 2] = 0; // the block's byte size, which a negative count announces
+        minimumBlock[minimumBlock.length - 1] = 0; // end of the array
         return Stream.of(
                 Arguments.of("no value", null, "record has no value"),
                 Arguments.of("plain text", "hello world".getBytes(StandardCharsets.UTF_8),
                         "not a TextEvent: value starts with 68 65, not the Avro single-object marker C3 01"),
                 Arguments.of("too short", new byte[] {(byte) 0xC3, 0x01, 0},
                         "not a TextEvent: value has 3 bytes, fewer than a single-object encoding header"),
-                Arguments.of("other schema", prediction, "is not TextEvent's"),
                 Arguments.of("cut short", Arrays.copyOf(good, good.length - 3), "runs past the end of the value"),
                 Arguments.of("trailing byte", trailing, "not a TextEvent: 1 bytes follow the end of the TextEvent"),
-                Arguments.of("huge length", hugeLength, "field 'streamId' runs past the end of the value"));
+                Arguments.of("huge length", hugeLength, "field 'streamId' runs past the end of the value"),
+                Arguments.of("array block of -2^63 items", minimumBlock, "field 'features' claims"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -139,6 +145,19 @@ class InputRecordDeserializerTest {
 
         assertThat(dead.getReasonCode()).isEqualTo(RejectReason.BAD_AVRO.name());
         assertThat(dead.getReason()).contains(reason);
+    }
+
+    @Test
+    void aValueOfAnotherSchemaIsAnUnknownSchemaThatNamesItsFingerprint() {
+        byte[] prediction = WireFormat.value(Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(1)
+                .setBytePosition(5).setStatus(PredictionStatus.NO_MODEL).setEventTime(EVENT_TIME).build());
+
+        DeadLetter dead = rejected(plain, record("doc-1".getBytes(StandardCharsets.UTF_8), prediction));
+
+        assertThat(dead.getReasonCode()).isEqualTo(RejectReason.UNKNOWN_SCHEMA.name());
+        assertThat(dead.getReason()).startsWith(String.format("schema fingerprint %016X is none of the 1 TextEvent"
+                + " schemas this job knows", SchemaHistory.fingerprint(Prediction.getClassSchema())))
+                .contains("deploy the job with that schema first");
     }
 
     @ParameterizedTest
