@@ -150,7 +150,8 @@ class SchemaHistoryTest {
 
     @Test
     void theHistoryDecoderRefusesAnUnknownSchema() {
-        Schema newer = edit(TextEvent.getClassSchema(), "{\"name\": \"language\", \"type\": \"string\", \"default\": \"\"}");
+        Schema newer = edit(TextEvent.getClassSchema(),
+                "{\"name\": \"language\", \"type\": \"string\", \"default\": \"\"}");
         GenericRecord record = new GenericData.Record(newer);
         newer.getFields().forEach(field -> record.put(field.name(), field.hasDefaultValue()
                 ? GenericData.get().getDefaultValue(field) : null));

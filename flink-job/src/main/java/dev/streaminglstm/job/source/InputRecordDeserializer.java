@@ -104,7 +104,8 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
             throw new Rejection(RejectReason.MISSING_STREAM_ID, "record has no key; it must be the streamId");
         }
         if (!Arrays.equals(record.key(), event.getStreamId().getBytes(StandardCharsets.UTF_8))) {
-            throw new Rejection(RejectReason.KEY_MISMATCH, "key " + quote(new String(record.key(), StandardCharsets.UTF_8))
+            throw new Rejection(RejectReason.KEY_MISMATCH, "key "
+                    + quote(new String(record.key(), StandardCharsets.UTF_8))
                     + " is not the streamId " + quote(event.getStreamId()));
         }
         checkFeatures(event.getFeatures());
@@ -137,7 +138,7 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
             return "'" + text + "'";
         }
         int end = Character.isHighSurrogate(text.charAt(QUOTED_CHARS - 1)) ? QUOTED_CHARS - 1 : QUOTED_CHARS;
-        return "'" + text.substring(0, end) + "…' (" + text.length() + " characters)";
+        return "'" + text.substring(0, end) + "…' (" + text.codePointCount(0, text.length()) + " characters)";
     }
 
     private DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> record, Rejection rejection) {

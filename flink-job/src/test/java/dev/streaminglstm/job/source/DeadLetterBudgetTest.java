@@ -31,7 +31,8 @@ class DeadLetterBudgetTest {
     private static DeadLetter letter(byte[] key, byte[] value, String reason) {
         return DeadLetter.newBuilder().setTopic("text-in").setPartition(3).setOffset(123_456_789L)
                 .setRecordTimestamp(1_700_000_000_000L)
-                .setKey(key == null ? null : ByteBuffer.wrap(key)).setValue(value == null ? null : ByteBuffer.wrap(value))
+                .setKey(key == null ? null : ByteBuffer.wrap(key))
+                .setValue(value == null ? null : ByteBuffer.wrap(value))
                 .setReason(reason).setReasonCode(RejectReason.BAD_AVRO.name())
                 .setRejectedAt(Instant.ofEpochMilli(1_700_000_001_000L))
                 .setOriginalKeySize(key == null ? null : key.length)

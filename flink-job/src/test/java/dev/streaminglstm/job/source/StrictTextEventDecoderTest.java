@@ -84,7 +84,8 @@ class StrictTextEventDecoderTest {
         StrictTextEventDecoder decoder = new StrictTextEventDecoder(List.of(CURRENT, NEWER));
 
         assertThatThrownBy(() -> decoder.decode(value))
-                .isInstanceOfSatisfying(Rejection.class, r -> assertThat(r.reason()).isEqualTo(RejectReason.INVALID_UTF8))
+                .isInstanceOfSatisfying(Rejection.class,
+                        r -> assertThat(r.reason()).isEqualTo(RejectReason.INVALID_UTF8))
                 .hasMessage("field 'language' is not valid UTF-8: byte C3 at byte 0 of its 2");
         byte[] cut = Arrays.copyOf(encode(NEWER, record(NEWER, "doc-7", 12, "hello")), value.length - 3);
         assertThatThrownBy(() -> decoder.decode(cut))
