@@ -3,6 +3,7 @@ package dev.streaminglstm.cli;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
+import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TokenProbability;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -53,6 +55,9 @@ final class TailCommand implements Callable<Integer> {
     private static final int UNDECODABLE_SHOWN = 5;
 
     private static final Duration POLL = Duration.ofMillis(500);
+
+    /** Reads dead letters written with any version of the schema, so older ones in the topic still show. */
+    private final BinaryMessageDecoder<DeadLetter> deadLetterDecoder = SchemaHistory.decoder(DeadLetter.class);
 
     @Spec
     CommandSpec spec;
@@ -187,7 +192,7 @@ final class TailCommand implements Callable<Integer> {
     /** The line of a dead letter, or null if it is filtered out or a repeat. */
     private String deadLetterLine(ConsumerRecord<byte[], byte[]> record, RecentKeys seen, Tally tally)
             throws IOException {
-        DeadLetter d = DeadLetter.getDecoder().decode(record.value());
+        DeadLetter d = deadLetterDecoder.decode(record.value());
         String key = d.getKey() == null ? null : new String(bytes(d.getKey()), StandardCharsets.UTF_8);
         if (!streams.isEmpty() && !streams.contains(key)) {
             return null;
@@ -199,7 +204,8 @@ final class TailCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%s/%d@%d  %s: %s  (key %s, value %s, rejected %s)", d.getTopic(),
                 d.getPartition(), d.getOffset(), d.getReasonCode(), d.getReason(),
                 key == null ? "none" : "\"" + escape(key) + "\"",
-                d.getValue() == null ? "none" : d.getValue().remaining() + " bytes",
+                d.getValue() == null ? "none" : d.getValue().remaining()
+                        + (d.getTruncated() ? " of " + d.getOriginalValueSize() : "") + " bytes",
                 d.getRejectedAt().toEpochMilli() == 0 ? "-" : d.getRejectedAt());
     }
 

@@ -7,6 +7,7 @@ import dev.streaminglstm.kafka.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
+import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
 import java.io.IOException;
@@ -26,6 +27,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -185,7 +190,7 @@ class ProduceAndTailITCase {
     }
 
     @Test
-    void tailOfDeadLettersShowsWhereEachCameFromAndWhy() {
+    void tailOfDeadLettersShowsWhereEachCameFromAndWhy() throws IOException {
         KAFKA.createTopics(1, "tail-dlq");
         DeadLetter tooLarge = DeadLetter.newBuilder()
                 .setTopic("text-in").setPartition(2).setOffset(41)
@@ -198,15 +203,36 @@ class ProduceAndTailITCase {
         KAFKA.produce("tail-dlq", null, WireFormat.value(DeadLetter.newBuilder(tooLarge).setOffset(42).setKey(null)
                 .setValue(ByteBuffer.wrap("{".getBytes(StandardCharsets.UTF_8)))
                 .setReason("not Avro").setReasonCode("BAD_AVRO").build()));
+        KAFKA.produce("tail-dlq", WireFormat.key("doc-3"), WireFormat.value(DeadLetter.newBuilder(tooLarge)
+                .setOffset(43).setValue(ByteBuffer.wrap(new byte[1_000])).setTruncated(true)
+                .setOriginalKeySize(5).setOriginalValueSize(1_100_000).build()));
+        // written by a job before the dead letter's schema had the truncation fields
+        Schema first = SchemaHistory.versions(DeadLetter.getClassSchema()).get(0);
+        GenericRecord old = new GenericData.Record(first);
+        old.put("topic", "text-in");
+        old.put("partition", 0);
+        old.put("offset", 7L);
+        old.put("recordTimestamp", -1L);
+        old.put("key", null);
+        old.put("value", ByteBuffer.wrap(new byte[3]));
+        old.put("reason", "record has no key");
+        old.put("reasonCode", "MISSING_STREAM_ID");
+        old.put("rejectedAt", 0L);
+        KAFKA.produce("tail-dlq", null, WireFormat.bytes(
+                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), first).encode(old)));
 
-        CliRun run = CliRun.of("tail", "--dead-letters", "--topic", "tail-dlq", "--from-beginning", "--max", "2",
+        CliRun run = CliRun.of("tail", "--dead-letters", "--topic", "tail-dlq", "--from-beginning", "--max", "4",
                 "--bootstrap-servers", KAFKA.bootstrapServers());
 
         assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).doesNotContain("skipped");
         assertThat(run.outLines()).containsExactly(
                 "text-in/2@41  TOO_LARGE: value of 70000 bytes is above --max-record-bytes 65536  "
                         + "(key \"doc-3\", value 70000 bytes, rejected 2025-01-02T03:04:05Z)",
-                "text-in/2@42  BAD_AVRO: not Avro  (key none, value 1 bytes, rejected 2025-01-02T03:04:05Z)");
+                "text-in/2@42  BAD_AVRO: not Avro  (key none, value 1 bytes, rejected 2025-01-02T03:04:05Z)",
+                "text-in/2@43  TOO_LARGE: value of 70000 bytes is above --max-record-bytes 65536  "
+                        + "(key \"doc-3\", value 1000 of 1100000 bytes, rejected 2025-01-02T03:04:05Z)",
+                "text-in/0@7  MISSING_STREAM_ID: record has no key  (key none, value 3 bytes, rejected -)");
     }
 
     private static Prediction prediction(String stream, long sequence, Double surprise) {

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -15,11 +16,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Turns each record of the input topic into an {@link InputRecord}: a {@link TextEvent} when the record passes
- * every check, otherwise a {@link DeadLetter} keeping the raw key and value, where the record came from and the
+ * every check, otherwise a {@link DeadLetter} keeping the raw key and value (only their first bytes if the whole
+ * would not fit the dead-letter topic, see {@link DeadLetterBudget}), where the record came from and the
  * {@link RejectReason}. It never throws for bad input, so one bad record cannot stop the job.
  *
- * <p>Checks, in order: the value's size ({@code TOO_LARGE}); the value is a single-object encoded
- * {@code TextEvent} ({@code BAD_AVRO}) whose strings are valid UTF-8 ({@code INVALID_UTF8}); the stream id is not
+ * <p>Checks, in order: a value is present, not a tombstone ({@code BAD_AVRO}); the value's size
+ * ({@code TOO_LARGE}); the value is a single-object encoded {@code TextEvent} ({@code BAD_AVRO}) of a known schema
+ * version ({@code UNKNOWN_SCHEMA}) whose strings are valid UTF-8 ({@code INVALID_UTF8}); the stream id is not
  * blank and the key is present ({@code MISSING_STREAM_ID}); the key is the stream id in UTF-8
  * ({@code KEY_MISMATCH}); the features have exactly the conditioning size, are absent when that size is 0, and are
  * all finite ({@code BAD_FEATURES}). The wire format is described in {@code dev.streaminglstm.kafka.WireFormat}.
@@ -28,26 +31,38 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
 
     private static final long serialVersionUID = 1L;
 
+    /** Characters of a key or stream id that a reason quotes. */
+    static final int QUOTED_CHARS = 100;
+
     private final int maxRecordBytes;
     private final int conditioningSize;
+    private final DeadLetterBudget deadLetterBudget;
     private transient StrictTextEventDecoder decoder;
+
+    /** A deserializer whose dead letters fit Kafka's default producer; see the full constructor. */
+    public InputRecordDeserializer(int maxRecordBytes, int conditioningSize) {
+        this(maxRecordBytes, conditioningSize, DeadLetterBudget.kafkaDefault());
+    }
 
     /**
      * @param maxRecordBytes   values larger than this are rejected as {@code TOO_LARGE}
      * @param conditioningSize length every feature vector must have; 0: events must carry none
+     * @param deadLetterBudget the size every dead letter is cut to fit
      */
-    public InputRecordDeserializer(int maxRecordBytes, int conditioningSize) {
+    public InputRecordDeserializer(int maxRecordBytes, int conditioningSize, DeadLetterBudget deadLetterBudget) {
         if (maxRecordBytes < 1 || conditioningSize < 0) {
             throw new IllegalArgumentException("maxRecordBytes must be positive and conditioningSize not negative, were "
                     + maxRecordBytes + " and " + conditioningSize);
         }
         this.maxRecordBytes = maxRecordBytes;
         this.conditioningSize = conditioningSize;
+        this.deadLetterBudget = Objects.requireNonNull(deadLetterBudget, "deadLetterBudget");
     }
 
     /** The deserializer the job's configuration asks for. */
     public static InputRecordDeserializer from(JobConfig config) {
-        return new InputRecordDeserializer(config.maxRecordBytes(), config.conditioningSize());
+        return new InputRecordDeserializer(config.maxRecordBytes(), config.conditioningSize(),
+                DeadLetterBudget.of(config));
     }
 
     @Override
@@ -72,7 +87,7 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
     private TextEvent check(ConsumerRecord<byte[], byte[]> record) throws Rejection {
         byte[] value = record.value();
         if (value == null) {
-            throw new Rejection(RejectReason.BAD_AVRO, "record has no value");
+            throw new Rejection(RejectReason.BAD_AVRO, "record has no value (a tombstone)");
         }
         if (value.length > maxRecordBytes) {
             throw new Rejection(RejectReason.TOO_LARGE,
@@ -89,8 +104,9 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
             throw new Rejection(RejectReason.MISSING_STREAM_ID, "record has no key; it must be the streamId");
         }
         if (!Arrays.equals(record.key(), event.getStreamId().getBytes(StandardCharsets.UTF_8))) {
-            throw new Rejection(RejectReason.KEY_MISMATCH, "key '" + new String(record.key(), StandardCharsets.UTF_8)
-                    + "' is not the streamId '" + event.getStreamId() + "'");
+            throw new Rejection(RejectReason.KEY_MISMATCH, "key "
+                    + quote(new String(record.key(), StandardCharsets.UTF_8))
+                    + " is not the streamId " + quote(event.getStreamId()));
         }
         checkFeatures(event.getFeatures());
         return event;
@@ -116,17 +132,30 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
         }
     }
 
-    private static DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> record, Rejection rejection) {
-        return DeadLetter.newBuilder()
+    /** {@code text} in single quotes, its first {@value #QUOTED_CHARS} characters only if it is longer. */
+    static String quote(String text) {
+        if (text.length() <= QUOTED_CHARS) {
+            return "'" + text + "'";
+        }
+        int end = Character.isHighSurrogate(text.charAt(QUOTED_CHARS - 1)) ? QUOTED_CHARS - 1 : QUOTED_CHARS;
+        return "'" + text.substring(0, end) + "…' (" + text.codePointCount(0, text.length()) + " characters)";
+    }
+
+    private DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> record, Rejection rejection) {
+        byte[] key = record.key();
+        byte[] value = record.value();
+        return deadLetterBudget.fit(DeadLetter.newBuilder()
                 .setTopic(record.topic())
                 .setPartition(record.partition())
                 .setOffset(record.offset())
                 .setRecordTimestamp(record.timestamp())
-                .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+                .setKey(key == null ? null : ByteBuffer.wrap(key))
+                .setValue(value == null ? null : ByteBuffer.wrap(value))
                 .setReason(rejection.getMessage())
                 .setReasonCode(rejection.reason().name())
                 .setRejectedAt(Instant.now())
-                .build();
+                .setOriginalKeySize(key == null ? null : key.length)
+                .setOriginalValueSize(value == null ? null : value.length)
+                .build());
     }
 }

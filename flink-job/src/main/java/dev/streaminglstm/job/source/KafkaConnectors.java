@@ -24,7 +24,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *       {@code <group-id>-predictions} and timeout {@link JobConfig#transactionTimeoutMs()}, committed on each
  *       checkpoint; consumers must read with {@code isolation.level=read_committed}.</li>
  *   <li>Dead-letter sink: always AT_LEAST_ONCE. Dead letters are for people to inspect; a duplicate after a
- *       restart does no harm, and transactions would hide them until the next checkpoint.</li>
+ *       restart does no harm, and transactions would hide them until the next checkpoint. Each dead letter is cut
+ *       to fit the producers' {@code max.request.size} ({@link DeadLetterBudget}).</li>
  * </ul>
  */
 public final class KafkaConnectors {
@@ -71,7 +72,7 @@ public final class KafkaConnectors {
         return KafkaSink.<DeadLetter>builder()
                 .setKafkaProducerConfig(config.kafkaProperties())
                 .setBootstrapServers(config.bootstrapServers())
-                .setRecordSerializer(new DeadLetterSerializer(config.deadLetterTopic()))
+                .setRecordSerializer(new DeadLetterSerializer(config.deadLetterTopic(), DeadLetterBudget.of(config)))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

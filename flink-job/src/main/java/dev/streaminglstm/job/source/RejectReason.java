@@ -4,8 +4,13 @@ package dev.streaminglstm.job.source;
  * Why an input record became a dead letter; the name is the {@code reasonCode} of the {@code DeadLetter}.
  */
 public enum RejectReason {
-    /** The value is not a single-object encoded {@code TextEvent}: wrong header or schema fingerprint, cut or garbled. */
+    /** The value is not a single-object encoded {@code TextEvent}: no value, wrong header, cut or garbled. */
     BAD_AVRO,
+    /**
+     * The value's schema fingerprint is none of the {@code TextEvent} schemas the job knows: another record, or a
+     * newer {@code TextEvent} that the job must be deployed with before its producers write it.
+     */
+    UNKNOWN_SCHEMA,
     /** A string field of the {@code TextEvent} does not hold valid UTF-8. */
     INVALID_UTF8,
     /** The value is larger than the configured maximum record size. */

@@ -1,5 +1,6 @@
 package dev.streaminglstm.job.source;
 
+import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -7,42 +8,89 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaNormalization;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
+import org.apache.avro.message.BinaryMessageDecoder;
 
 /**
  * Decodes a {@link TextEvent} from its single-object encoding (see {@code dev.streaminglstm.kafka.WireFormat}) more
- * strictly than Avro does: it checks the header and schema fingerprint, walks the binary body bounds-checking every
- * length before anything is allocated, insists that every string holds valid UTF-8 (Avro would silently replace
- * bad bytes) and that no bytes follow the record, and only then decodes the typed record.
+ * strictly than Avro does: it checks the header, finds the writer schema by its fingerprint among the known ones,
+ * walks the binary body against that schema bounds-checking every length before anything is allocated, insists
+ * that every string holds valid UTF-8 (Avro would silently replace bad bytes) and that no bytes follow the record,
+ * and only then decodes the typed record, resolving the writer schema into the current {@code TextEvent}.
+ *
+ * <p>The known writer schemas are by default every version in the {@link SchemaHistory} of {@code TextEvent}. A
+ * value written with any other schema is rejected as {@code UNKNOWN_SCHEMA}: a producer that writes a newer
+ * {@code TextEvent} needs the job to be deployed with that schema in its history first (readers before writers).
+ * Arrays in the known schemas must have items of at least one byte (see {@code Body.blockCount}).
  *
  * <p>Not thread-safe: one instance per reading thread.
  */
 final class StrictTextEventDecoder {
 
     private static final int HEADER_BYTES = 10;
-    private static final Schema SCHEMA = TextEvent.getClassSchema();
-    private static final long FINGERPRINT = SchemaNormalization.parsingFingerprint64(SCHEMA);
+    private static final Schema READER = TextEvent.getClassSchema();
+    private static final long READER_FINGERPRINT = SchemaHistory.fingerprint(READER);
 
+    private final Map<Long, Schema> writers = new LinkedHashMap<>();
+    private final BinaryMessageDecoder<TextEvent> avro = TextEvent.createDecoder(null);
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
 
-    /** The event {@code value} encodes; throws {@link Rejection} BAD_AVRO or INVALID_UTF8 otherwise. */
+    /** A decoder of values written with any version of {@code TextEvent} in its schema history. */
+    StrictTextEventDecoder() {
+        this(SchemaHistory.writerSchemas(READER));
+    }
+
+    /**
+     * A decoder of values written with one of {@code writerSchemas}.
+     *
+     * @throws IllegalArgumentException if the current {@code TextEvent} cannot read one of them
+     */
+    StrictTextEventDecoder(Collection<Schema> writerSchemas) {
+        for (Schema writer : writerSchemas) {
+            var compatibility = SchemaCompatibility.checkReaderWriterCompatibility(READER, writer);
+            if (compatibility.getType() != SchemaCompatibilityType.COMPATIBLE) {
+                throw new IllegalArgumentException(String.format(
+                        "the current TextEvent cannot read writer schema %016X: %s", SchemaHistory.fingerprint(writer),
+                        compatibility.getResult().getIncompatibilities().stream()
+                                .map(i -> i.getType() + " at " + i.getLocation() + " (" + i.getMessage() + ")")
+                                .collect(Collectors.joining("; "))));
+            }
+            writers.put(SchemaHistory.fingerprint(writer), writer);
+            avro.addSchema(writer);
+        }
+    }
+
+    /** Fingerprints of the writer schemas this decoder reads, in the order they were given. */
+    List<Long> knownFingerprints() {
+        return List.copyOf(writers.keySet());
+    }
+
+    /**
+     * The event {@code value} encodes; throws {@link Rejection} BAD_AVRO, UNKNOWN_SCHEMA or INVALID_UTF8 otherwise.
+     */
     TextEvent decode(byte[] value) throws Rejection {
-        checkHeader(value);
+        Schema writer = writerOf(value);
         Body body = new Body(value, HEADER_BYTES);
-        body.walk(SCHEMA, "");
+        body.walk(writer, "");
         if (body.pos != value.length) {
             throw badAvro((value.length - body.pos) + " bytes follow the end of the TextEvent");
         }
         try {
-            return TextEvent.getDecoder().decode(value);
+            return avro.decode(value);
         } catch (Exception e) {
             throw badAvro("Avro cannot decode it: " + e);
         }
     }
 
-    private static void checkHeader(byte[] value) throws Rejection {
+    /** The writer schema that the header of {@code value} names. */
+    private Schema writerOf(byte[] value) throws Rejection {
         if (value.length < HEADER_BYTES) {
             throw badAvro("value has " + value.length + " bytes, fewer than a single-object encoding header");
         }
@@ -51,9 +99,16 @@ final class StrictTextEventDecoder {
                     value[0], value[1]));
         }
         long fingerprint = ByteBuffer.wrap(value, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (fingerprint != FINGERPRINT) {
-            throw badAvro(String.format("schema fingerprint %016X is not TextEvent's %016X", fingerprint, FINGERPRINT));
+        Schema writer = writers.get(fingerprint);
+        if (writer == null) {
+            throw new Rejection(RejectReason.UNKNOWN_SCHEMA, String.format(
+                    "schema fingerprint %016X is none of the %d TextEvent schemas this job knows (%s; current %016X): "
+                            + "if it is a newer TextEvent, deploy the job with that schema first, then its producers, "
+                            + "and replay this record",
+                    fingerprint, writers.size(), writers.keySet().stream().map(f -> String.format("%016X", f))
+                            .collect(Collectors.joining(", ")), READER_FINGERPRINT));
         }
+        return writer;
     }
 
     private static Rejection badAvro(String message) {
@@ -155,7 +210,7 @@ final class StrictTextEventDecoder {
                 n = -n;
                 length(path); // the block's size in bytes, which a negative count announces
             }
-            if (n > bytes.length - pos) {
+            if (n < 0 || n > bytes.length - pos) {
                 throw badAvro("field '" + path + "' claims " + n + " items in " + (bytes.length - pos) + " bytes");
             }
             return n;

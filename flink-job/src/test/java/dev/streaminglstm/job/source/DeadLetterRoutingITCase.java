@@ -11,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -147,5 +149,79 @@ class DeadLetterRoutingITCase {
         long counted = METRICS.findMetrics(jobId, DeadLetterRouter.DEAD_LETTER_METRIC).values().stream()
                 .mapToLong(metric -> ((Counter) metric).getCount()).sum();
         assertThat(counted).isEqualTo(bad.size());
+    }
+
+    /**
+     * Records close to the broker's {@code message.max.bytes} (1 MB + 12 by default): each becomes a dead letter
+     * that still fits the dead-letter producer's {@code max.request.size}, keeping a prefix of the raw bytes, and
+     * the job goes on. Whole, such a dead letter (the value, the key twice and the envelope) would be larger than
+     * Kafka takes: the sink would fail, and a restarted job would read the same record and fail again, forever.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aRecordNearTheBrokersSizeLimitBecomesADeadLetterThatFitsAndTheJobGoesOn() throws Exception {
+        KAFKA.createTopics(1, "big-in", "big-dlq");
+        JobConfig config = JobConfig.parse("--bootstrap-servers", KAFKA.bootstrapServers(), "--store", "file:///unused",
+                "--input-topic", "big-in", "--dead-letter-topic", "big-dlq", "--group-id", "big-records",
+                "--max-record-bytes", "1044000");
+        int maxRequestSize = 1_048_576; // the producers' default max.request.size; the broker takes 1_048_588
+        byte[] key = new byte[4_000];
+        Arrays.fill(key, (byte) 'k');
+        byte[] tooLarge = WireFormat.value(event("doc-0", 50, "x".repeat(1_044_270), null));
+        byte[] garbage = new byte[1_043_000];
+        new Random(7).nextBytes(garbage);
+        garbage[0] = 'g'; // not the single-object marker
+        assertThat(tooLarge.length).isGreaterThan(1_044_000);
+        List<ProducerRecord<byte[], byte[]>> bad = List.of(
+                new ProducerRecord<>("big-in", key, tooLarge), new ProducerRecord<>("big-in", key, garbage));
+        List<TextEvent> good = new ArrayList<>();
+        List<Sent> sentBad = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            TextEvent e = event("doc-" + i, i, "small chunk " + i, null);
+            good.add(e);
+            KAFKA.produce("big-in", WireFormat.key(e.getStreamId()), WireFormat.value(e));
+            if (i < bad.size()) {
+                ProducerRecord<byte[], byte[]> record = bad.get(i);
+                sentBad.add(new Sent(record.key(), record.value(), KAFKA.produce(record)));
+            }
+        }
+
+        Configuration jobConf = new Configuration();
+        jobConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(jobConf);
+        env.setParallelism(1);
+        SingleOutputStreamOperator<TextEvent> valid = env
+                .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
+                        WatermarkStrategy.noWatermarks(), "input")
+                .process(new DeadLetterRouter()).name("route");
+        valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(KafkaConnectors.deadLetterSink(config));
+
+        List<TextEvent> passed = new ArrayList<>();
+        try (CloseableIterator<TextEvent> results = valid.collectAsync()) {
+            JobClient client = env.executeAsync("big records");
+            results.forEachRemaining(passed::add);
+            client.getJobExecutionResult().get();
+        }
+
+        assertThat(passed).containsExactlyElementsOf(good);
+        List<ConsumerRecord<byte[], byte[]>> dlq = KAFKA.consume("big-dlq", bad.size(), Duration.ofSeconds(30));
+        assertThat(dlq).hasSize(bad.size());
+        for (int i = 0; i < bad.size(); i++) {
+            ConsumerRecord<byte[], byte[]> record = dlq.get(i);
+            Sent sent = sentBad.get(i);
+            DeadLetter dead = DeadLetter.getDecoder().decode(record.value());
+            assertThat(dead.getOffset()).isEqualTo(sent.where().offset());
+            assertThat(dead.getReasonCode()).isEqualTo(i == 0 ? "TOO_LARGE" : "BAD_AVRO");
+            assertThat(record.serializedKeySize() + record.serializedValueSize())
+                    .as("key and value of the dead-letter record").isLessThan(maxRequestSize - 100);
+            assertThat(dead.getTruncated()).isTrue();
+            assertThat(dead.getOriginalKeySize()).isEqualTo(sent.key().length);
+            assertThat(dead.getOriginalValueSize()).isEqualTo(sent.value().length);
+            byte[] value = WireFormat.bytes(dead.getValue());
+            assertThat(value.length).isBetween(sent.value().length - 20_000, sent.value().length - 1);
+            assertThat(value).isEqualTo(Arrays.copyOf(sent.value(), value.length));
+            byte[] keptKey = WireFormat.bytes(dead.getKey());
+            assertThat(keptKey).isEqualTo(Arrays.copyOf(sent.key(), keptKey.length)).isEqualTo(record.key());
+        }
     }
 }

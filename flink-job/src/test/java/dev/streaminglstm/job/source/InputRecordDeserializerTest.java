@@ -6,8 +6,10 @@ import dev.streaminglstm.kafka.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
+import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -25,6 +28,7 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
@@ -112,24 +116,29 @@ class InputRecordDeserializerTest {
     static Stream<Arguments> notTextEvents() {
         byte[] good = WireFormat.value(event("doc-1", "hello", null));
         byte[] trailing = Arrays.copyOf(good, good.length + 1);
-        byte[] prediction = WireFormat.value(Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(1)
-                .setBytePosition(5).setStatus(PredictionStatus.NO_MODEL).setEventTime(EVENT_TIME).build());
         byte[] hugeLength = Arrays.copyOf(good, 16);
         hugeLength[10] = (byte) 0xFE; // stream id length: a varint of about 2^31, far beyond the value
         hugeLength[11] = (byte) 0xFF;
         hugeLength[12] = (byte) 0xFF;
         hugeLength[13] = (byte) 0xFF;
         hugeLength[14] = (byte) 0x0F;
+        byte[] features = WireFormat.value(event("doc-1", "hello", List.of()));
+        // the empty array ends the value: union branch 1, then the end-of-array block count 0
+        byte[] minimumBlock = Arrays.copyOf(features, features.length + 11);
+        byte[] minimumCount = HexFormat.of().parseHex("FFFFFFFFFFFFFFFFFF01"); // zig-zag Long.MIN_VALUE
+        System.arraycopy(minimumCount, 0, minimumBlock, features.length - 1, minimumCount.length);
+        minimumBlock[minimumBlock.length - 2] = 0; // the block's byte size, which a negative count announces
+        minimumBlock[minimumBlock.length - 1] = 0; // end of the array
         return Stream.of(
-                Arguments.of("no value", null, "record has no value"),
+                Arguments.of("no value", null, "record has no value (a tombstone)"),
                 Arguments.of("plain text", "hello world".getBytes(StandardCharsets.UTF_8),
                         "not a TextEvent: value starts with 68 65, not the Avro single-object marker C3 01"),
                 Arguments.of("too short", new byte[] {(byte) 0xC3, 0x01, 0},
                         "not a TextEvent: value has 3 bytes, fewer than a single-object encoding header"),
-                Arguments.of("other schema", prediction, "is not TextEvent's"),
                 Arguments.of("cut short", Arrays.copyOf(good, good.length - 3), "runs past the end of the value"),
                 Arguments.of("trailing byte", trailing, "not a TextEvent: 1 bytes follow the end of the TextEvent"),
-                Arguments.of("huge length", hugeLength, "field 'streamId' runs past the end of the value"));
+                Arguments.of("huge length", hugeLength, "field 'streamId' runs past the end of the value"),
+                Arguments.of("array block of -2^63 items", minimumBlock, "field 'features' claims"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -139,6 +148,102 @@ class InputRecordDeserializerTest {
 
         assertThat(dead.getReasonCode()).isEqualTo(RejectReason.BAD_AVRO.name());
         assertThat(dead.getReason()).contains(reason);
+    }
+
+    @Test
+    void aValueOfAnotherSchemaIsAnUnknownSchemaThatNamesItsFingerprint() {
+        byte[] prediction = WireFormat.value(Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(1)
+                .setBytePosition(5).setStatus(PredictionStatus.NO_MODEL).setEventTime(EVENT_TIME).build());
+
+        DeadLetter dead = rejected(plain, record("doc-1".getBytes(StandardCharsets.UTF_8), prediction));
+
+        assertThat(dead.getReasonCode()).isEqualTo(RejectReason.UNKNOWN_SCHEMA.name());
+        assertThat(dead.getReason()).startsWith(String.format("schema fingerprint %016X is none of the 1 TextEvent"
+                + " schemas this job knows", SchemaHistory.fingerprint(Prediction.getClassSchema())))
+                .contains("deploy the job with that schema first");
+    }
+
+    @Test
+    void aTombstoneWithoutKeyIsADeadLetterWithNeither() {
+        DeadLetter dead = rejected(plain, record(null, null));
+
+        assertThat(dead.getReasonCode()).isEqualTo(RejectReason.BAD_AVRO.name());
+        assertThat(dead.getKey()).isNull();
+        assertThat(dead.getValue()).isNull();
+        assertThat(dead.getOriginalKeySize()).isNull();
+        assertThat(dead.getOriginalValueSize()).isNull();
+        assertThat(dead.getTruncated()).isFalse();
+        assertThat(decode(WireFormat.value(dead))).isEqualTo(dead);
+    }
+
+    /** For each reason, a record whose dead letter would not fit a budget of the smallest size if it were whole. */
+    static Stream<Arguments> recordsTooBigForTheirDeadLetter() {
+        int big = DeadLetterBudget.MIN_RECORD_BYTES;
+        String longText = "x".repeat(big);
+        String longId = "s".repeat(big / 2);
+        byte[] badUtf8 = WireFormat.value(event("doc-1", longText + PLACEHOLDER, null));
+        badUtf8[indexOf(badUtf8, PLACEHOLDER.getBytes(StandardCharsets.US_ASCII))] = (byte) 0xFF;
+        byte[] unknown = WireFormat.value(event("doc-1", longText, null));
+        unknown[5] ^= 0x5A; // in the fingerprint
+        byte[] garbage = new byte[big + 500];
+        new Random(3).nextBytes(garbage);
+        garbage[0] = 'g';
+        return Stream.of(
+                Arguments.of(RejectReason.TOO_LARGE, WireFormat.key("doc-1"),
+                        WireFormat.value(event("doc-1", "y".repeat(3 * big), null))),
+                Arguments.of(RejectReason.BAD_AVRO, WireFormat.key("doc-1"), garbage),
+                Arguments.of(RejectReason.UNKNOWN_SCHEMA, WireFormat.key("doc-1"), unknown),
+                Arguments.of(RejectReason.INVALID_UTF8, WireFormat.key("doc-1"), badUtf8),
+                Arguments.of(RejectReason.MISSING_STREAM_ID, null, WireFormat.value(event("doc-1", longText, null))),
+                Arguments.of(RejectReason.KEY_MISMATCH, WireFormat.key(longId + "!"),
+                        WireFormat.value(event(longId, "text", null))),
+                Arguments.of(RejectReason.BAD_FEATURES, WireFormat.key("doc-1"),
+                        WireFormat.value(event("doc-1", longText, List.of(1f)))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("recordsTooBigForTheirDeadLetter")
+    void everyDeadLetterFitsItsBudgetKeepingTheFirstBytesAndTheOriginalSizes(RejectReason reason, byte[] key,
+            byte[] value) {
+        DeadLetterBudget budget = new DeadLetterBudget(DeadLetterBudget.MIN_RECORD_BYTES);
+        InputRecordDeserializer deserializer = new InputRecordDeserializer(2 * DeadLetterBudget.MIN_RECORD_BYTES, 0,
+                budget);
+        assertThat(DeadLetterBudget.recordBytes(DeadLetter.newBuilder().setTopic(TOPIC).setPartition(0).setOffset(0)
+                .setKey(key == null ? null : ByteBuffer.wrap(key)).setValue(ByteBuffer.wrap(value)).setReason("")
+                .build())).as("the whole record would not fit").isGreaterThan(budget.maxRecordBytes());
+
+        DeadLetter dead = rejected(deserializer, record(key, value));
+        ProducerRecord<byte[], byte[]> written = new DeadLetterSerializer("text-dlq", budget).serialize(dead, null, 1L);
+
+        assertThat(dead.getReasonCode()).isEqualTo(reason.name());
+        assertThat(dead.getReason()).hasSizeLessThan(400);
+        assertThat(dead.getTruncated()).isTrue();
+        assertThat(DeadLetterBudget.recordBytes(dead)).isLessThanOrEqualTo(budget.maxRecordBytes());
+        assertThat(DeadLetterBudget.KAFKA_RECORD_OVERHEAD + (written.key() == null ? 0 : written.key().length)
+                + written.value().length).isLessThanOrEqualTo(budget.maxRecordBytes());
+        assertThat(decode(written.value())).isEqualTo(dead);
+        assertThat(dead.getOriginalValueSize()).isEqualTo(value.length);
+        byte[] kept = WireFormat.bytes(dead.getValue());
+        assertThat(kept).hasSizeGreaterThan(budget.maxRecordBytes() / 3).isEqualTo(Arrays.copyOf(value, kept.length));
+        if (key == null) {
+            assertThat(dead.getKey()).isNull();
+            assertThat(dead.getOriginalKeySize()).isNull();
+        } else {
+            assertThat(dead.getOriginalKeySize()).isEqualTo(key.length);
+            byte[] keptKey = WireFormat.bytes(dead.getKey());
+            assertThat(keptKey).isEqualTo(Arrays.copyOf(key, keptKey.length)).isEqualTo(written.key());
+        }
+    }
+
+    @Test
+    void aKeyMismatchQuotesOnlyTheStartOfALongKeyAndStreamId() {
+        String id = "ü".repeat(300);
+        DeadLetter dead = rejected(plain, record(WireFormat.key(id + "x"), WireFormat.value(event(id, "t", null))));
+
+        assertThat(dead.getReasonCode()).isEqualTo(RejectReason.KEY_MISMATCH.name());
+        String start = "'" + "ü".repeat(InputRecordDeserializer.QUOTED_CHARS) + "…'";
+        assertThat(dead.getReason()).isEqualTo("key " + start + " (301 characters) is not the streamId " + start
+                + " (300 characters)");
     }
 
     @ParameterizedTest
@@ -171,6 +276,7 @@ class InputRecordDeserializerTest {
         assertThat(dead.getReasonCode()).isEqualTo(RejectReason.TOO_LARGE.name());
         assertThat(dead.getReason()).isEqualTo("value has " + WireFormat.value(big).length
                 + " bytes, more than the maximum of 1024");
+        assertThat(WireFormat.bytes(dead.getValue())).as("kept whole: it fits").isEqualTo(WireFormat.value(big));
     }
 
     @Test
@@ -229,6 +335,9 @@ class InputRecordDeserializerTest {
         assertThat(dead.getRecordTimestamp()).isEqualTo(1_700_000_000_999L);
         assertThat(WireFormat.bytes(dead.getKey())).isEqualTo(key);
         assertThat(WireFormat.bytes(dead.getValue())).isEqualTo(value);
+        assertThat(dead.getTruncated()).isFalse();
+        assertThat(dead.getOriginalKeySize()).isEqualTo(key.length);
+        assertThat(dead.getOriginalValueSize()).isEqualTo(value.length);
         assertThat(dead.getRejectedAt()).isBetween(before.minusMillis(1), Instant.now().plusMillis(1));
         DeadLetter decoded = decode(WireFormat.value(dead));
         assertThat(decoded).isEqualTo(dead);

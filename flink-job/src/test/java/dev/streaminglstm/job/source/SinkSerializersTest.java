@@ -10,6 +10,7 @@ import dev.streaminglstm.schema.TokenProbability;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -56,5 +57,28 @@ class SinkSerializersTest {
         assertThat(DeadLetter.getDecoder().decode(keyed.value())).isEqualTo(withKey);
         assertThat(unkeyed.key()).isNull();
         assertThat(unkeyed.value()).isEqualTo(WireFormat.value(withoutKey));
+    }
+
+    @Test
+    void aDeadLetterTooLargeForItsTopicIsCutToFitBeforeItIsWritten() throws Exception {
+        byte[] key = new byte[3_000];
+        byte[] value = new byte[2_000_000];
+        Arrays.fill(key, (byte) 'k');
+        Arrays.fill(value, (byte) 'v');
+        DeadLetter whole = DeadLetter.newBuilder().setTopic("text-in").setPartition(0).setOffset(1)
+                .setKey(ByteBuffer.wrap(key)).setValue(ByteBuffer.wrap(value)).setReason("value has 2000000 bytes")
+                .setReasonCode(RejectReason.TOO_LARGE.name()).setRejectedAt(Instant.ofEpochMilli(5)).build();
+
+        ProducerRecord<byte[], byte[]> record = new DeadLetterSerializer("text-dlq").serialize(whole, null, null);
+
+        assertThat(DeadLetterBudget.KAFKA_RECORD_OVERHEAD + record.key().length + record.value().length)
+                .isLessThanOrEqualTo(DeadLetterBudget.KAFKA_DEFAULT_MAX_REQUEST_SIZE);
+        DeadLetter written = DeadLetter.getDecoder().decode(record.value());
+        assertThat(written.getTruncated()).isTrue();
+        assertThat(written.getOriginalKeySize()).isEqualTo(3_000);
+        assertThat(written.getOriginalValueSize()).isEqualTo(2_000_000);
+        assertThat(record.key()).isEqualTo(key);
+        assertThat(written.getValue().remaining()).isGreaterThan(1_000_000);
+        assertThat(written.getReason()).isEqualTo(whole.getReason());
     }
 }
