@@ -26,6 +26,17 @@ public final class BenchCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a benchmark: kernel or gradient-flow");
     }
 
+    /** A bad flag value: one line naming the flag, exit code 2 (see {@link StreamingLstmCli#run}). */
+    private static CommandLine.ParameterException usage(CommandLine.Model.CommandSpec spec, String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    private static void atLeast(CommandLine.Model.CommandSpec spec, String flag, long value, long least) {
+        if (value < least) {
+            throw usage(spec, flag + " must be at least " + least + ", was " + value);
+        }
+    }
+
     /** Full training steps on random tokens; prints {@code tokens/s=N} last. */
     @Command(name = "kernel", mixinStandardHelpOptions = true,
             description = "Time full training steps (forward, backward, clipping, Adam) on random tokens. "
@@ -74,14 +85,23 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "1", description = "Seed of weights and tokens.")
         long seed;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
             if (!peer.equals("auto") && !peer.equals("torch") && !peer.equals("none")) {
-                throw new IllegalArgumentException("--peer must be auto, torch or none, was '" + peer + "'");
+                throw usage(spec, "--peer must be auto, torch or none, was '" + peer + "'");
             }
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, was " + threads);
-            }
+            atLeast(spec, "--threads", threads, 1);
+            atLeast(spec, "--batch", batch, 1);
+            atLeast(spec, "--seq", seq, 1);
+            atLeast(spec, "--embed", embed, 1);
+            atLeast(spec, "--hidden", hidden, 1);
+            atLeast(spec, "--vocab", vocab, 2);
+            atLeast(spec, "--layers", layers, 1);
+            atLeast(spec, "--tokens", tokens, 1);
+            atLeast(spec, "--warmup", warmup, 0);
             KernelBenchmark.Settings s =
                     new KernelBenchmark.Settings(batch, seq, embed, hidden, vocab, layers, tokens, warmup, seed);
             Blas.setThreads(threads);
@@ -157,11 +177,14 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
         long seed;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() {
-            if (steps < 2 || hidden < 1 || input < 1) {
-                throw new IllegalArgumentException("--steps must be at least 2 and --hidden, --input at least 1");
-            }
+            atLeast(spec, "--steps", steps, 2);
+            atLeast(spec, "--hidden", hidden, 1);
+            atLeast(spec, "--input", input, 1);
             GradientFlow.report(System.out, steps, hidden, input, seed);
             return 0;
         }

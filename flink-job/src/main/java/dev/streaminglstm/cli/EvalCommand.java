@@ -86,6 +86,7 @@ final class EvalCommand implements Callable<Integer> {
                 bytes.length, scored::get, Progress.Unit.TOKENS)) {
             bpc = Evaluator.bitsPerToken(loaded.model(), loaded.parameters(), tokens, window, ByteVocabulary.START,
                     scored::set);
+            progress.finish();
         }
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "bpc=%.4f tokens=%d version=%d%n", bpc, bytes.length, loaded.version());

@@ -124,6 +124,7 @@ final class ProduceCommand implements Callable<Integer> {
                     // a stream sends at most all of a corpus's records: the next corpus numbers every stream above
                     first += replayer.recordsSent();
                 }
+                progress.finish();
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "records=%d bytes=%d documents=%d streams=%d topic=%s next_sequence=%d%n",

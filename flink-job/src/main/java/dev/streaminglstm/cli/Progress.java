@@ -10,7 +10,9 @@ import java.util.function.LongSupplier;
 /**
  * Progress of a long command on stderr, read from a counter by a background thread: in a terminal a bar redrawn in
  * place (with the percentage when the total is known), otherwise a plain line every few seconds, which logs and
- * pipes can keep. {@link #close()} shows the final state and ends the line.
+ * pipes can keep. {@link #finish()} ends a command that succeeded with one final line, in a terminal and outside
+ * one alike: the amount done, the time it took and the rate. {@link #close()} stops the display; after a failure
+ * (no {@link #finish()}) it only ends a bar's line, so the error that follows stays one line of its own.
  */
 final class Progress implements AutoCloseable {
 
@@ -51,6 +53,7 @@ final class Progress implements AutoCloseable {
     private final boolean terminal;
     private final long startNanos = System.nanoTime();
     private final ScheduledExecutorService ticker;
+    private boolean stopped;
 
     private Progress(PrintWriter err, String label, long total, LongSupplier done, Unit unit, boolean terminal) {
         this.err = err;
@@ -74,28 +77,74 @@ final class Progress implements AutoCloseable {
      */
     static Progress start(PrintWriter err, String label, long total, LongSupplier done, Unit unit) {
         boolean terminal = System.console() != null && !"dumb".equals(System.getenv("TERM"));
+        return start(err, label, total, done, unit, terminal);
+    }
+
+    /** {@link #start(PrintWriter, String, long, LongSupplier, Unit)} with the kind of output chosen by the caller. */
+    static Progress start(PrintWriter err, String label, long total, LongSupplier done, Unit unit, boolean terminal) {
         return new Progress(err, label, total, done, unit, terminal);
     }
 
-    /** Stops the display after showing the final state. */
+    /**
+     * Stops the display and ends it with one line: {@code LABEL: done, AMOUNT in SECONDS s, RATE} (in a terminal after
+     * the bar's final state). Call it when the command has done its work.
+     */
+    void finish() {
+        if (!stop()) {
+            return;
+        }
+        long now = done.getAsLong();
+        double seconds = elapsedSeconds();
+        synchronized (this) {
+            if (terminal) {
+                show();
+                err.println();
+            }
+            err.println(String.format(Locale.ROOT, "%s: done, %s in %.1f s, %s/s", label, unit.format(now), seconds,
+                    unit.format(now / seconds)));
+            err.flush();
+        }
+    }
+
+    /** Stops the display; in a terminal it shows the bar's last state and ends its line. */
     @Override
     public void close() {
+        if (!stop()) {
+            return;
+        }
+        if (terminal) {
+            synchronized (this) {
+                show();
+                err.println();
+                err.flush();
+            }
+        }
+    }
+
+    /** Stops the background thread; false if it was stopped before. */
+    private boolean stop() {
+        synchronized (this) {
+            if (stopped) {
+                return false;
+            }
+            stopped = true;
+        }
         ticker.shutdownNow();
         try {
             ticker.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (terminal) {
-            show();
-            err.println();
-            err.flush();
-        }
+        return true;
+    }
+
+    private double elapsedSeconds() {
+        return Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
     }
 
     private synchronized void show() {
         long now = done.getAsLong();
-        double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
+        double seconds = elapsedSeconds();
         String rate = unit.format(now / seconds) + "/s";
         String amount = total > 0 ? unit.format(now) + " of " + unit.format(total) : unit.format(now);
         if (terminal) {

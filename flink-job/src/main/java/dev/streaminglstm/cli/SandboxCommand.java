@@ -59,6 +59,9 @@ public final class SandboxCommand implements Callable<Integer> {
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|min|h)");
     private static final Duration STOP_WAIT = Duration.ofSeconds(90);
+    /** Classes of the in-JVM broker (kafka-test-common-runtime, kafka_2.13) that {@link Sandbox} starts. */
+    private static final List<String> BROKER_CLASSES =
+            List.of("org.apache.kafka.common.test.KafkaClusterTestKit", "kafka.server.KafkaRaftServer");
 
     /**
      * Job flags whose sandbox default differs from the job's, unless given. A stream's inference state is rebuilt
@@ -97,6 +100,13 @@ public final class SandboxCommand implements Callable<Integer> {
             err.println(name + ": " + e.getMessage() + " (see " + name + " --help)");
             return 2;
         }
+        Optional<String> missing = missingBrokerClass(SandboxCommand.class.getClassLoader());
+        if (missing.isPresent()) {
+            err.println(name + ": the sandbox is not in this image: its in-JVM Kafka broker (" + missing.get()
+                    + ") is left out of the job jar; use `docker compose up`, or bin/streaming-lstm sandbox in a "
+                    + "checkout of the project");
+            return 1;
+        }
         try {
             return run(settings, flags, spec.commandLine().getOut());
         } catch (SandboxException e) {
@@ -106,6 +116,21 @@ public final class SandboxCommand implements Callable<Integer> {
             err.println(name + ": " + StreamingLstmCli.oneLine(e));
             return 1;
         }
+    }
+
+    /**
+     * The first class of the sandbox's in-JVM Kafka broker that {@code loader} cannot find, if any: the job jar, which
+     * the project's image runs the command line from, leaves the broker out (a cluster never needs it).
+     */
+    static Optional<String> missingBrokerClass(ClassLoader loader) {
+        for (String name : BROKER_CLASSES) {
+            try {
+                Class.forName(name, false, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return Optional.of(name);
+            }
+        }
+        return Optional.empty();
     }
 
     private static int run(SandboxSettings settings, Flags flags, PrintWriter out) throws Exception {

@@ -25,7 +25,7 @@ class CommandLineErrorsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"produce", "tail", "models", "models list", "models show", "models pin", "models unpin",
-        "sample", "eval", "report"})
+        "sample", "eval", "report", "bench", "bench kernel", "bench gradient-flow"})
     void everyCommandExplainsItself(String command) {
         CliRun run = CliRun.of(args(command, "--help"));
 
@@ -37,7 +37,7 @@ class CommandLineErrorsTest {
     @ParameterizedTest
     @ValueSource(strings = {"produce --demo", "tail", "models list --store s", "models show --store s",
         "models pin 1 --store s", "models unpin --store s", "sample --store s", "eval f --store s",
-        "report --store s -o r.png"})
+        "report --store s -o r.png", "bench", "bench kernel", "bench gradient-flow"})
     void anUnknownFlagIsOneLineAndExitCode2(String commandLine) {
         String command = commandLine.replaceAll(" (-|\\d|f\\b).*", "");
         CliRun run = CliRun.of(args(commandLine, "--no-such-flag"));
@@ -47,6 +47,61 @@ class CommandLineErrorsTest {
                 .isEqualTo("streaming-lstm " + command + ": Unknown option: '--no-such-flag' (see streaming-lstm "
                         + command + " --help)");
         assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void theTopLevelCommandExplainsItselfAndNamesItsCommands() {
+        CliRun run = CliRun.of("--help");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).startsWith("Usage: streaming-lstm ");
+        assertThat(run.outLines()).as("the command list the image's entrypoint reads")
+                .contains("Commands:")
+                .anySatisfy(line -> assertThat(line).startsWith("  sandbox "))
+                .anySatisfy(line -> assertThat(line).startsWith("  bench "));
+        assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void theTopLevelCommandRejectsAnUnknownFlagOrNoCommandInOneLine() {
+        CliRun unknown = CliRun.of("--no-such-flag");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.errLines()).singleElement().asString()
+                .isEqualTo("streaming-lstm: Unknown option: '--no-such-flag' (see streaming-lstm --help)");
+        assertThat(unknown.out()).isEmpty();
+
+        assertUsageError(CliRun.of(), "streaming-lstm: name a command (see streaming-lstm --help)");
+        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel or gradient-flow");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"kernel --peer pytorch|--peer must be auto, torch or none, was 'pytorch'",
+        "kernel --threads 0|--threads must be at least 1, was 0",
+        "kernel --batch 0|--batch must be at least 1, was 0",
+        "kernel --vocab 1|--vocab must be at least 2, was 1",
+        "kernel --tokens 0|--tokens must be at least 1, was 0",
+        "kernel --warmup -1|--warmup must be at least 0, was -1",
+        "kernel --hidden x|Invalid value for option '--hidden': 'x' is not an int",
+        "gradient-flow --steps 1|--steps must be at least 2, was 1",
+        "gradient-flow --hidden 0|--hidden must be at least 1, was 0",
+        "gradient-flow --input 0|--input must be at least 1, was 0"})
+    void badBenchmarkFlagsAreUsageErrorsNamingTheFlag(String caseLine) {
+        String[] parts = caseLine.split("\\|");
+        String command = "bench " + parts[0].split(" ")[0];
+
+        CliRun run = CliRun.of(args("bench " + parts[0]));
+
+        assertUsageError(run, "streaming-lstm " + command + ": " + parts[1] + " (see streaming-lstm " + command
+                + " --help)");
+    }
+
+    @Test
+    void theSandboxNamesTheBrokerClassThatIsMissing() {
+        assertThat(SandboxCommand.missingBrokerClass(ClassLoader.getPlatformClassLoader()))
+                .as("a class path without the in-JVM broker, as in the job jar")
+                .contains("org.apache.kafka.common.test.KafkaClusterTestKit");
+        assertThat(SandboxCommand.missingBrokerClass(SandboxCommand.class.getClassLoader()))
+                .as("flink-job's own class path").isEmpty();
     }
 
     @Test

@@ -66,6 +66,15 @@ class EvalCommandTest {
     }
 
     @Test
+    void outsideATerminalTheProgressEndsWithTheTokensScoredAndTheRate() {
+        CliRun run = CliRun.of("eval", text.toString(), "--store", versions.uri());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.errLines()).last().asString()
+                .matches("eval v2: done, 1,000 tokens in \\d+\\.\\d s, [\\d,]+ tokens/s");
+    }
+
+    @Test
     void maxBytesScoresOnlyTheStartOfTheFile() {
         CliRun run = CliRun.of("eval", text.toString(), "--store", versions.uri(), "--max-bytes", "100");
 

@@ -72,6 +72,8 @@ class ProduceAndTailITCase {
                 documents.stream().mapToLong(d -> d.getBytes(StandardCharsets.UTF_8).length).sum());
         assertThat(summary.group(3)).isEqualTo("5");
         assertThat(summary.group(6)).isEqualTo(Long.toString(1000 + records));
+        assertThat(run.errLines()).as("stderr, not a terminal").last().asString()
+                .matches("produce: done, " + summary.group(2) + " B in \\d+\\.\\d s, .*B/s");
 
         Map<String, List<TextEvent>> byStream = new LinkedHashMap<>();
         List<ConsumerRecord<byte[], byte[]>> sent = KAFKA.consume("produce-files", records, Duration.ofSeconds(30));

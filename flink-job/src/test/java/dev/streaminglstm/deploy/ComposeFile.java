@@ -54,9 +54,8 @@ final class ComposeFile {
         KAFKA("a Kafka broker (apache/kafka with KAFKA_PROCESS_ROLES)"),
         TOPICS("a one-shot creating topics (apache/kafka running .../create-topics.sh)"),
         OBJECT_STORE("SeaweedFS (chrislusf/seaweedfs)"),
-        JOB_MANAGER("a Flink JobManager (command: jobmanager)"),
+        JOB_MANAGER("a Flink JobManager (command: jobmanager, or standalone-job in application mode)"),
         TASK_MANAGER("a Flink TaskManager (command: taskmanager)"),
-        SUBMIT("a one-shot submitting the job (.../submit-job.sh)"),
         PROMETHEUS("Prometheus (prom/prometheus)"),
         GRAFANA("Grafana (grafana/grafana)"),
         OTHER("something else");
@@ -94,14 +93,11 @@ final class ComposeFile {
                     : entrypoint(name).stream().anyMatch(word -> word.endsWith("/create-topics.sh")) ? Role.TOPICS
                     : Role.OTHER;
         }
-        if (command.equals(List.of("jobmanager"))) {
+        if (command.equals(List.of("jobmanager")) || (!command.isEmpty() && command.get(0).equals("standalone-job"))) {
             return Role.JOB_MANAGER;
         }
         if (command.equals(List.of("taskmanager"))) {
             return Role.TASK_MANAGER;
-        }
-        if (command.stream().anyMatch(word -> word.endsWith("/submit-job.sh"))) {
-            return Role.SUBMIT;
         }
         return switch (repository) {
             case "chrislusf/seaweedfs" -> Role.OBJECT_STORE;
@@ -122,7 +118,7 @@ final class ComposeFile {
         return found.get(0);
     }
 
-    /** The services that read FLINK_PROPERTIES: JobManager, TaskManagers and the submitting client. */
+    /** The services that read FLINK_PROPERTIES: the JobManager and the TaskManagers. */
     List<String> flinkServices() {
         return services().keySet().stream().filter(name -> environment(name).containsKey("FLINK_PROPERTIES")).toList();
     }

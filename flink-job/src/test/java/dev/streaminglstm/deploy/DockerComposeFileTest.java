@@ -16,6 +16,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streaminglstm.cli.StoreOptions;
 import dev.streaminglstm.cli.StreamingLstmCli;
 import dev.streaminglstm.deploy.ComposeFile.Mount;
 import dev.streaminglstm.deploy.ComposeFile.PublishedPort;
@@ -53,14 +54,16 @@ import picocli.CommandLine;
  * engine runs where the tests run): the file parses as compose reads it, every variable with a default; every image
  * is pinned or built from the repository's Dockerfile; {@code depends_on}, healthchecks, named volumes, published
  * ports and files mounted from the repository are consistent; the addresses services use (Kafka, the JobManager's
- * REST port, S3, the Prometheus reporter, Prometheus) are where the other services listen; the submitted job flags
- * are accepted by {@link JobConfig#parse} and name the topics that get created; the command-line services use
- * commands and flags the CLI has; every Grafana panel queries a metric the job's operators register.
+ * REST port, S3, the Prometheus reporter, Prometheus) are where the other services listen; the JobManager runs the
+ * job in application mode from the image's jar, with flags {@link JobConfig#parse} accepts that name the topics that
+ * get created; the command-line services use commands and flags the CLI has, and those that open the model store
+ * have the object store's address and credentials; every Grafana panel queries a metric the job's operators
+ * register.
  */
 class DockerComposeFileTest {
 
-    private static final Path REPOSITORY = repositoryRoot();
-    private static final Path JOB_SOURCES = REPOSITORY.resolve("flink-job/src/main/java/dev/streaminglstm/job");
+    private static final Path REPOSITORY = JobSources.REPOSITORY;
+    private static final Path JOB_SOURCES = JobSources.JOB_SOURCES;
     private static final Path DASHBOARD = REPOSITORY.resolve("deploy/compose/grafana/dashboards/streaming-lstm.json");
 
     /** Service keys this file may use, so that a typo such as {@code depend_on} is not silently ignored. */
@@ -69,11 +72,26 @@ class DockerComposeFileTest {
             "working_dir", "expose", "deploy", "stop_grace_period", "init", "profiles", "extra_hosts", "ulimits",
             "tmpfs", "pull_policy", "platform", "mem_limit", "cpus", "shm_size", "stdin_open", "tty", "logging");
 
-    /** A pinned tag starts with a version of at least two parts: 4.1.1, v3.7.3, 2.2.0-java17, 4.47. */
-    private static final Pattern PINNED_TAG = Pattern.compile("v?\\d+\\.\\d+[0-9A-Za-z._-]*");
+    /**
+     * A pinned tag names a full release, x.y.z (as job-jar's DeployManifestsTest requires): 4.1.1, v3.7.3,
+     * 2.2.0-java17.
+     */
+    static final Pattern PINNED_TAG = Pattern.compile("v?\\d+\\.\\d+\\.\\d+([-.][0-9A-Za-z._-]*)?");
+
+    /**
+     * Images whose project numbers its releases with two parts, each with the pattern of a full release of it:
+     * SeaweedFS releases are major.minor (3.97, 4.47), with no patch number to pin.
+     */
+    static final Map<String, Pattern> TWO_PART_RELEASES = Map.of("chrislusf/seaweedfs", Pattern.compile("\\d+\\.\\d+"));
+
+    /** Commands of the CLI that open the model store (StoreOptions), and so need the object store's settings. */
+    private static final Set<String> STORE_COMMANDS = Set.of("models", "sample", "eval", "report");
+
+    /** Commands of the CLI that talk to Kafka. */
+    private static final Set<String> KAFKA_COMMANDS = Set.of("produce", "tail");
 
     /** Prefix the Prometheus reporter gives the metrics registered on an operator's metric group. */
-    private static final String OPERATOR_METRIC = "flink_taskmanager_job_task_operator_";
+    private static final String OPERATOR_METRIC = JobSources.OPERATOR_METRIC_PREFIX;
 
     /** Flink's own job metrics the dashboard may show (Flink docs, Metrics: Checkpointing, Availability). */
     private static final Set<String> FLINK_JOB_METRICS = Set.of("flink_jobmanager_job_lastCheckpointDuration",
@@ -131,8 +149,8 @@ class DockerComposeFileTest {
         if (service.containsKey("image")) {
             String image = compose().image(name);
             if (!image.contains("@sha256:")) {
-                assertThat(tag(image)).as("tag of %s's image %s", name, image).isNotEqualTo("latest")
-                        .matches(PINNED_TAG);
+                assertThat(tag(image)).as("tag of %s's image %s: a full release", name, image)
+                        .matches(TWO_PART_RELEASES.getOrDefault(repository(image), PINNED_TAG));
             }
         }
         if (service.containsKey("build")) {
@@ -169,13 +187,23 @@ class DockerComposeFileTest {
         assertThat(finished).hasSameSizeAs(compose().services());
     }
 
+    @Test
+    void pinnedTagsAreFullReleases() {
+        assertThat(List.of("4.1.1", "v3.7.3", "2.2.0-java17", "12.3.1")).allMatch(tag -> PINNED_TAG.matcher(tag)
+                .matches());
+        assertThat(List.of("4.1", "2.2-java17", "2", "latest", "v3", "java17")).noneMatch(tag -> PINNED_TAG
+                .matcher(tag).matches());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("services")
     void serversHaveAHealthcheckAndOneShotsDoNotRestart(String name) {
         String restart = compose().restart(name);
         switch (restart) {
-            case "no" -> assertThat(compose().dependents(name, "service_completed_successfully"))
-                    .as("services waiting for one-shot %s to complete", name).isNotEmpty();
+            // a one-shot others wait for, or a command run on demand (docker compose run) from a profile
+            case "no" -> assertThat(compose().dependents(name, "service_completed_successfully").isEmpty()
+                    && !compose().service(name).containsKey("profiles"))
+                    .as("%s: restart \"no\" but neither a one-shot others wait for nor in a profile", name).isFalse();
             case "unless-stopped", "always" -> {
                 Object healthcheck = compose().service(name).get("healthcheck");
                 List<String> test = strings(name + ".healthcheck.test", asMap(name + ".healthcheck", healthcheck)
@@ -312,17 +340,16 @@ class DockerComposeFileTest {
         assertThat(flag(args, "--partitions")).as("partitions of the input and prediction topics").matches("[1-9]\\d*");
         assertThat(compose().mountedFile(topics, compose().entrypoint(topics).get(1))).as("script %s runs", topics)
                 .isEqualTo(REPOSITORY.resolve("deploy/kafka/create-topics.sh"));
-        assertThat(compose().dependencies(compose().only(Role.SUBMIT))).as("what the job submission waits for")
+        assertThat(compose().dependencies(compose().only(Role.JOB_MANAGER))).as("what the job waits for")
                 .containsEntry(topics, "service_completed_successfully");
     }
 
     // ---------------------------------------------------------------------------------------------------- Flink
 
     @Test
-    void flinkProcessesAndTheSubmittingClientShareOneConfiguration() {
+    void flinkProcessesShareOneConfiguration() {
         List<String> flink = compose().flinkServices();
-        assertThat(flink).contains(compose().only(Role.JOB_MANAGER), compose().only(Role.SUBMIT))
-                .containsAll(compose().all(Role.TASK_MANAGER));
+        assertThat(flink).contains(compose().only(Role.JOB_MANAGER)).containsAll(compose().all(Role.TASK_MANAGER));
         assertThat(compose().all(Role.TASK_MANAGER)).as("TaskManager services").isNotEmpty();
         for (String name : flink) {
             assertThat(compose().flinkProperties(name)).as("FLINK_PROPERTIES of %s", name)
@@ -337,8 +364,6 @@ class DockerComposeFileTest {
         String jobManager = compose().only(Role.JOB_MANAGER);
         Map<String, String> flink = compose().flinkProperties(jobManager);
         assertThat(flink.get("jobmanager.rpc.address")).as("jobmanager.rpc.address").isEqualTo(jobManager);
-        assertThat(compose().environment(compose().only(Role.SUBMIT)).get("JOBMANAGER_REST")).as("where the job goes")
-                .isEqualTo(jobManager + ":" + flink.get("rest.port"));
         assertThat(compose().healthcheckCommand(jobManager)).as("%s's healthcheck", jobManager)
                 .contains("localhost:" + flink.get("rest.port") + "/");
         for (String taskManager : compose().all(Role.TASK_MANAGER)) {
@@ -407,18 +432,20 @@ class DockerComposeFileTest {
     }
 
     @Test
-    void submitScriptRunsTheImagesJobJarAndTheJobsMainClass() throws ReflectiveOperationException {
-        String submit = compose().only(Role.SUBMIT);
-        String jobJar = compose().environment(submit).get("JOB_JAR");
-        assertThat(read(dockerfile(submit))).as("%s, which puts the job jar at JOB_JAR", dockerfile(submit))
-                .contains(jobJar);
-        List<String> run = compose().command(submit);
-        Path script = compose().mountedFile(submit, run.stream().filter(word -> word.endsWith("/submit-job.sh"))
-                .findFirst().orElseThrow());
-        List<String> mainClass = matches(Pattern.compile("(?m)^JOB_CLASS=(\\S+)$"), read(script), 1);
-        assertThat(mainClass).as("JOB_CLASS in %s", script).hasSize(1);
-        assertThat(Class.forName(mainClass.get(0)).getMethod("main", String[].class)).as("the job's main method")
+    void jobManagerRunsTheJobFromTheImagesUsrlibInApplicationModeAndRestartsWithIt()
+            throws ReflectiveOperationException {
+        String jobManager = compose().only(Role.JOB_MANAGER);
+        List<String> run = compose().command(jobManager);
+        assertThat(run.subList(0, 2)).as("%s's command: the flink image's application mode", jobManager)
+                .containsExactly("standalone-job", "--job-classname");
+        assertThat(Class.forName(run.get(2)).getMethod("main", String[].class)).as("the job's main method")
                 .isNotNull();
+        assertThat(read(dockerfile(jobManager))).as("%s: application mode runs the jars in usrlib/",
+                dockerfile(jobManager)).containsPattern("(?m)^COPY .* /opt/flink/usrlib/[^ ]+\\.jar$");
+        assertThat(compose().restart(jobManager)).as("%s's restart policy: a restart starts the job again",
+                jobManager).isEqualTo("unless-stopped");
+        assertThat(compose().healthcheckCommand(jobManager)).as("%s is healthy once the job runs", jobManager)
+                .contains("/jobs/overview").contains("RUNNING");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -428,7 +455,55 @@ class DockerComposeFileTest {
         assertThatCode(() -> new CommandLine(new StreamingLstmCli()).parseArgs(args.toArray(String[]::new)))
                 .as("%s runs streaming-lstm %s", name, String.join(" ", args))
                 .doesNotThrowAnyException();
-        assertThat(kafkaAddressesUsedBy(name)).as("%s's --bootstrap-servers", name).isNotEmpty();
+        assertThat(args.get(0)).as("%s's command", name).isIn(union(KAFKA_COMMANDS, STORE_COMMANDS));
+        if (KAFKA_COMMANDS.contains(args.get(0))) {
+            assertThat(kafkaAddressesUsedBy(name)).as("%s's --bootstrap-servers", name).isNotEmpty();
+        }
+    }
+
+    @Test
+    void aServiceRunsTheStoreCommandsOnDemand() {
+        List<String> storeServices = storeCommandServices().toList();
+        assertThat(storeServices).as("services running models, sample, eval or report").isNotEmpty();
+        for (String name : storeServices) {
+            assertThat(compose().service(name)).as("%s runs on demand (docker compose run), not with `up`", name)
+                    .containsKey("profiles");
+            assertThat(flag(cliArguments(name), "--store")).as("%s's --store", name)
+                    .isEqualTo(submittedJob().store());
+        }
+    }
+
+    /**
+     * The settings the command line reads from the environment (StoreOptions.ENVIRONMENT_SETTINGS) give every service
+     * that runs a store command the Flink processes' S3 endpoint, path-style access and credentials, and the S3
+     * plugin is enabled for it as for them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("storeCommandServices")
+    void servicesRunningStoreCommandsReachTheObjectStoreAsTheFlinkProcessesDo(String name) {
+        Map<String, String> env = compose().environment(name);
+        Map<String, String> cli = new TreeMap<>();
+        StoreOptions.ENVIRONMENT_SETTINGS.forEach((variable, setting) -> {
+            if (env.containsKey(variable)) {
+                cli.put(setting, env.get(variable));
+            }
+        });
+        if (cli.containsKey("s3.endpoint")) {
+            cli.putIfAbsent("s3.path.style.access", "true"); // what StoreOptions does with an endpoint
+        }
+        Map<String, String> flink = compose().flinkProperties(compose().only(Role.JOB_MANAGER));
+        for (String setting : List.of("s3.endpoint", "s3.path.style.access", "s3.access-key", "s3.secret-key")) {
+            assertThat(cli.get(setting)).as("%s: %s from its environment, against the Flink processes'", name, setting)
+                    .isNotNull().isEqualTo(flink.get(setting));
+        }
+        assertThat(env.get("ENABLE_BUILT_IN_PLUGINS")).as("plugins of %s", name)
+                .isEqualTo(compose().environment(compose().only(Role.JOB_MANAGER)).get("ENABLE_BUILT_IN_PLUGINS"));
+        assertThat(compose().dependencies(name)).as("%s waits for the object store", name)
+                .containsEntry(compose().only(Role.OBJECT_STORE), "service_healthy");
+    }
+
+    static Stream<String> storeCommandServices() {
+        return cliServices().filter(name -> STORE_COMMANDS.contains(cliArguments(name).get(0)));
     }
 
     @Test
@@ -500,7 +575,7 @@ class DockerComposeFileTest {
         String uid = text("data source uid", prometheusDataSource().get("uid"));
         assertThat(panel.path("datasource").path("uid").asText()).as("data source of panel %s", title).isEqualTo(uid);
         assertThat(panel.path("targets")).as("queries of panel %s", title).isNotEmpty();
-        Set<String> registered = operatorMetricNames();
+        Set<String> registered = JobSources.registeredMetricNames();
         Set<String> operators = operatorNames();
         for (JsonNode target : panel.path("targets")) {
             assertThat(target.path("datasource").path("uid").asText(uid)).as("data source of a query").isEqualTo(uid);
@@ -602,14 +677,14 @@ class DockerComposeFileTest {
         return addresses;
     }
 
-    /** The job's configuration from the submit service's command: the flags after its script. */
+    /**
+     * The job's configuration from the JobManager's command: the flags after {@code standalone-job --job-classname
+     * CLASS}.
+     */
     private static JobConfig submittedJob() {
-        List<String> run = compose().command(compose().only(Role.SUBMIT));
-        int script = 0;
-        while (!run.get(script).endsWith("/submit-job.sh")) {
-            script++;
-        }
-        String[] flags = run.subList(script + 1, run.size()).toArray(String[]::new);
+        List<String> run = compose().command(compose().only(Role.JOB_MANAGER));
+        assertThat(run).as("the JobManager's command").hasSizeGreaterThan(3);
+        String[] flags = run.subList(3, run.size()).toArray(String[]::new);
         try {
             return JobConfig.parse(flags);
         } catch (IllegalArgumentException e) {
@@ -669,10 +744,10 @@ class DockerComposeFileTest {
         return found;
     }
 
-    /** {@code flink:2.2.0-java17} gives 2.2.0, {@code flink:2.2-java17} gives 2.2. */
+    /** {@code flink:2.2.0-java17} gives 2.2.0; a tag without the patch release is not pinned. */
     private static String flinkVersion(String image) {
         assertThat(repository(image)).as("repository of %s", image).isIn("flink", "apache/flink");
-        Matcher m = Pattern.compile("(\\d+\\.\\d+(?:\\.\\d+)?)(?:-.*)?").matcher(tag(image));
+        Matcher m = Pattern.compile("(\\d+\\.\\d+\\.\\d+)(?:-.*)?").matcher(tag(image));
         assertThat(m.matches()).as("version tag of %s", image).isTrue();
         return m.group(1);
     }
@@ -692,40 +767,16 @@ class DockerComposeFileTest {
         return prometheus.get(0);
     }
 
-    /**
-     * The metric names the job's operators register, read from their sources: {@code counter("x")},
-     * {@code gauge("x", ...)}, {@code histogram("x", ...)}, {@code meter("x", ...)}, or a string constant's name in
-     * place of the literal.
-     */
-    private static Set<String> operatorMetricNames() {
-        List<String> sources = files(JOB_SOURCES, ".java").stream().map(ComposeFile::read).toList();
-        Map<String, String> constants = new HashMap<>();
-        Pattern constant = Pattern.compile("static final String ([A-Z][A-Z0-9_]*) = \"([^\"]*)\"");
-        for (String source : sources) {
-            Matcher m = constant.matcher(source);
-            while (m.find()) {
-                constants.put(m.group(1), m.group(2));
-            }
-        }
-        Pattern registration =
-                Pattern.compile("\\.(?:counter|gauge|histogram|meter)\\(\\s*(?:\"(\\w+)\"|([A-Z][A-Z0-9_]*))");
-        Set<String> names = new TreeSet<>();
-        for (String source : sources) {
-            Matcher m = registration.matcher(source);
-            while (m.find()) {
-                String metric = m.group(1) != null ? m.group(1) : constants.get(m.group(2));
-                assertThat(metric).as("the value of %s, a metric name", m.group(2)).isNotNull();
-                names.add(metric);
-            }
-        }
-        assertThat(names).as("metric names registered in %s", JOB_SOURCES).isNotEmpty();
-        return names;
-    }
-
     /** Operator names of the job graph: {@code transform("x", ...)} and {@code .name("x")} in StreamingLstmJob. */
     private static Set<String> operatorNames() {
         String job = read(JOB_SOURCES.resolve("StreamingLstmJob.java"));
         return new TreeSet<>(matches(Pattern.compile("(?:transform|\\.name)\\(\"([^\"]+)\""), job, 1));
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new TreeSet<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static JsonNode readJson(Path file) {
@@ -744,16 +795,5 @@ class DockerComposeFileTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** The folder holding docker-compose.yml beside flink-job/: the module's parent when Maven runs the test. */
-    private static Path repositoryRoot() {
-        Path start = Path.of("").toAbsolutePath();
-        for (Path dir = start; dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("docker-compose.yml")) && Files.isDirectory(dir.resolve("flink-job"))) {
-                return dir;
-            }
-        }
-        throw new IllegalStateException("no docker-compose.yml beside flink-job/ in " + start + " or above");
     }
 }

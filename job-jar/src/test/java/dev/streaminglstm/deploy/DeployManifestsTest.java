@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.kafka.common.config.provider.EnvVarConfigProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
@@ -33,8 +34,13 @@ class DeployManifestsTest {
 
     private static final Path DEPLOY = Path.of(System.getProperty("deploy.dir"));
     private static final String FLINK_VERSION = System.getProperty("flink.version");
-    /** Images of public repositories must name a full release, x.y.z. */
-    private static final Pattern RELEASE_TAG = Pattern.compile("\\d+\\.\\d+\\.\\d+([-.].*)?");
+    /**
+     * Images of public repositories must name a full release, x.y.z (as flink-job's DockerComposeFileTest requires of
+     * docker-compose.yml): 4.1.1, v3.7.3, 2.2.0-java17.
+     */
+    private static final Pattern RELEASE_TAG = Pattern.compile("v?\\d+\\.\\d+\\.\\d+([-.][0-9A-Za-z._-]*)?");
+    /** A Kafka client setting that holds a reference resolved by a config provider, never the value itself. */
+    private static final Pattern PROVIDED_VALUE = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
     private static final Pattern SECRET_NAME = Pattern.compile("(?i).*(password|secret|token|credential|key_id|"
             + "access_key|username).*");
     private static final Pattern OWN_IMAGE = Pattern.compile("registry\\.example\\.com/streaming-lstm/.*");
@@ -130,12 +136,39 @@ class DeployManifestsTest {
                     .contains("create secret generic " + nameAndKey[0])
                     .contains("--from-literal=" + nameAndKey[1] + "=");
         }
-        for (String value : jobConfig.kafkaClientProperties().values()) {
-            Matcher password = Pattern.compile("password=\"([^\"]*)\"").matcher(value);
-            while (password.find()) {
-                assertThat(password.group(1)).as("a password in the job args").startsWith("${env:");
-            }
+    }
+
+    /**
+     * The job args name Kafka's SASL user and password only as {@code ${env:VARIABLE}}, which the Kafka clients
+     * resolve themselves (EnvVarConfigProvider) from variables every pod gets from a Secret: the credentials never
+     * enter the job graph, its checkpoints or the logs.
+     */
+    @Test
+    void kafkaCredentialsInTheJobArgsAreEnvironmentReferencesToSecrets() {
+        Map<String, String> kafka = jobConfig.kafkaClientProperties();
+        assertThat(kafka).as("Kafka client properties of the job args")
+                .containsEntry("config.providers", "env")
+                .containsEntry("config.providers.env.class", EnvVarConfigProvider.class.getName());
+        String jaas = kafka.get("sasl.jaas.config");
+        assertThat(jaas).as("sasl.jaas.config in the job args").isNotNull();
+        Map<String, String> credentials = new LinkedHashMap<>();
+        Matcher option = Pattern.compile("(\\w+)=\"([^\"]*)\"").matcher(jaas);
+        while (option.find()) {
+            credentials.put(option.group(1), option.group(2));
         }
+        assertThat(credentials).as("options of the JAAS login module").containsKeys("username", "password");
+        Map<String, String> fromSecrets = secretEnvironment();
+        credentials.forEach((name, value) -> {
+            Matcher reference = PROVIDED_VALUE.matcher(value);
+            assertThat(reference.matches()).as("JAAS option %s=\"%s\": an ${env:...} reference", name, value).isTrue();
+            assertThat(fromSecrets).as("variables the pod template sets from Secrets, for %s", name)
+                    .containsKey(reference.group(1));
+        });
+        kafka.forEach((key, value) -> {
+            if (key.contains("password") || key.endsWith(".key")) {
+                assertThat(value).as("Kafka property %s", key).matches(PROVIDED_VALUE);
+            }
+        });
     }
 
     @Test
@@ -191,6 +224,19 @@ class DeployManifestsTest {
         }
     }
 
+    /** Environment variables of the Flink container set from Secrets: name to secret/key. */
+    private static Map<String, String> secretEnvironment() {
+        Map<String, String> fromSecrets = new LinkedHashMap<>();
+        for (Object item : list("env", mainContainer().get("env"))) {
+            Map<String, Object> variable = map("env item", item);
+            if (variable.get("valueFrom") instanceof Map<?, ?> valueFrom
+                    && valueFrom.get("secretKeyRef") instanceof Map<?, ?> ref) {
+                fromSecrets.put((String) variable.get("name"), ref.get("name") + "/" + ref.get("key"));
+            }
+        }
+        return fromSecrets;
+    }
+
     private static Map<String, Object> spec() {
         return map("spec", flinkDeployment.get("spec"));
     }
@@ -199,14 +245,17 @@ class DeployManifestsTest {
         return map("spec.job", spec().get("job"));
     }
 
-    private static Map<String, Object> containerEnv() {
+    private static Map<String, Object> mainContainer() {
         Map<String, Object> podSpec = map("podTemplate.spec", map("podTemplate", spec().get("podTemplate")).get("spec"));
-        Map<String, Object> main = list("containers", podSpec.get("containers")).stream()
+        return list("containers", podSpec.get("containers")).stream()
                 .map(c -> map("container", c))
                 .filter(c -> "flink-main-container".equals(c.get("name")))
                 .findFirst().orElseThrow(() -> new AssertionError("no flink-main-container in the pod template"));
+    }
+
+    private static Map<String, Object> containerEnv() {
         Map<String, Object> env = new LinkedHashMap<>();
-        for (Object item : list("env", main.get("env"))) {
+        for (Object item : list("env", mainContainer().get("env"))) {
             Map<String, Object> variable = map("env item", item);
             env.put((String) variable.get("name"), variable.get("value"));
         }

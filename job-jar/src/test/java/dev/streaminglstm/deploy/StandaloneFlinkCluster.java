@@ -37,8 +37,9 @@ import org.apache.flink.configuration.RestOptions;
  * TaskManager.
  *
  * <p>Everything lives under one directory: {@code conf/}, {@code log/} (the processes' logs and stdout, kept
- * after {@link #close()} for diagnosis), {@code tmp/} and the TaskManager's ND4J native library cache
- * ({@code javacpp-cache/}, deleted on close: it holds about 400 MB). {@link #close()} stops both processes with
+ * after {@link #close()} for diagnosis), {@code tmp/}, {@code savepoints/} (the cluster's default savepoint
+ * directory) and the TaskManager's ND4J native library cache ({@code javacpp-cache/}, deleted on close: it holds
+ * about 400 MB). {@link #close()} stops both processes with
  * SIGTERM and kills what has not stopped after {@value #STOP_TIMEOUT_SECONDS} s; so does a shutdown hook, should
  * the test JVM end first.
  */
@@ -108,6 +109,16 @@ final class StandaloneFlinkCluster implements AutoCloseable {
             throw new IllegalStateException("the standalone Flink cluster did not start: " + e.getMessage()
                     + "\n" + logs, e);
         }
+    }
+
+    /** The JobManager's REST endpoint, as deploy/scripts take it in FLINK_REST_URL. */
+    String restUrl() {
+        return "http://localhost:" + restPort;
+    }
+
+    /** The cluster's execution.checkpointing.savepoint-dir. */
+    Path savepointDirectory() {
+        return dir.resolve("savepoints");
     }
 
     /** Configuration for a client of this cluster (REST address and port, JobManager address). */
@@ -205,6 +216,8 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         config.put("parallelism.default", "1");
         // a failing job fails the test at once instead of restarting forever
         config.put("restart-strategy.type", "none");
+        // where savepoints go when none is named (deploy/scripts rely on it, as on a cluster configured for them)
+        config.put("execution.checkpointing.savepoint-dir", savepointDirectory().toUri().toString());
         config.put("io.tmp.dirs", dir.resolve("tmp").toString());
         String yaml = config.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
                 .collect(Collectors.joining("\n", "", "\n"));
