@@ -2,6 +2,7 @@ package dev.streaminglstm.cli;
 
 import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.format.StoredParameters;
+import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.nn.LanguageModel;
@@ -49,7 +50,7 @@ record LoadedModel(long version, LanguageModel model, ParameterSet parameters) {
             throw new IllegalStateException("model version " + chosen + " has " + stored.config().vocabSize()
                     + " tokens, not the byte vocabulary's " + ByteVocabulary.SIZE);
         }
-        return new LoadedModel(chosen, new LanguageModel(stored.config()), stored.parameters().castTo(DataType.FLOAT));
+        return new LoadedModel(chosen, FastLanguageModel.create(stored.config()), stored.parameters().castTo(DataType.FLOAT));
     }
 
     /** The shape, e.g. {@code LSTM 258 tokens, embed 32, hidden 128 x 1}. */

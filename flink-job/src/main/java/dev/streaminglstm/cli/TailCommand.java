@@ -58,6 +58,7 @@ final class TailCommand implements Callable<Integer> {
 
     /** Reads dead letters written with any version of the schema, so older ones in the topic still show. */
     private final BinaryMessageDecoder<DeadLetter> deadLetterDecoder = SchemaHistory.decoder(DeadLetter.class);
+    private final BinaryMessageDecoder<Prediction> predictionDecoder = SchemaHistory.decoder(Prediction.class);
 
     @Spec
     CommandSpec spec;
@@ -166,7 +167,7 @@ final class TailCommand implements Callable<Integer> {
     /** The line of a prediction, or null if it is filtered out or a repeat. */
     private String predictionLine(ConsumerRecord<byte[], byte[]> record, RecentKeys seen, Tally tally)
             throws IOException {
-        Prediction p = Prediction.getDecoder().decode(record.value());
+        Prediction p = predictionDecoder.decode(record.value());
         if (!streams.isEmpty() && !streams.contains(p.getStreamId())) {
             return null;
         }
