@@ -10,12 +10,14 @@ import dev.streaminglstm.kafka.KafkaBrokerExtension;
 import dev.streaminglstm.kafka.WireFormat;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +25,9 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -30,6 +35,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -42,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
  * RocksDB holding the per-stream state: streams land on both subtasks, both send parameter deltas
  * to the one merger, the merger publishes rising versions with falling loss, both subtasks rebase
  * their replicas on published versions while they train, and the newest version counts exactly
- * the windows and tokens both subtasks trained, which are all the input holds.
+ * the windows and tokens both subtasks trained, which are all the input holds. And a job stopped
+ * with a savepoint at parallelism 1 and resumed from it at parallelism 2 counts every window once.
  */
 class ParallelTrainingITCase {
     @RegisterExtension
@@ -76,7 +83,7 @@ class ParallelTrainingITCase {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void twoSubtasksTrainOneModelThroughTheMerger() throws Exception {
-        KAFKA.createTopics(2, TOPIC, "predictions", "text-dlq");
+        KAFKA.createTopics(2, TOPIC);
         JobConfig config = JobConfig.parse("--bootstrap-servers", KAFKA.bootstrapServers(),
                 "--store", storeDir.toUri().toString(), "--group-id", "parallel-training",
                 "--parallelism", "2", "--state-backend", "rocksdb", "--window", Integer.toString(WINDOW),
@@ -86,7 +93,7 @@ class ParallelTrainingITCase {
         long[] expectedWindows = new long[2];
         try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {
             for (String[] stream : STREAMS) {
-                long bytes = produce(producer, stream);
+                long bytes = produce(producer, TOPIC, stream, 0, CHUNKS);
                 // <start> and the bytes: every window of T + 1 tokens consumes T, the end of input trains all
                 expectedWindows[subtaskOf(stream[0])] += bytes / WINDOW;
             }
@@ -144,19 +151,134 @@ class ParallelTrainingITCase {
                 .isEqualTo(deltas.stream().mapToLong(d -> d.tokens).sum());
     }
 
+    /**
+     * Rescaling a running job from 1 to 2 training subtasks through a savepoint: the single subtask
+     * sends no delta before it (so all it trained is unsent progress in the savepoint); after it,
+     * the newest version counts every window of the input once, neither lost nor doubled.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aSavepointTakenAtParallelism1RestoresAtParallelism2WithEveryWindowCountedOnce(@TempDir Path savepoints)
+            throws Exception {
+        String topic = "rescale-in";
+        KAFKA.createTopics(2, topic);
+        List<String> flags = List.of("--bootstrap-servers", KAFKA.bootstrapServers(), "--input-topic", topic,
+                "--store", storeDir.toUri().toString(), "--group-id", "rescale", "--window", Integer.toString(WINDOW),
+                "--batch", "4", "--embed", "16", "--hidden", "32", "--checkpoint-interval-ms", "300",
+                "--continuation-length", "0", "--top-k", "1");
+        long[] bytes = new long[STREAMS.length];
+        try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {
+            for (int s = 0; s < STREAMS.length; s++) {
+                bytes[s] += produce(producer, topic, STREAMS[s], 0, CHUNKS);
+            }
+            producer.flush();
+        }
+
+        // Parallelism 1, no delta ever due: run until the input is read and checkpointed, then stop with a savepoint.
+        JobConfig one = config(flags, "--parallelism", "1", "--publish-every-windows", "1000000");
+        StreamExecutionEnvironment env = environment(new Configuration());
+        StreamingLstmJob.configure(env, one);
+        StreamingLstmJob.build(env, one, KafkaConnectors.source(one), new DiscardingSink<>(), new DiscardingSink<>(), true);
+        JobClient job = env.executeAsync("rescale: parallelism 1");
+        awaitCommittedOffsets(one.groupId(), topic);
+        String savepoint = job.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+                .get(1, TimeUnit.MINUTES);
+        assertThat(ModelStores.open(one.store()).listVersions()).as("no version before the rescale").isEmpty();
+
+        // Parallelism 2 from the savepoint, on the rest of the input.
+        try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {
+            for (int s = 0; s < STREAMS.length; s++) {
+                bytes[s] += produce(producer, topic, STREAMS[s], CHUNKS, 2 * CHUNKS);
+            }
+            producer.flush();
+        }
+        long expectedWindows = 0;
+        for (long b : bytes) {
+            expectedWindows += b / WINDOW; // one document per stream, both halves
+        }
+        // A source restored from a savepoint keeps its splits unbounded: this run is cancelled once the store has it
+        // all. Every trained batch is sent (publish every window), partly filled ones by the flush timer.
+        JobConfig two = config(flags, "--parallelism", "2", "--publish-every-windows", "1");
+        Configuration restore = new Configuration();
+        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        env = environment(restore);
+        StreamingLstmJob.configure(env, two);
+        DELTAS.clear();
+        StreamingLstmJob.buildFrom(env.fromSource(KafkaConnectors.source(two), WatermarkStrategy.noWatermarks(), "text-in")
+                        .uid("text-in"), two, new DiscardingSink<>(), new DiscardingSink<>(), true)
+                .map(new Recorder())
+                .name("record-deltas")
+                .sinkTo(new DiscardingSink<>());
+        job = env.executeAsync("rescale: parallelism 2");
+        ModelStore store = ModelStores.open(two.store());
+        ModelManifest last;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            do {
+                assertThat(job.getJobStatus().get().isGloballyTerminalState()).as("job running").isFalse();
+                assertThat(System.nanoTime()).as("all windows published in time").isLessThan(deadline);
+                Thread.sleep(300);
+                List<ModelManifest> versions = store.listVersions();
+                last = versions.isEmpty() ? null : versions.get(versions.size() - 1);
+            } while (last == null || last.getWindowsTrained() < expectedWindows);
+            Thread.sleep(1000); // checkpoints go on: a window counted twice would show now
+            List<ModelManifest> versions = store.listVersions();
+            last = versions.get(versions.size() - 1);
+        } finally {
+            job.cancel().get(1, TimeUnit.MINUTES);
+        }
+
+        List<ParameterDelta> deltas = new ArrayList<>(DELTAS);
+        assertThat(deltas.stream().map(d -> d.subtask).distinct()).as("deltas of both subtasks").hasSize(2);
+        assertThat(deltas.stream().mapToLong(d -> d.windows).sum()).as("windows sent after the rescale")
+                .isEqualTo(expectedWindows);
+        assertThat(last.getWindowsTrained()).as("every window of the input, once").isEqualTo(expectedWindows);
+        assertThat(last.getTokensTrained()).isEqualTo(expectedWindows * WINDOW);
+    }
+
+    static JobConfig config(List<String> flags, String... more) {
+        List<String> args = new ArrayList<>(flags);
+        args.addAll(List.of(more));
+        return JobConfig.parse(args.toArray(String[]::new));
+    }
+
+    static StreamExecutionEnvironment environment(Configuration conf) {
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(1);
+        return env;
+    }
+
+    /** Waits until the job's consumer group has committed (at a checkpoint) every record of the topic. */
+    static void awaitCommittedOffsets(String groupId, String topic) throws Exception {
+        long end = KAFKA.endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            while (true) {
+                long committed = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get()
+                        .values().stream().filter(java.util.Objects::nonNull).mapToLong(o -> o.offset()).sum();
+                if (committed >= end) {
+                    return;
+                }
+                assertThat(System.nanoTime()).as("input read and checkpointed in time").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+        }
+    }
+
     static int subtaskOf(String streamId) {
         return KeyGroupRangeAssignment.assignKeyToParallelOperator(streamId, 128, 2);
     }
 
-    /** Sends a stream's chunks (one document, its sentences in turn); returns its UTF-8 bytes. */
-    static long produce(Producer<byte[], byte[]> producer, String[] stream) {
+    /** Sends chunks {@code from} to {@code to} of a stream (one document, its sentences in turn); returns their bytes. */
+    static long produce(Producer<byte[], byte[]> producer, String topic, String[] stream, int from, int to) {
         long bytes = 0;
-        for (int c = 0; c < CHUNKS; c++) {
+        for (int c = from; c < to; c++) {
             String text = stream[1 + c % (stream.length - 1)];
             TextEvent e = TextEvent.newBuilder().setStreamId(stream[0]).setSequenceNumber(c + 1).setText(text)
                     .setEventTime(Instant.ofEpochMilli(1_750_000_000_000L + c)).setStartsDocument(c == 0)
                     .setFeatures(null).build();
-            producer.send(new ProducerRecord<>(TOPIC, WireFormat.key(stream[0]), WireFormat.value(e)));
+            producer.send(new ProducerRecord<>(topic, WireFormat.key(stream[0]), WireFormat.value(e)));
             bytes += text.getBytes(StandardCharsets.UTF_8).length;
         }
         return bytes;
