@@ -17,6 +17,8 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
@@ -55,9 +57,17 @@ public final class StreamingLstmJob {
         env.execute("streaming-lstm");
     }
 
-    /** Exactly-once checkpoints at the configured interval. */
+    /**
+     * Exactly-once checkpoints at the configured interval, the configured state backend
+     * ({@code state.backend.type}) and max parallelism (the number of key groups, fixed for the
+     * life of the job's savepoints).
+     */
     public static void configure(StreamExecutionEnvironment env, JobConfig config) {
         env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        env.setMaxParallelism(config.maxParallelism());
+        Configuration backend = new Configuration();
+        backend.set(StateBackendOptions.STATE_BACKEND, config.stateBackend().flinkName());
+        env.configure(backend);
     }
 
     /**
@@ -72,20 +82,28 @@ public final class StreamingLstmJob {
                 config, predictions, deadLetters, flushOnCheckpoint);
     }
 
-    /** The same graph from an input stream already in the environment (tests tap it, e.g. to inject failures). */
-    public static void buildFrom(DataStream<InputRecord> input, JobConfig config, Sink<Prediction> predictions,
-            Sink<DeadLetter> deadLetters, boolean flushOnCheckpoint) {
+    /**
+     * The same graph from an input stream already in the environment (tests tap it, e.g. to inject failures).
+     *
+     * @return the training subtasks' parameter deltas, as they go to the merger (tests observe them)
+     */
+    public static DataStream<ParameterDelta> buildFrom(DataStream<InputRecord> input, JobConfig config,
+            Sink<Prediction> predictions, Sink<DeadLetter> deadLetters, boolean flushOnCheckpoint) {
         SingleOutputStreamOperator<TextEvent> valid = input
                 .process(new DeadLetterRouter())
                 .uid("validate")
                 .name("validate");
         valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(deadLetters).uid("dead-letters").name("dead-letters");
 
+        // Every keyed operator gets the configured max parallelism explicitly, so that its key groups (and with them
+        // every savepoint's keyed state) do not depend on the environment's default.
         KeyedStream<TextEvent, String> byStream = valid.keyBy(TextEvent::getStreamId);
-        byStream.transform("train", TypeInformation.of(ParameterDelta.class), new TrainingOperator(config, flushOnCheckpoint))
+        SingleOutputStreamOperator<ParameterDelta> deltas = byStream
+                .transform("train", TypeInformation.of(ParameterDelta.class), new TrainingOperator(config, flushOnCheckpoint))
                 .uid("train")
                 .setParallelism(config.trainingParallelism())
-                .global()
+                .setMaxParallelism(config.maxParallelism());
+        deltas.global()
                 .transform("merge", Types.VOID, new ModelMerger(config))
                 .uid("merge")
                 .setParallelism(1)
@@ -98,9 +116,11 @@ public final class StreamingLstmJob {
                 .uid("infer")
                 .name("infer")
                 .setParallelism(config.inferenceParallelism())
+                .setMaxParallelism(config.maxParallelism())
                 .sinkTo(predictions)
                 .uid("predictions")
                 .name("predictions")
                 .setParallelism(config.inferenceParallelism());
+        return deltas;
     }
 }

@@ -72,6 +72,8 @@ class JobJarContentsITCase {
                 "org/apache/flink/client/",             // flink-clients
                 "org/apache/flink/api/common/",         // flink-core
                 "org/apache/flink/connector/base/",     // flink-connector-base, in flink-dist
+                "org/apache/flink/state/rocksdb/",      // flink-statebackend-rocksdb, in flink-dist
+                "org/rocksdb/",                         // its frocksdbjni, natives of every platform
                 "org/apache/flink/shaded/",
                 "org/apache/logging/",
                 "org/slf4j/",

@@ -55,6 +55,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * @param checkpointIntervalMs Flink checkpoint interval ({@code --checkpoint-interval-ms})
  * @param trainingParallelism  parallelism of the training operator ({@code --parallelism})
  * @param inferenceParallelism parallelism of the inference operator ({@code --inference-parallelism})
+ * @param maxParallelism       key groups of the keyed operators, the upper bound of any later rescale; must stay the
+ *                             same across savepoints ({@code --max-parallelism})
+ * @param stateBackend         where per-stream state lives ({@code --state-backend})
  * @param publishEveryWindows  trained windows between two published model versions ({@code --publish-every-windows})
  * @param keepVersions         model versions the store keeps ({@code --keep-versions})
  * @param maxRecordBytes       input values above this size are dead letters ({@code --max-record-bytes})
@@ -88,6 +91,8 @@ public record JobConfig(
         long checkpointIntervalMs,
         int trainingParallelism,
         int inferenceParallelism,
+        int maxParallelism,
+        StateBackend stateBackend,
         int publishEveryWindows,
         int keepVersions,
         int maxRecordBytes,
@@ -120,6 +125,26 @@ public record JobConfig(
     /** Optimiser of the training operator. */
     public enum Optimizer { ADAM, ADAGRAD, SGD }
 
+    /**
+     * Flink state backend of the job: HASHMAP keeps state on the JVM heap (fast, bounded by memory); ROCKSDB keeps
+     * it in embedded RocksDB on local disk (millions of streams, incremental checkpoints).
+     */
+    public enum StateBackend {
+        HASHMAP("hashmap"),
+        ROCKSDB("rocksdb");
+
+        private final String flinkName;
+
+        StateBackend(String flinkName) {
+            this.flinkName = flinkName;
+        }
+
+        /** The value of Flink's {@code state.backend.type} option. */
+        public String flinkName() {
+            return flinkName;
+        }
+    }
+
     /** Delivery guarantee of the prediction sink; EXACTLY_ONCE writes in Kafka transactions per checkpoint. */
     public enum PredictionGuarantee { AT_LEAST_ONCE, EXACTLY_ONCE }
 
@@ -148,6 +173,12 @@ public record JobConfig(
         requireRange("--checkpoint-interval-ms", checkpointIntervalMs, 100, 86_400_000);
         requireRange("--parallelism", trainingParallelism, 1, 1024);
         requireRange("--inference-parallelism", inferenceParallelism, 1, 1024);
+        requireRange("--max-parallelism", maxParallelism, 1, 32_768);
+        if (maxParallelism < Math.max(trainingParallelism, inferenceParallelism)) {
+            throw new ConfigException("--max-parallelism: must be at least --parallelism and --inference-parallelism ("
+                    + Math.max(trainingParallelism, inferenceParallelism) + "), was " + maxParallelism);
+        }
+        requirePresent("--state-backend", stateBackend);
         requireRange("--publish-every-windows", publishEveryWindows, 1, Integer.MAX_VALUE);
         requireRange("--keep-versions", keepVersions, 1, 100_000);
         requireRange("--max-record-bytes", maxRecordBytes, 64, 16 << 20);
@@ -217,6 +248,9 @@ public record JobConfig(
                 "--parallelism", Integer.toString(trainingParallelism),
                 "--inference-parallelism", Integer.toString(inferenceParallelism),
                 "--publish-every-windows", Integer.toString(publishEveryWindows)));
+        args.addAll(List.of(
+                "--max-parallelism", Integer.toString(maxParallelism),
+                "--state-backend", stateBackend.name()));
         args.addAll(List.of(
                 "--keep-versions", Integer.toString(keepVersions),
                 "--max-record-bytes", Integer.toString(maxRecordBytes),
@@ -290,6 +324,7 @@ public record JobConfig(
         cl.registerConverter(CellType.class, text -> constant(CellType.class, text));
         cl.registerConverter(Optimizer.class, text -> constant(Optimizer.class, text));
         cl.registerConverter(PredictionGuarantee.class, text -> constant(PredictionGuarantee.class, text));
+        cl.registerConverter(StateBackend.class, text -> constant(StateBackend.class, text));
         return cl;
     }
 
@@ -486,6 +521,17 @@ public record JobConfig(
                 description = "Parallelism of inference. Default: ${DEFAULT-VALUE}.")
         long inferenceParallelism = 1;
 
+        @Option(names = "--max-parallelism", paramLabel = "N",
+                description = "Key groups of the keyed operators: the highest parallelism the job can ever be rescaled "
+                        + "to, 1..32768; keep it the same across savepoints (changing it makes keyed state "
+                        + "unrestorable). Default: ${DEFAULT-VALUE}.")
+        long maxParallelism = 128;
+
+        @Option(names = "--state-backend", paramLabel = "HASHMAP|ROCKSDB",
+                description = "Where per-stream state lives: HASHMAP on the heap, ROCKSDB in embedded RocksDB on "
+                        + "local disk (for millions of streams). Default: ${DEFAULT-VALUE}.")
+        StateBackend stateBackend = StateBackend.HASHMAP;
+
         @Option(names = "--publish-every-windows", paramLabel = "N",
                 description = "Trained windows between two published model versions. Default: ${DEFAULT-VALUE}.")
         long publishEveryWindows = 64;
@@ -541,6 +587,7 @@ public record JobConfig(
                     narrow("--conditioning-size", conditioningSize), optimizer, learningRate, clipNorm,
                     checkpointIntervalMs, narrow("--parallelism", parallelism),
                     narrow("--inference-parallelism", inferenceParallelism),
+                    narrow("--max-parallelism", maxParallelism), stateBackend,
                     narrow("--publish-every-windows", publishEveryWindows), narrow("--keep-versions", keepVersions),
                     narrow("--max-record-bytes", maxRecordBytes), streamIdleTimeout, predictionGuarantee,
                     narrow("--top-k", topK), narrow("--continuation-length", continuationLength),

@@ -4,13 +4,16 @@ import java.util.Arrays;
 
 /**
  * What the training operator keeps per stream, in keyed state (a Flink POJO, compact in
- * RocksDB/ForSt: a few hundred bytes plus the carried state).
+ * RocksDB/ForSt: a few hundred bytes plus the carried state and two bytes per pending token).
  */
 public class StreamTrainingState {
     /** The carried (h, c) of every layer, flat ({@code RecurrentState.row}); null for a fresh stream. */
     public float[] carried;
-    /** Tokens not yet trained; the first {@code T + 1} form the next window. */
-    public int[] pending = new int[0];
+    /**
+     * Tokens not yet trained, as token ids (0..257, so two bytes each rather than four); the first
+     * {@code T + 1} form the next window.
+     */
+    public short[] pending = new short[0];
     /** The last sequence number accepted; {@code Long.MIN_VALUE} before any. */
     public long lastSequence = Long.MIN_VALUE;
     /** Whether the head of {@code pending} is in the operator's current batch. */
@@ -22,8 +25,10 @@ public class StreamTrainingState {
 
     /** Appends tokens to the pending buffer. */
     void append(int[] tokens) {
-        int[] grown = Arrays.copyOf(pending, pending.length + tokens.length);
-        System.arraycopy(tokens, 0, grown, pending.length, tokens.length);
+        short[] grown = Arrays.copyOf(pending, pending.length + tokens.length);
+        for (int i = 0; i < tokens.length; i++) {
+            grown[pending.length + i] = (short) tokens[i];
+        }
         pending = grown;
     }
 
@@ -32,8 +37,31 @@ public class StreamTrainingState {
         return pending.length >= window + 1;
     }
 
+    /** The {@code window + 1} tokens of the next window. */
+    int[] nextWindow(int window) {
+        int[] tokens = new int[window + 1];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = pending[i];
+        }
+        return tokens;
+    }
+
     /** Drops the {@code window} tokens a trained window consumed; its last token opens the next window. */
     void consume(int window) {
         pending = Arrays.copyOfRange(pending, window, pending.length);
+    }
+
+    /** Whether the stream has ever had a token (its next document start must close the previous one). */
+    boolean hasTokens() {
+        return pending.length > 0 || carried != null;
+    }
+
+    /** The pending tokens as token ids. */
+    int[] pendingTokens() {
+        int[] tokens = new int[pending.length];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = pending[i];
+        }
+        return tokens;
     }
 }

@@ -1,5 +1,6 @@
 package dev.streaminglstm.job.training;
 
+import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -12,14 +13,17 @@ import dev.streaminglstm.core.train.Trainer;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.tokens.StreamTokens;
+import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.store.ModelStore;
+import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.StoredModel;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.OptionalLong;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -43,19 +47,48 @@ import org.nd4j.linalg.api.buffer.DataType;
  * tokens of its unfinished window and the last sequence number seen. A chunk becomes tokens by
  * {@link StreamTokens}; once a stream has {@code T + 1} tokens its window joins the operator's batch.
  * The batch is trained in one call when it holds {@code --batch} windows, when the flush timer
- * fires, before every checkpoint barrier (unless disabled), at the end of input, and before a
- * stream that is already in the batch would add a second window. Each stream's new (h, c) then
- * goes back to its keyed state.
+ * fires, before every checkpoint barrier (unless disabled) and at the end of input. Each stream's
+ * new (h, c) then goes back to its keyed state.
+ *
+ * <p>A stream has at most one window in the batch: its next window needs the state the current
+ * one produces. A stream with more ready windows (a long chunk) keeps them pending, and after
+ * each training step the next window of every stream just trained joins the new batch at once,
+ * in the order of the batch before; so a backlogged stream is in every batch until its backlog
+ * is trained, and the other places of each batch fill with other streams' windows. When such
+ * continuation windows fill a batch on their own, it is trained right away. Batch composition
+ * thus depends on the input alone (unless the flush timer is on); after a timer flush that
+ * leaves continuation windows, the next timer fires after {@value #BACKLOG_FLUSH_MS} ms rather
+ * than a whole interval.
  *
  * <p>The subtask trains a replica of the one global model, with its own optimiser state, both in
  * operator state. Every {@code --publish-every-windows} windows it emits the replica's
  * {@link ParameterDelta} since its last one to the {@link ModelMerger}. With parallelism above 1
  * it rebases its replica on newer global versions read from the model store; with parallelism 1
  * its replica is the global model, and everything it does is decided by the input alone.
+ *
+ * <p><b>Rescaling.</b> Restored at the parallelism it was snapshotted with, each subtask takes
+ * back its own replica, optimiser state and unsent progress, bit for bit. Restored at another
+ * parallelism (the replicas are a union list state, so every subtask sees all old ones):
+ * <ul>
+ *   <li>every new subtask starts its replica and its base from the same parameters: the global
+ *       model as it stood at the restored checkpoint (the newest store version, at or above
+ *       every old replica's base version, written at or before that checkpoint; failing that,
+ *       the newest old base), plus the old subtasks' unsent deltas averaged as the merger would
+ *       have averaged them;
+ *   <li>new subtask 0 alone sends those unsent deltas, summed into one delta with their windows,
+ *       tokens, loss and skipped steps, as soon as it opens; so no delta is applied twice and no
+ *       trained progress is lost, and the global model reaches the same parameters the replicas
+ *       start from;
+ *   <li>new subtask {@code i} takes the optimiser state of old subtask {@code i mod p_old}
+ *       (optimiser moments depend on no parameter values, so any old one is a fair start).
+ * </ul>
  */
 public final class TrainingOperator extends AbstractStreamOperator<ParameterDelta>
         implements OneInputStreamOperator<TextEvent, ParameterDelta>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
+
+    /** Delay of the flush timer while the batch holds continuation windows of backlogged streams. */
+    static final long BACKLOG_FLUSH_MS = 1;
 
     private final JobConfig config;
     private final boolean flushOnCheckpoint;
@@ -70,6 +103,8 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     private transient ListState<byte[]> replicaState;
     private transient ListState<String> inFlightState;
     private transient List<String> restoredInFlight;
+    /** After a restore at another parallelism: the old subtasks' unsent progress, which subtask 0 sends on open. */
+    private transient ParameterDelta inherited;
 
     private transient List<TokenWindow> batch;
     private transient long windowsSinceDelta;
@@ -106,26 +141,31 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
                 .getUnionListState(new ListStateDescriptor<>("training-in-flight", Types.STRING));
 
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
         LanguageModel model = FastLanguageModel.create(modelConfig);
-        byte[] mine = null;
+        List<byte[]> entries = new ArrayList<>();
         if (context.isRestored()) {
-            for (byte[] entry : replicaState.get()) {
-                if (mine == null || subtaskOf(entry) == subtask) {
-                    mine = entry;
-                }
-            }
+            replicaState.get().forEach(entries::add);
             restoredInFlight = new ArrayList<>();
             inFlightState.get().forEach(restoredInFlight::add);
         }
-        if (mine == null) {
+        byte[] mine = null;
+        for (byte[] entry : entries) {
+            if (ReplicaSnapshot.subtaskOf(entry) == subtask) {
+                mine = entry;
+            }
+        }
+        if (entries.isEmpty()) {
             TrainingSetup.Start start = TrainingSetup.start(config);
             ParameterSet params = start.parameters();
             base = params.copy();
             baseVersion = start.version();
             trainer = new Trainer(model, params,
                     Optimizer.create(TrainingSetup.optimizerConfig(config), modelConfig, DataType.FLOAT));
+        } else if (entries.size() == parallelism && mine != null) {
+            restoreReplica(model, ReplicaSnapshot.fromBytes(mine));
         } else {
-            restoreReplica(model, mine);
+            restoreRescaled(model, entries, subtask, context.getRestoredCheckpointId());
         }
     }
 
@@ -136,6 +176,11 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         metrics = new TrainingMetrics(getMetricGroup(), () -> baseVersion);
         if (config.trainingParallelism() > 1) {
             globalModels = new GlobalModelSource(config.store(), modelConfig);
+        }
+        if (inherited != null) {
+            output.collect(new StreamRecord<>(inherited));
+            metrics.deltasEmitted.inc();
+            inherited = null;
         }
         if (restoredInFlight != null) {
             // Windows that were in the batch at the checkpoint: rebuild them from their streams' state.
@@ -153,7 +198,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             }
             restoredInFlight = null;
         }
-        scheduleFlush();
+        scheduleFlush(config.batchFlushMs());
     }
 
     @Override
@@ -169,7 +214,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             return;
         }
         s.lastSequence = event.getSequenceNumber();
-        int[] tokens = StreamTokens.of(event, s.pending.length > 0 || s.carried != null);
+        int[] tokens = StreamTokens.of(event, s.hasTokens());
         s.append(tokens);
         if (event.getFeatures() != null) {
             float[] f = new float[event.getFeatures().size()];
@@ -179,37 +224,34 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             s.features = f;
         }
         metrics.tokensReceived.inc(tokens.length);
+        // A stream already in the batch keeps its further windows pending: they follow as continuations.
+        boolean joins = !s.inFlight && s.hasWindow(config.windowLength());
+        if (joins) {
+            s.inFlight = true;
+        }
         streams.update(s);
-
-        int window = config.windowLength();
-        while (true) {
-            if (s.inFlight) {
-                if (s.pending.length < 2 * window + 1) {
-                    break;
-                }
-                flush(); // the stream's next window needs the state its current one produces
-            } else {
-                if (!s.hasWindow(window)) {
-                    break;
-                }
-                s.inFlight = true;
-                streams.update(s);
-                batch.add(window(id, s));
-                if (batch.size() >= config.windowsPerBatch()) {
-                    flush();
-                }
-            }
-            s = streams.value();
+        if (joins) {
+            batch.add(window(id, s));
+            trainFullBatches();
         }
     }
 
     private TokenWindow window(String id, StreamTrainingState s) {
-        int[] tokens = java.util.Arrays.copyOf(s.pending, config.windowLength() + 1);
-        return new TokenWindow(id, tokens, s.carried, s.features);
+        return new TokenWindow(id, s.nextWindow(config.windowLength()), s.carried, s.features);
     }
 
-    /** Trains the batch, writes each stream's new state back, and emits a delta when one is due. */
-    private void flush() throws Exception {
+    /** Trains while the batch is full; continuation windows may fill it again. */
+    private void trainFullBatches() throws Exception {
+        while (batch.size() >= config.windowsPerBatch()) {
+            trainBatch();
+        }
+    }
+
+    /**
+     * Trains the batch, writes each stream's new state back, starts the next batch with the next
+     * window of every stream that has one, and emits a delta when one is due.
+     */
+    private void trainBatch() throws Exception {
         if (batch.isEmpty()) {
             return;
         }
@@ -232,6 +274,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         Trainer.Step step = trainer.train(state, new WindowBatch(tokens, null, features, ByteVocabulary.START));
         metrics.recordBatch(b, step, System.nanoTime() - started);
 
+        List<TokenWindow> next = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             TokenWindow w = batch.get(i);
             setCurrentKey(w.streamId());
@@ -241,10 +284,13 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             }
             s.carried = step.nextState().row(i);
             s.consume(config.windowLength());
-            s.inFlight = false;
+            s.inFlight = s.hasWindow(config.windowLength());
             streams.update(s);
+            if (s.inFlight) {
+                next.add(window(w.streamId(), s));
+            }
         }
-        batch.clear();
+        batch = next;
         if (originalKey != null) {
             setCurrentKey(originalKey);
         }
@@ -299,14 +345,15 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     }
 
     /** A partly filled batch waits at most about one flush interval. */
-    private void scheduleFlush() {
+    private void scheduleFlush(long delayMs) {
         if (config.batchFlushMs() <= 0) {
             return;
         }
-        long at = getProcessingTimeService().getCurrentProcessingTime() + config.batchFlushMs();
+        long at = getProcessingTimeService().getCurrentProcessingTime() + delayMs;
         getProcessingTimeService().registerTimer(at, time -> {
-            flush();
-            scheduleFlush();
+            trainBatch();
+            // Continuation windows of backlogged streams need not wait a whole interval each.
+            scheduleFlush(batch.isEmpty() ? config.batchFlushMs() : BACKLOG_FLUSH_MS);
         });
     }
 
@@ -314,77 +361,128 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
         if (flushOnCheckpoint) {
-            flush();
+            trainBatch();
         }
     }
 
     @Override
     public void endInput() throws Exception {
-        flush();
+        while (!batch.isEmpty()) {
+            trainBatch();
+        }
         emitDelta();
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        replicaState.update(List.of(snapshotReplica()));
+        replicaState.update(List.of(new ReplicaSnapshot(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                baseVersion, trainer.parameters().toFlatFloats(), base.toFlatFloats(),
+                OptimizerStateCodec.toBytes(trainer.optimizer().exportState()),
+                windowsSinceDelta, tokensSinceDelta, lossNatsSinceDelta, skippedSinceDelta).toBytes()));
         List<String> ids = new ArrayList<>(batch.size());
         batch.forEach(w -> ids.add(w.streamId()));
         inFlightState.update(ids);
     }
 
-    private byte[] snapshotReplica() throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-            out.writeLong(baseVersion);
-            writeFloats(out, trainer.parameters().toFlatFloats());
-            writeFloats(out, base.toFlatFloats());
-            byte[] optimizer = OptimizerStateCodec.toBytes(trainer.optimizer().exportState());
-            out.writeInt(optimizer.length);
-            out.write(optimizer);
-            out.writeLong(windowsSinceDelta);
-            out.writeLong(tokensSinceDelta);
-            out.writeDouble(lossNatsSinceDelta);
-            out.writeLong(skippedSinceDelta);
-        }
-        return bytes.toByteArray();
+    /** Takes back this subtask's own replica, exactly as it was snapshotted. */
+    private void restoreReplica(LanguageModel model, ReplicaSnapshot mine) throws IOException {
+        baseVersion = mine.baseVersion();
+        ParameterSet params = ParameterSet.fromFlatFloats(modelConfig, mine.replica(), DataType.FLOAT);
+        base = ParameterSet.fromFlatFloats(modelConfig, mine.base(), DataType.FLOAT);
+        trainer = new Trainer(model, params, Optimizer.restore(TrainingSetup.optimizerConfig(config),
+                OptimizerStateCodec.fromBytes(mine.optimizer())));
+        windowsSinceDelta = mine.windows();
+        tokensSinceDelta = mine.tokens();
+        lossNatsSinceDelta = mine.lossNats();
+        skippedSinceDelta = mine.skippedSteps();
     }
 
-    private void restoreReplica(LanguageModel model, byte[] entry) throws IOException {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
-            in.readInt();
-            baseVersion = in.readLong();
-            ParameterSet params = ParameterSet.fromFlatFloats(modelConfig, readFloats(in), DataType.FLOAT);
-            base = ParameterSet.fromFlatFloats(modelConfig, readFloats(in), DataType.FLOAT);
-            byte[] optimizer = new byte[in.readInt()];
-            in.readFully(optimizer);
-            trainer = new Trainer(model, params,
-                    Optimizer.restore(TrainingSetup.optimizerConfig(config), OptimizerStateCodec.fromBytes(optimizer)));
-            windowsSinceDelta = in.readLong();
-            tokensSinceDelta = in.readLong();
-            lossNatsSinceDelta = in.readDouble();
-            skippedSinceDelta = in.readLong();
+    /**
+     * Restores at a parallelism other than the snapshot's (see the class comment): a common start
+     * for every replica, the old unsent progress sent once by subtask 0, an old optimiser state.
+     */
+    private void restoreRescaled(LanguageModel model, List<byte[]> entries, int subtask, OptionalLong checkpointId)
+            throws IOException {
+        List<ReplicaSnapshot> old = new ArrayList<>(entries.size());
+        for (byte[] entry : entries) {
+            old.add(ReplicaSnapshot.fromBytes(entry));
+        }
+        old.sort(Comparator.comparingInt(ReplicaSnapshot::subtask));
+        int oldParallelism = old.size();
+
+        ReplicaSnapshot newestBase = old.get(0);
+        ParameterSet unsent = ParameterSet.zeros(modelConfig, DataType.FLOAT);
+        ParameterDelta progress = new ParameterDelta();
+        for (ReplicaSnapshot r : old) {
+            if (r.baseVersion() > newestBase.baseVersion()) {
+                newestBase = r;
+            }
+            if (r.hasUnsentProgress()) {
+                unsent.addi(ParameterSet.fromFlatFloats(modelConfig, r.replica(), DataType.FLOAT)
+                        .subi(ParameterSet.fromFlatFloats(modelConfig, r.base(), DataType.FLOAT)));
+                progress.windows += r.windows();
+                progress.tokens += r.tokens();
+                progress.lossNats += r.lossNats();
+                progress.skippedSteps += r.skippedSteps();
+            }
+        }
+        TrainingSetup.Start global = globalAtCheckpoint(checkpointId, newestBase.baseVersion());
+        if (global == null) {
+            LOG.warn("rescaled from {} to {} training subtasks: no store version of checkpoint {} found; "
+                    + "replicas start from the newest old base, version {}", oldParallelism,
+                    getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), checkpointId,
+                    newestBase.baseVersion());
+            // the counters of a start are not read here: the merger keeps the totals
+            global = new TrainingSetup.Start(newestBase.baseVersion(),
+                    ParameterSet.fromFlatFloats(modelConfig, newestBase.base(), DataType.FLOAT), 0, 0, 0);
+        }
+        ParameterSet start = global.parameters().copy().addi(unsent.copy().muli(1.0 / oldParallelism));
+        base = start.copy();
+        baseVersion = global.version();
+        ReplicaSnapshot optimizerFrom = old.get(subtask % oldParallelism);
+        trainer = new Trainer(model, start, Optimizer.restore(TrainingSetup.optimizerConfig(config),
+                OptimizerStateCodec.fromBytes(optimizerFrom.optimizer())));
+
+        if (subtask == 0 && progress.windows > 0) {
+            // The merger divides every delta by the current training parallelism; the old deltas
+            // were meant to be divided by the old one.
+            progress.subtask = 0;
+            progress.baseVersion = baseVersion;
+            progress.delta = unsent.muli((double) config.trainingParallelism() / oldParallelism).toFlatFloats();
+            inherited = progress;
         }
     }
 
-    private static int subtaskOf(byte[] entry) {
-        return ((entry[0] & 0xff) << 24) | ((entry[1] & 0xff) << 16) | ((entry[2] & 0xff) << 8) | (entry[3] & 0xff);
-    }
-
-    private static void writeFloats(DataOutputStream out, float[] values) throws IOException {
-        out.writeInt(values.length);
-        for (float v : values) {
-            out.writeFloat(v);
+    /**
+     * The global model as the merger held it at the restored checkpoint: the newest store version
+     * at or above {@code minVersion} (every old replica's base is a version the merger had
+     * reached) written at or before that checkpoint; null if there is none or it cannot be read.
+     */
+    private TrainingSetup.Start globalAtCheckpoint(OptionalLong checkpointId, long minVersion) {
+        if (checkpointId.isEmpty()) {
+            return null;
         }
-    }
-
-    private static float[] readFloats(DataInputStream in) throws IOException {
-        float[] values = new float[in.readInt()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = in.readFloat();
+        try {
+            ModelStore store = ModelStores.open(config.store());
+            List<ModelManifest> versions = store.listVersions();
+            for (int i = versions.size() - 1; i >= 0; i--) {
+                ModelManifest m = versions.get(i);
+                if (m.getVersion() < minVersion) {
+                    return null;
+                }
+                if (m.getCheckpointId() != null && m.getCheckpointId() <= checkpointId.getAsLong()) {
+                    StoredModel stored = store.readVersion(m.getVersion());
+                    ParameterSet p = ModelFile.read(new ByteArrayInputStream(stored.parameters()), modelConfig)
+                            .parameters().castTo(DataType.FLOAT);
+                    return new TrainingSetup.Start(m.getVersion(), p, m.getTokensTrained(), m.getWindowsTrained(),
+                            m.getSkippedSteps());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot read the global model of checkpoint {} from {}", checkpointId, config.store(), e);
         }
-        return values;
+        return null;
     }
 
     /** For tests: a stream's keyed state (sets the current key). */
@@ -398,9 +496,18 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         return trainer.parameters();
     }
 
+    /** For tests: the optimiser state's bytes. */
+    byte[] optimizerState() throws IOException {
+        return OptimizerStateCodec.toBytes(trainer.optimizer().exportState());
+    }
+
+    /** For tests: windows in the batch, waiting to be trained. */
+    int batchSize() {
+        return batch.size();
+    }
+
     /** Counters of this subtask, for tests. */
     TrainingMetrics metrics() {
         return metrics;
     }
-
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.streaminglstm.job.config.JobConfig.CellType;
 import dev.streaminglstm.job.config.JobConfig.Optimizer;
 import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
+import dev.streaminglstm.job.config.JobConfig.StateBackend;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -77,6 +78,15 @@ class JobConfigTest {
                         "--checkpoint-interval-ms: must be below the Kafka transaction timeout of 60000 ms with "
                                 + "--prediction-guarantee EXACTLY_ONCE, was 60000 (raise it with --kafka-property "
                                 + "transaction.timeout.ms=MS)"),
+                Arguments.of(withRequired("--max-parallelism", "0"), "--max-parallelism: must be between 1 and 32768, was 0"),
+                Arguments.of(withRequired("--max-parallelism", "32769"),
+                        "--max-parallelism: must be between 1 and 32768, was 32769"),
+                Arguments.of(withRequired("--parallelism", "4", "--max-parallelism", "2"),
+                        "--max-parallelism: must be at least --parallelism and --inference-parallelism (4), was 2"),
+                Arguments.of(withRequired("--inference-parallelism", "8", "--max-parallelism", "4"),
+                        "--max-parallelism: must be at least --parallelism and --inference-parallelism (8), was 4"),
+                Arguments.of(withRequired("--state-backend", "memory"),
+                        "--state-backend: 'memory' is not one of HASHMAP, ROCKSDB"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
                         "--kafka-properties-file: cannot read /no/such/file.properties "
                                 + "(NoSuchFileException: /no/such/file.properties)"));
@@ -114,6 +124,8 @@ class JobConfigTest {
         assertThat(config.checkpointIntervalMs()).isEqualTo(10_000);
         assertThat(config.trainingParallelism()).isEqualTo(1);
         assertThat(config.inferenceParallelism()).isEqualTo(1);
+        assertThat(config.maxParallelism()).isEqualTo(128);
+        assertThat(config.stateBackend()).isEqualTo(StateBackend.HASHMAP);
         assertThat(config.publishEveryWindows()).isEqualTo(64);
         assertThat(config.keepVersions()).isEqualTo(20);
         assertThat(config.maxRecordBytes()).isEqualTo(65_536);
@@ -136,7 +148,8 @@ class JobConfigTest {
                 "--batch", "8", "--flush-ms", "50", "--embed", "16", "--hidden", "256", "--layers", "3",
                 "--cell", "rnn", "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
                 "--clip-norm", "1.5", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
-                "--inference-parallelism", "2", "--publish-every-windows", "7", "--keep-versions", "3",
+                "--inference-parallelism", "2", "--max-parallelism", "512", "--state-backend", "rocksdb",
+                "--publish-every-windows", "7", "--keep-versions", "3",
                 "--max-record-bytes", "1024", "--stream-idle-timeout", "90s", "--prediction-guarantee",
                 "EXACTLY_ONCE", "--top-k", "10", "--continuation-length", "0", "--context-bytes", "64",
                 "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5");
@@ -144,6 +157,9 @@ class JobConfigTest {
         assertThat(config.cellType()).isEqualTo(CellType.RNN);
         assertThat(config.streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(config.seed()).isEqualTo(-7);
+        assertThat(config.maxParallelism()).isEqualTo(512);
+        assertThat(config.stateBackend()).isEqualTo(StateBackend.ROCKSDB);
+        assertThat(config.stateBackend().flinkName()).isEqualTo("rocksdb");
         assertThat(config.kafkaClientProperties()).containsExactly(Map.entry("acks", "all"), Map.entry("linger.ms", "5"));
 
         JobConfig reparsed = JobConfig.parse(config.toArgs().toArray(String[]::new));
@@ -204,7 +220,8 @@ class JobConfigTest {
                 config.windowsPerBatch(), config.batchFlushMs(), config.embedSize(), config.hiddenSize(),
                 config.layers(), config.cellType(), config.conditioningSize(), config.optimizer(),
                 config.learningRate(), config.clipNorm(), config.checkpointIntervalMs(),
-                config.trainingParallelism(), config.inferenceParallelism(), config.publishEveryWindows(),
+                config.trainingParallelism(), config.inferenceParallelism(), config.maxParallelism(),
+                config.stateBackend(), config.publishEveryWindows(),
                 config.keepVersions(), config.maxRecordBytes(), config.streamIdleTimeout(),
                 config.predictionGuarantee(), config.topK(), config.continuationLength(), config.contextBytes(),
                 config.seed(), config.kafkaClientProperties()))
