@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.streaminglstm.core.infer.InferenceSession;
+import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
-import dev.streaminglstm.core.nn.LanguageModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.schema.Prediction;
@@ -333,7 +333,7 @@ class InferenceOperatorTest {
     }
 
     private InferenceSession session(ParameterSet parameters) {
-        return new InferenceSession(new LanguageModel(versions.shape()), parameters, null, START);
+        return new InferenceSession(FastLanguageModel.create(versions.shape()), parameters, null, START);
     }
 
     private static TextEvent event(String streamId, long sequenceNumber, String text, boolean startsDocument) {
