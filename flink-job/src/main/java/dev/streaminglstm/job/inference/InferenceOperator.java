@@ -3,7 +3,6 @@ package dev.streaminglstm.job.inference;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.infer.TokenSampler;
 import dev.streaminglstm.core.model.ModelConfig;
-import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.tokens.StreamTokens;
@@ -136,8 +135,7 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         if (s.modelVersion != served.version() || s.state == null) {
             rebuild(session, s);
         } else {
-            session.restore(RecurrentState.stack(served.model().config(), List.of(s.state),
-                    served.parameters().dataType()), s.next);
+            session.restore(s.state, s.next);
             if (tokens.length > 0 && s.next != null) {
                 surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
             }
@@ -147,7 +145,7 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         int[] continuation = next == null ? new int[0]
                 : session.generate(config.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
-        s.state = session.state().row(0);
+        s.state = session.flatState();
         s.next = next;
         s.modelVersion = served.version();
         s.context = appendContext(s.context, tokens);

@@ -3,8 +3,9 @@ package dev.streaminglstm.core.infer;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.nn.LanguageModel;
+import dev.streaminglstm.core.nn.TokenStepper;
+import java.util.List;
 import java.util.Random;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One stream read token by token: keeps its (h, c) and the distribution of the next token.
@@ -14,9 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class InferenceSession {
     private final LanguageModel model;
     private final ParameterSet params;
-    private final float[] conditioning;
-    private final int startToken;
-    private RecurrentState state;
+    private final TokenStepper stepper;
     private float[] next;
 
     /**
@@ -26,9 +25,7 @@ public final class InferenceSession {
     public InferenceSession(LanguageModel model, ParameterSet params, float[] conditioning, int startToken) {
         this.model = model;
         this.params = params;
-        this.conditioning = conditioning;
-        this.startToken = startToken;
-        this.state = RecurrentState.zeros(model.config(), 1, params.dataType());
+        this.stepper = model.stepper(params, conditioning, startToken);
     }
 
     /** Reads tokens in order; returns the distribution of the token after the last one. */
@@ -36,10 +33,7 @@ public final class InferenceSession {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("nothing to feed");
         }
-        LanguageModel.Prediction p = model.feed(params, state, new int[][] {tokens},
-                conditioning == null ? null : new float[][] {conditioning}, startToken);
-        state = p.nextState();
-        next = p.probabilities().castTo(DataType.FLOAT).toFloatVector();
+        next = stepper.feed(tokens);
         return next.clone();
     }
 
@@ -55,12 +49,22 @@ public final class InferenceSession {
 
     /** The current state (a copy). */
     public RecurrentState state() {
-        return state.copy();
+        return RecurrentState.stack(model.config(), List.of(stepper.flatState()), params.dataType());
+    }
+
+    /** The current state as one stream's flat row ({@link RecurrentState#row}), a copy. */
+    public float[] flatState() {
+        return stepper.flatState();
     }
 
     /** Replaces the state, for example with one kept between calls. */
     public void restore(RecurrentState saved, float[] nextDistribution) {
-        this.state = saved.copy();
+        restore(saved.row(0), nextDistribution);
+    }
+
+    /** Replaces the state with a flat row ({@link RecurrentState#row}) and the next token's distribution. */
+    public void restore(float[] saved, float[] nextDistribution) {
+        stepper.setFlatState(saved);
         this.next = nextDistribution == null ? null : nextDistribution.clone();
     }
 
@@ -73,7 +77,7 @@ public final class InferenceSession {
         if (next == null) {
             throw new IllegalStateException("feed at least one token before generating");
         }
-        RecurrentState savedState = state;
+        float[] savedState = stepper.flatState();
         float[] savedNext = next;
         int[] out = new int[length];
         int n = 0;
@@ -88,7 +92,7 @@ public final class InferenceSession {
                 p = feed(token);
             }
         } finally {
-            state = savedState;
+            stepper.setFlatState(savedState);
             next = savedNext;
         }
         return java.util.Arrays.copyOf(out, n);

@@ -3,7 +3,10 @@ package dev.streaminglstm.core.kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.nn.LanguageModel;
 
-/** Language models on the fast float kernel: {@link FastLstmLayer} and {@link FastSoftmaxHead}. */
+/**
+ * Language models on the fast float kernel: {@link FastLstmLayer}, {@link FastSoftmaxHead}, and
+ * {@link FastStepper} for reading single streams.
+ */
 public final class FastLanguageModel {
     private FastLanguageModel() {}
 
@@ -13,6 +16,6 @@ public final class FastLanguageModel {
      * reference layers).
      */
     public static LanguageModel create(ModelConfig config) {
-        return new LanguageModel(config, new FastLstmLayer(), FastSoftmaxHead.INSTANCE);
+        return new LanguageModel(config, new FastLstmLayer(), FastSoftmaxHead.INSTANCE, FastStepper::createIfApplicable);
     }
 }

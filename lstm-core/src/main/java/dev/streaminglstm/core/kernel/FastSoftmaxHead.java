@@ -121,7 +121,7 @@ final class FastSoftmaxHead implements OutputHead {
      * {@code log sum exp(x - max) - (x_target - max)}, so that it stays finite where the target's
      * probability underflows.
      */
-    private static double softmax(float[] row, float[] bias, int target) {
+    static double softmax(float[] row, float[] bias, int target) {
         int n = row.length;
         float max = Float.NEGATIVE_INFINITY;
         for (int k = 0; k < n; k++) {

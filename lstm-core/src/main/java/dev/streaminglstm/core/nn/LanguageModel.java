@@ -17,10 +17,11 @@ public final class LanguageModel {
     private final ModelConfig config;
     private final RecurrentLayer layer;
     private final OutputHead head;
+    private final TokenStepper.Factory steppers;
 
     /** A model on the reference layers (any data type; the ones the gradient checks verify). */
     public LanguageModel(ModelConfig config) {
-        this(config, new LstmLayer(), SoftmaxHead.INSTANCE);
+        this(config, new LstmLayer(), SoftmaxHead.INSTANCE, null);
     }
 
     /**
@@ -29,9 +30,30 @@ public final class LanguageModel {
      * the reference RNN layer.
      */
     public LanguageModel(ModelConfig config, RecurrentLayer lstm, OutputHead head) {
+        this(config, lstm, head, null);
+    }
+
+    /**
+     * As {@link #LanguageModel(ModelConfig, RecurrentLayer, OutputHead)}, reading single streams
+     * with the steppers {@code steppers} makes where it makes one (else with {@link #feed}).
+     */
+    public LanguageModel(ModelConfig config, RecurrentLayer lstm, OutputHead head, TokenStepper.Factory steppers) {
         this.config = config;
         this.layer = config.cellType() == CellType.LSTM ? lstm : new RnnLayer();
         this.head = head;
+        this.steppers = steppers;
+    }
+
+    /**
+     * A reader of one stream, token by token, from a zero state: the same function as
+     * {@link #feed} on a batch of one.
+     *
+     * @param conditioning the stream's conditioning vector, or null for unconditioned models
+     * @param startToken the id that zeroes the state before it, or -1
+     */
+    public TokenStepper stepper(ParameterSet params, float[] conditioning, int startToken) {
+        TokenStepper s = steppers == null ? null : steppers.create(config, params, conditioning, startToken);
+        return s != null ? s : new TokenStepper.OnLanguageModel(this, params, conditioning, startToken);
     }
 
     public ModelConfig config() {

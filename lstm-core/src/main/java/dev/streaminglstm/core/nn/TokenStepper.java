@@ -1,0 +1,66 @@
+package dev.streaminglstm.core.nn;
+
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.model.RecurrentState;
+import java.util.List;
+
+/**
+ * One stream of a model read token by token from a carried state: what inference runs on. The state
+ * is one stream's flat row in the layout of {@link RecurrentState#row} (layer by layer, h then c).
+ * Not thread-safe.
+ */
+public interface TokenStepper {
+
+    /**
+     * Reads {@code tokens} in order from the current state (a {@code <start>} token zeroes the state
+     * before it) and returns the next token's distribution, a new array.
+     */
+    float[] feed(int[] tokens);
+
+    /** The current state, a copy. */
+    float[] flatState();
+
+    /** Replaces the state (copied). */
+    void setFlatState(float[] state);
+
+    /** Makes the steppers of a kind of model; a factory returns null for a model it does not run. */
+    @FunctionalInterface
+    interface Factory {
+        TokenStepper create(ModelConfig config, ParameterSet params, float[] conditioning, int startToken);
+    }
+
+    /** The stepper of any model: every call is one {@link LanguageModel#feed} of a batch of one stream. */
+    final class OnLanguageModel implements TokenStepper {
+        private final LanguageModel model;
+        private final ParameterSet params;
+        private final float[][] conditioning;
+        private final int startToken;
+        private RecurrentState state;
+
+        OnLanguageModel(LanguageModel model, ParameterSet params, float[] conditioning, int startToken) {
+            this.model = model;
+            this.params = params;
+            this.conditioning = conditioning == null ? null : new float[][] {conditioning};
+            this.startToken = startToken;
+            this.state = RecurrentState.zeros(model.config(), 1, params.dataType());
+        }
+
+        @Override
+        public float[] feed(int[] tokens) {
+            LanguageModel.Prediction p = model.feed(params, state, new int[][] {tokens}, conditioning, startToken);
+            state = p.nextState();
+            return p.probabilities().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
+        }
+
+        @Override
+        public float[] flatState() {
+            return state.row(0);
+        }
+
+        @Override
+        public void setFlatState(float[] flat) {
+            state = RecurrentState.stack(model.config(), List.of(flat), params.dataType());
+        }
+    }
+}
