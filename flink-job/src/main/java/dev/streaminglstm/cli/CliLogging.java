@@ -18,10 +18,11 @@ final class CliLogging {
 
     private CliLogging() {}
 
-    /** Applies the setting of {@value #VARIABLE}; call before Kafka clients or file systems are made. */
+    /**
+     * Applies the setting of {@value #VARIABLE}; call before Kafka clients or file systems are made. One context
+     * serves every class loader (Flink plugins): {@link StreamingLstmCli} sets that up before Log4j starts.
+     */
     static void configure() {
-        // Read when Log4j starts: one logging context, whatever class loader (Flink plugins) logs.
-        System.setProperty("log4j2.contextSelector", "org.apache.logging.log4j.core.selector.BasicContextSelector");
         Level level = Level.toLevel(System.getenv(VARIABLE), Level.OFF);
         ConfigurationBuilder<BuiltConfiguration> builder = ConfigurationBuilderFactory.newConfigurationBuilder();
         builder.setConfigurationName("streaming-lstm cli");

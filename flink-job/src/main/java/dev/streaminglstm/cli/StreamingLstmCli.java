@@ -1,5 +1,6 @@
 package dev.streaminglstm.cli;
 
+import dev.streaminglstm.sandbox.SandboxLogging;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,10 @@ import picocli.CommandLine.Spec;
         subcommands = {BenchCommand.class, SandboxCommand.class, ProduceCommand.class, TailCommand.class,
                 ModelsCommand.class, SampleCommand.class, EvalCommand.class, ReportCommand.class})
 public final class StreamingLstmCli implements Runnable {
+    static {
+        SandboxLogging.beforeLog4jStarts();
+    }
+
     @Spec
     CommandSpec spec;
 

@@ -9,21 +9,28 @@ import org.apache.logging.log4j.core.config.builder.impl.BuiltConfiguration;
 
 /**
  * Sends the log of everything in the sandbox's JVM (broker, Flink, job) to a file, so the terminal holds only the
- * live view: INFO and up, Kafka's own chatter from WARN. Call it before anything logs: Log4j's shutdown hook is then
- * off, so that the messages of a Ctrl-C shutdown still reach the file, and all class loaders share the one
- * configuration.
+ * live view: INFO and up, Kafka's own chatter from WARN. With {@link #beforeLog4jStarts} called first, Log4j's
+ * shutdown hook is off, so that the messages of a Ctrl-C shutdown still reach the file, and all class loaders share
+ * the one configuration.
  */
 public final class SandboxLogging {
 
     private SandboxLogging() {}
 
-    /** From now on, logs go to {@code file} (appended) and nowhere else. */
-    public static void toFile(Path file) {
-        // Both are read when Log4j starts, just below. One logging context for all class loaders: Flink loads its
-        // RPC system in a class loader of its own, which would otherwise get its own context, configured by the
-        // log4j2.yaml in Kafka's test kit (INFO to the console).
+    /**
+     * Sets what Log4j reads once, when it starts: one logging context for all class loaders (Flink loads its RPC
+     * system in a class loader of its own, which would otherwise get its own context, configured by the log4j2.yaml
+     * in Kafka's test kit: INFO to the console), and no shutdown hook. Call it before anything logs; the command
+     * line does, before it builds its commands (Avro's classes, for one, log when they load).
+     */
+    public static void beforeLog4jStarts() {
         System.setProperty("log4j2.shutdownHookEnabled", "false");
         System.setProperty("log4j2.contextSelector", "org.apache.logging.log4j.core.selector.BasicContextSelector");
+    }
+
+    /** From now on, logs go to {@code file} (appended) and nowhere else. */
+    public static void toFile(Path file) {
+        beforeLog4jStarts();
         ConfigurationBuilder<BuiltConfiguration> builder = ConfigurationBuilderFactory.newConfigurationBuilder();
         builder.setConfigurationName("streaming-lstm sandbox");
         builder.setShutdownHook("disable");

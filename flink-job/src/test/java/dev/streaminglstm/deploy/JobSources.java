@@ -19,10 +19,10 @@ import java.util.stream.Stream;
  * The repository as the deployment and documentation tests read it: where it is, and the metric names the job's
  * operators register, read from their sources (what the Prometheus reporter exports, what the README lists).
  */
-final class JobSources {
+public final class JobSources {
 
     /** The repository: the folder holding docker-compose.yml beside flink-job/. */
-    static final Path REPOSITORY = repositoryRoot();
+    public static final Path REPOSITORY = repositoryRoot();
 
     /** The job's sources, whose operators register the metrics. */
     static final Path JOB_SOURCES = REPOSITORY.resolve("flink-job/src/main/java/dev/streaminglstm/job");
