@@ -330,7 +330,7 @@ public final class SandboxCommand implements Callable<Integer> {
                 description = "Concurrent streams, 1..1024. Default: ${DEFAULT-VALUE}.")
         int streams;
 
-        @Option(names = "--rate", paramLabel = "BYTES/S|max", defaultValue = "2000",
+        @Option(names = "--rate", paramLabel = "BYTES/S|max", defaultValue = "6000",
                 description = "Most bytes of text per second, across all streams. The producer also never gets "
                         + "more than 2 chunks per stream (at least 32) ahead of the job's predictions; with max "
                         + "that alone paces it. Default: ${DEFAULT-VALUE}.")
