@@ -91,7 +91,7 @@ class ParallelTrainingITCase {
             for (String[] stream : STREAMS) {
                 long bytes = produce(producer, TOPIC, stream, 0, CHUNKS);
                 // <start> and the bytes: every window of T + 1 tokens consumes T, the end of input trains all
-                expectedWindows[subtaskOf(stream[0])] += bytes / WINDOW;
+                expectedWindows[subtaskOf(config, stream[0])] += bytes / WINDOW;
             }
             producer.flush();
         }
@@ -252,8 +252,10 @@ class ParallelTrainingITCase {
         }
     }
 
-    static int subtaskOf(String streamId) {
-        return KeyGroupRangeAssignment.assignKeyToParallelOperator(streamId, 128, 2);
+    /** The training subtask that {@code config}'s job gives the stream. */
+    static int subtaskOf(JobConfig config, String streamId) {
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(streamId, config.maxParallelism(),
+                config.trainingParallelism());
     }
 
     /** Sends chunks {@code from} to {@code to} of a stream (one document, its sentences in turn); returns their bytes. */
