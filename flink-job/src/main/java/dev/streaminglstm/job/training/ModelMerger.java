@@ -176,9 +176,8 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
 
     private boolean storeHolds(long v, ParameterSet parameters) throws IOException {
         try {
-            byte[] stored = store.readVersion(v).parameters();
-            float[] values = ModelFile.read(new ByteArrayInputStream(stored), modelConfig).parameters()
-                    .castTo(DataType.FLOAT).toFlatFloats();
+            float[] values = TrainingSetup.floatParameters(store.readVersion(v).parameters(), modelConfig)
+                    .toFlatFloats();
             return Arrays.equals(values, parameters.toFlatFloats());
         } catch (CorruptVersionException | ModelFormatException e) {
             return false;
