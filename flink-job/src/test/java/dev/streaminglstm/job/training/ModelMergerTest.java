@@ -66,6 +66,11 @@ class ModelMergerTest {
         }
     }
 
+    /** A merger of {@link #config} whose store fails as {@code flaky} is told to. */
+    ModelMerger mergerOn(FlakyModelStore flaky) {
+        return new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri)));
+    }
+
     static ParameterDelta delta(ModelConfig shape, float value, long windows, long tokens) {
         ParameterDelta d = new ParameterDelta();
         d.delta = new float[(int) ParameterSet.zeros(shape, DataType.FLOAT).size()];
@@ -310,7 +315,7 @@ class ModelMergerTest {
     @Test
     void storeFailuresAtACheckpointAndAtItsCompletionAreRetried() throws Exception {
         FlakyModelStore flaky = new FlakyModelStore();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(mergerOn(flaky))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             flaky.failWrites(2);
@@ -326,7 +331,7 @@ class ModelMergerTest {
     @Test
     void aLatestMoveThatKeepsFailingIsMadeByTheNextCompletedCheckpoint() throws Exception {
         FlakyModelStore flaky = new FlakyModelStore();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(mergerOn(flaky))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             h.snapshot(1, 0);
@@ -346,7 +351,7 @@ class ModelMergerTest {
     void aLatestMoveThatKeepsFailingIsMadeByTheNextRestore() throws Exception {
         FlakyModelStore flaky = new FlakyModelStore();
         OperatorSubtaskState second;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(mergerOn(flaky))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             h.snapshot(1, 0);
