@@ -27,10 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -61,10 +58,7 @@ class StreamingLstmJobITCase {
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(() -> new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     private static final Duration PATIENCE = Duration.ofSeconds(90);
     private static final int IN_FLIGHT = 3;
@@ -100,10 +94,7 @@ class StreamingLstmJobITCase {
                         "Serve it warm. "));
         Map<RejectReason, ProducerRecord<byte[], byte[]>> bad = badRecords();
 
-        Configuration jobConfiguration = new Configuration();
-        jobConfiguration.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(jobConfiguration);
-        env.setParallelism(1);
+        StreamExecutionEnvironment env = MiniClusters.environment(1);
         StreamingLstmJob.configure(env, config);
         StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
                 KafkaConnectors.deadLetterSink(config), true);

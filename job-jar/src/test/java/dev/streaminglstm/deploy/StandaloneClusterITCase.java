@@ -246,11 +246,6 @@ class StandaloneClusterITCase {
         });
     }
 
-    private static Set<String> okStreams(List<Prediction> predictions) {
-        return predictions.stream().filter(p -> p.getStatus() == PredictionStatus.OK)
-                .map(Prediction::getStreamId).collect(Collectors.toSet());
-    }
-
     private static List<Path> clusterClasspath() throws IOException {
         String line = Files.readString(Path.of(System.getProperty("flink.cluster.classpath.file"))).trim();
         return Arrays.stream(line.split(":")).map(Path::of).toList();

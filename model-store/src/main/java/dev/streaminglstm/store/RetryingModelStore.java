@@ -61,6 +61,19 @@ public final class RetryingModelStore implements ModelStore {
         T run() throws IOException;
     }
 
+    /** A store operation without a result that may fail with an {@link IOException}. */
+    @FunctionalInterface
+    private interface Action {
+        void run() throws IOException;
+    }
+
+    private void retriedAction(String operation, Action action) throws IOException {
+        retried(operation, () -> {
+            action.run();
+            return null;
+        });
+    }
+
     private <T> T retried(String operation, Call<T> call) throws IOException {
         long pause = firstPauseMillis;
         for (int attempt = 1; ; attempt++) {
@@ -95,10 +108,7 @@ public final class RetryingModelStore implements ModelStore {
 
     @Override
     public void moveLatest(long version) throws IOException {
-        retried("moving LATEST to " + version, () -> {
-            delegate.moveLatest(version);
-            return null;
-        });
+        retriedAction("moving LATEST to " + version, () -> delegate.moveLatest(version));
     }
 
     @Override
@@ -113,18 +123,12 @@ public final class RetryingModelStore implements ModelStore {
 
     @Override
     public void pin(long version) throws IOException {
-        retried("pinning version " + version, () -> {
-            delegate.pin(version);
-            return null;
-        });
+        retriedAction("pinning version " + version, () -> delegate.pin(version));
     }
 
     @Override
     public void unpin() throws IOException {
-        retried("unpinning", () -> {
-            delegate.unpin();
-            return null;
-        });
+        retriedAction("unpinning", delegate::unpin);
     }
 
     @Override
@@ -149,10 +153,7 @@ public final class RetryingModelStore implements ModelStore {
 
     @Override
     public void retain(int keepLast) throws IOException {
-        retried("deleting old versions", () -> {
-            delegate.retain(keepLast);
-            return null;
-        });
+        retriedAction("deleting old versions", () -> delegate.retain(keepLast));
     }
 
     @Override

@@ -1,16 +1,13 @@
 package dev.streaminglstm.job.training;
 
-import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.store.ModelFollower;
 import dev.streaminglstm.store.ModelStores;
 import dev.streaminglstm.store.StoredModel;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Newer global model versions for a training replica, read from the store at most once a second.
@@ -49,8 +46,7 @@ final class GlobalModelSource {
             return null;
         }
         try {
-            ParameterSet p = ModelFile.read(new ByteArrayInputStream(current.get().parameters()), config)
-                    .parameters().castTo(DataType.FLOAT);
+            ParameterSet p = TrainingSetup.floatParameters(current.get().parameters(), config);
             return new Version(current.get().version(), p);
         } catch (IOException e) {
             return null; // verified by checksum, so only a shape change gets here: keep training the replica

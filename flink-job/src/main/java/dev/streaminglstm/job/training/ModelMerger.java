@@ -118,6 +118,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
                 .getListState(new ListStateDescriptor<>("global-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         awaitingCommit = new TreeMap<>();
         recentLossBpc = Double.NaN; // here, not as an initializer: Flink deserializes operators, skipping those
+        OptionalLong latest;
         if (!context.isRestored()) {
             TrainingSetup.Start start = TrainingSetup.start(config);
             global = start.parameters();
@@ -127,6 +128,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
             windows = start.windowsTrained();
             skipped = start.skippedSteps();
             numberedAbove = highestVersionNumber();
+            latest = readableLatest();
         } else {
             for (byte[] entry : state.get()) {
                 restore(entry);
@@ -136,7 +138,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
                 publishRestored(awaitingCommit.lastEntry().getKey(), awaitingCommit.lastEntry().getValue());
                 awaitingCommit.clear();
             }
-            OptionalLong latest = readableLatest();
+            latest = readableLatest();
             if (latest == null || (latest.isPresent() && latest.getAsLong() > version)) {
                 numberedAbove = highestVersionNumber();
                 LOG.info("restored model version {}, behind LATEST ({}): new versions are numbered above {},"
@@ -146,7 +148,6 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
                 numberedAbove = version;
             }
         }
-        OptionalLong latest = readableLatest();
         committedVersion = latest != null && latest.isPresent() ? latest.getAsLong() : 0;
     }
 
@@ -175,9 +176,8 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
 
     private boolean storeHolds(long v, ParameterSet parameters) throws IOException {
         try {
-            byte[] stored = store.readVersion(v).parameters();
-            float[] values = ModelFile.read(new ByteArrayInputStream(stored), modelConfig).parameters()
-                    .castTo(DataType.FLOAT).toFlatFloats();
+            float[] values = TrainingSetup.floatParameters(store.readVersion(v).parameters(), modelConfig)
+                    .toFlatFloats();
             return Arrays.equals(values, parameters.toFlatFloats());
         } catch (CorruptVersionException | ModelFormatException e) {
             return false;

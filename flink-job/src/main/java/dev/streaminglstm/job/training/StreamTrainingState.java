@@ -39,11 +39,7 @@ public class StreamTrainingState {
 
     /** The {@code window + 1} tokens of the next window. */
     int[] nextWindow(int window) {
-        int[] tokens = new int[window + 1];
-        for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = pending[i];
-        }
-        return tokens;
+        return firstPending(window + 1);
     }
 
     /** Drops the {@code window} tokens a trained window consumed; its last token opens the next window. */
@@ -58,8 +54,13 @@ public class StreamTrainingState {
 
     /** The pending tokens as token ids. */
     int[] pendingTokens() {
-        int[] tokens = new int[pending.length];
-        for (int i = 0; i < tokens.length; i++) {
+        return firstPending(pending.length);
+    }
+
+    /** The first {@code n} pending tokens as token ids. */
+    private int[] firstPending(int n) {
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
             tokens[i] = pending[i];
         }
         return tokens;

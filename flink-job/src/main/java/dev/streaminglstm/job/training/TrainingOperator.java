@@ -1,6 +1,5 @@
 package dev.streaminglstm.job.training;
 
-import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -18,7 +17,6 @@ import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import dev.streaminglstm.store.StoredModel;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -473,8 +471,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
                 }
                 if (m.getCheckpointId() != null && m.getCheckpointId() <= checkpointId.getAsLong()) {
                     StoredModel stored = store.readVersion(m.getVersion());
-                    ParameterSet p = ModelFile.read(new ByteArrayInputStream(stored.parameters()), modelConfig)
-                            .parameters().castTo(DataType.FLOAT);
+                    ParameterSet p = TrainingSetup.floatParameters(stored.parameters(), modelConfig);
                     return new TrainingSetup.Start(m.getVersion(), p, m.getTokensTrained(), m.getWindowsTrained(),
                             m.getSkippedSteps());
                 }

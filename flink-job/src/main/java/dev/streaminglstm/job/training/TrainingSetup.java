@@ -96,7 +96,7 @@ public final class TrainingSetup {
             }
             ParameterSet p;
             try {
-                p = ModelFile.read(new ByteArrayInputStream(stored.parameters()), shape).parameters();
+                p = floatParameters(stored.parameters(), shape);
             } catch (ModelFormatException e) {
                 throw new IllegalStateException("the model store " + c.store() + " holds version " + v
                         + " of another model (" + e.getMessage() + "): give this job another --store, or the same model flags");
@@ -106,10 +106,19 @@ public final class TrainingSetup {
                         c.store(), v, String.join("; ", skipped));
             }
             ModelManifest m = stored.manifest();
-            return new Start(v, p.castTo(DataType.FLOAT), m.getTokensTrained(), m.getWindowsTrained(), m.getSkippedSteps());
+            return new Start(v, p, m.getTokensTrained(), m.getWindowsTrained(), m.getSkippedSteps());
         }
         throw new IllegalStateException("the model store " + c.store() + " has published models but holds no version"
                 + " that verifies (" + String.join("; ", skipped) + "): repair it, or give this job another --store");
+    }
+
+    /**
+     * The parameters of a stored parameter file ({@link ModelFile}) as FLOAT, the type training runs on.
+     *
+     * @throws ModelFormatException if the file is not a model of {@code shape}
+     */
+    static ParameterSet floatParameters(byte[] parameterFile, ModelConfig shape) throws IOException {
+        return ModelFile.read(new ByteArrayInputStream(parameterFile), shape).parameters().castTo(DataType.FLOAT);
     }
 
     /** The hyper-parameters written into every parameter file and manifest. */

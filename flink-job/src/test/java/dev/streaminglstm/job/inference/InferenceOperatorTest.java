@@ -180,7 +180,7 @@ class InferenceOperatorTest {
             assertThat(swapped.getSurpriseBits()).as("the previous prediction came from another model").isNull();
 
             InferenceSession oldStateNewWeights = session(v2);
-            oldStateNewWeights.restore(old.state(), old.nextDistribution());
+            oldStateNewWeights.restore(old.flatState(), old.nextDistribution());
             float[] wrong = oldStateNewWeights.feed(tokens(chunks[4]));
             assertThat(maxDifference(wrong, expected)).as("the test tells the two apart").isGreaterThan(1e-4);
 

@@ -2,6 +2,7 @@ package dev.streaminglstm.job.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streaminglstm.job.MiniClusters;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
 import dev.streaminglstm.kafka.WireFormat;
@@ -20,12 +21,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -46,11 +45,7 @@ class DeadLetterRoutingITCase {
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(() -> new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.twoSlots(METRICS.addToConfiguration(new Configuration()));
 
     private static final Instant NOW = Instant.ofEpochMilli(1_750_000_000_000L);
 
@@ -61,6 +56,32 @@ class DeadLetterRoutingITCase {
 
     /** A bad record as written, and where the broker put it. */
     private record Sent(byte[] key, byte[] value, RecordMetadata where) { }
+
+    /** The events a routing job let through, in the order they came, and the job's id. */
+    private record Routed(List<TextEvent> passed, JobID jobId) { }
+
+    /**
+     * Runs the source, the router and the dead-letter sink of {@code config} at {@code parallelism} over the input
+     * topic, up to its end when the job starts.
+     */
+    private static Routed route(JobConfig config, int parallelism, String jobName) throws Exception {
+        StreamExecutionEnvironment env = MiniClusters.environment(parallelism);
+        SingleOutputStreamOperator<TextEvent> valid = env
+                .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
+                        WatermarkStrategy.noWatermarks(), "input")
+                .process(new DeadLetterRouter()).name("route");
+        valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(KafkaConnectors.deadLetterSink(config));
+
+        List<TextEvent> passed = new ArrayList<>();
+        JobID jobId;
+        try (CloseableIterator<TextEvent> results = valid.collectAsync()) {
+            JobClient client = env.executeAsync(jobName);
+            jobId = client.getJobID();
+            results.forEachRemaining(passed::add);
+            client.getJobExecutionResult().get();
+        }
+        return new Routed(passed, jobId);
+    }
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -103,26 +124,9 @@ class DeadLetterRoutingITCase {
             sentBad.put(entry.getKey(), new Sent(record.key(), record.value(), KAFKA.produce(record)));
         }
 
-        Configuration jobConf = new Configuration();
-        jobConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(jobConf);
-        env.setParallelism(2);
-        SingleOutputStreamOperator<TextEvent> valid = env
-                .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
-                        WatermarkStrategy.noWatermarks(), "input")
-                .process(new DeadLetterRouter()).name("route");
-        valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(KafkaConnectors.deadLetterSink(config));
+        Routed routed = route(config, 2, "dead-letter routing");
 
-        List<TextEvent> passed = new ArrayList<>();
-        JobID jobId;
-        try (CloseableIterator<TextEvent> results = valid.collectAsync()) {
-            JobClient client = env.executeAsync("dead-letter routing");
-            jobId = client.getJobID();
-            results.forEachRemaining(passed::add);
-            client.getJobExecutionResult().get();
-        }
-
-        assertThat(passed).containsExactlyInAnyOrderElementsOf(good);
+        assertThat(routed.passed()).containsExactlyInAnyOrderElementsOf(good);
 
         List<ConsumerRecord<byte[], byte[]>> dlq = KAFKA.consume("text-dlq", bad.size(), Duration.ofSeconds(30));
         assertThat(dlq).hasSize(bad.size());
@@ -146,7 +150,7 @@ class DeadLetterRoutingITCase {
             assertThat(dead.getOffset()).isEqualTo(sent.where().offset());
         });
 
-        long counted = METRICS.findMetrics(jobId, DeadLetterRouter.DEAD_LETTER_METRIC).values().stream()
+        long counted = METRICS.findMetrics(routed.jobId(), DeadLetterRouter.DEAD_LETTER_METRIC).values().stream()
                 .mapToLong(metric -> ((Counter) metric).getCount()).sum();
         assertThat(counted).isEqualTo(bad.size());
     }
@@ -186,24 +190,9 @@ class DeadLetterRoutingITCase {
             }
         }
 
-        Configuration jobConf = new Configuration();
-        jobConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(jobConf);
-        env.setParallelism(1);
-        SingleOutputStreamOperator<TextEvent> valid = env
-                .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
-                        WatermarkStrategy.noWatermarks(), "input")
-                .process(new DeadLetterRouter()).name("route");
-        valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(KafkaConnectors.deadLetterSink(config));
+        Routed routed = route(config, 1, "big records");
 
-        List<TextEvent> passed = new ArrayList<>();
-        try (CloseableIterator<TextEvent> results = valid.collectAsync()) {
-            JobClient client = env.executeAsync("big records");
-            results.forEachRemaining(passed::add);
-            client.getJobExecutionResult().get();
-        }
-
-        assertThat(passed).containsExactlyElementsOf(good);
+        assertThat(routed.passed()).containsExactlyElementsOf(good);
         List<ConsumerRecord<byte[], byte[]>> dlq = KAFKA.consume("big-dlq", bad.size(), Duration.ofSeconds(30));
         assertThat(dlq).hasSize(bad.size());
         for (int i = 0; i < bad.size(); i++) {

@@ -1,6 +1,5 @@
 package dev.streaminglstm.job.training;
 
-import static dev.streaminglstm.job.training.ModelMergerTest.delta;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.core.model.ModelConfig;
@@ -8,7 +7,6 @@ import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.nio.file.Path;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,18 +17,10 @@ class GlobalModelSourceTest {
 
     @Test
     void trainingReplicasFollowLatestWhileAnOlderVersionIsPinnedForInference() throws Exception {
-        JobConfig config = JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
-                "--embed", "4", "--hidden", "8", "--seed", "7", "--parallelism", "2");
+        JobConfig config = ModelMergerTest.config(dir, 2);
         ModelConfig shape = TrainingSetup.modelConfig(config);
         ModelStore store = ModelStores.open(config.store());
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            for (long checkpoint = 1; checkpoint <= 2; checkpoint++) {
-                h.processElement(delta(shape, 0.5f, 1, 4), 0);
-                h.snapshot(checkpoint, 0);
-                h.notifyOfCompletedCheckpoint(checkpoint);
-            }
-        }
+        ModelMergerTest.mergeAtCompletedCheckpoints(config, null, 0.5f, 1, 2);
         store.pin(1); // inference is rolled back
 
         GlobalModelSource.Version newer = new GlobalModelSource(config.store(), shape).newerThan(1);

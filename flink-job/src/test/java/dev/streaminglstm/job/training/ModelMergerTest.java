@@ -10,12 +10,14 @@ import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import dev.streaminglstm.store.StoredModel;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.OptionalLong;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.util.InstantiationUtil;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,9 +27,48 @@ class ModelMergerTest {
     @TempDir
     Path dir;
 
-    JobConfig config(int parallelism) {
+    /** The configuration of every test at parallelism 1, its model's shape, and its store. */
+    JobConfig config;
+    ModelConfig shape;
+    ModelStore store;
+
+    @BeforeEach
+    void openStore() throws IOException {
+        config = config(dir, 1);
+        shape = TrainingSetup.modelConfig(config);
+        store = ModelStores.open(config.store());
+    }
+
+    /** A small model (seed 7) trained at {@code parallelism}, its store in {@code dir}. */
+    static JobConfig config(Path dir, int parallelism) {
         return JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
                 "--embed", "4", "--hidden", "8", "--seed", "7", "--parallelism", Integer.toString(parallelism));
+    }
+
+    /**
+     * Runs a merger of {@code config}, restored from {@code restored} (a job started afresh if null): before each of
+     * {@code checkpoints}, which all complete, it merges a delta of {@code value} per parameter over one window of
+     * four tokens.
+     */
+    static void mergeAtCompletedCheckpoints(JobConfig config, OperatorSubtaskState restored, float value,
+            long... checkpoints) throws Exception {
+        ModelConfig shape = TrainingSetup.modelConfig(config);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+            if (restored != null) {
+                h.initializeState(restored);
+            }
+            h.open();
+            for (long checkpoint : checkpoints) {
+                h.processElement(delta(shape, value, 1, 4), 0);
+                h.snapshot(checkpoint, 0);
+                h.notifyOfCompletedCheckpoint(checkpoint);
+            }
+        }
+    }
+
+    /** A merger of {@link #config} whose store fails as {@code flaky} is told to. */
+    ModelMerger mergerOn(FlakyModelStore flaky) {
+        return new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri)));
     }
 
     static ParameterDelta delta(ModelConfig shape, float value, long windows, long tokens) {
@@ -47,10 +88,7 @@ class ModelMergerTest {
 
     @Test
     void aVersionIsWrittenAtTheCheckpointAndServedOnlyOnceItCompletes() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
         float[] initial = ParameterSet.initialize(shape, DataType.FLOAT, 7).toFlatFloats();
-        ModelStore store = ModelStores.open(config.store());
         // Flink ships operators serialized: test the copy it would run.
         ModelMerger shipped = InstantiationUtil.clone(new ModelMerger(config));
         try (var h = new OneInputStreamOperatorTestHarness<>(shipped)) {
@@ -68,11 +106,7 @@ class ModelMergerTest {
 
             h.notifyOfCompletedCheckpoint(1);
             assertThat(store.latestVersion()).hasValue(1);
-            float[] expected = initial.clone();
-            for (int i = 0; i < expected.length; i++) {
-                expected[i] += 0.25f;
-            }
-            assertThat(storedParameters(store, 1)).isEqualTo(expected);
+            assertThat(storedParameters(store, 1)).isEqualTo(plus(initial, 0.25f));
 
             h.snapshot(2, 0);
             h.notifyOfCompletedCheckpoint(2);
@@ -82,11 +116,9 @@ class ModelMergerTest {
 
     @Test
     void deltasOfParallelSubtasksAreAveraged() throws Exception {
-        JobConfig config = config(2);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
+        JobConfig parallel = config(dir, 2);
         float[] initial = ParameterSet.initialize(shape, DataType.FLOAT, 7).toFlatFloats();
-        ModelStore store = ModelStores.open(config.store());
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(parallel))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             h.processElement(delta(shape, 1.5f, 1, 4), 0);
@@ -102,9 +134,6 @@ class ModelMergerTest {
 
     @Test
     void aNonFiniteDeltaIsRejectedAndNeverPublished() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.open();
             ParameterDelta bad = delta(shape, 0.1f, 1, 4);
@@ -121,9 +150,6 @@ class ModelMergerTest {
 
     @Test
     void aRestoreServesTheVersionOfItsCheckpointEvenIfTheNotificationWasLost() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         OperatorSubtaskState snapshot;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.open();
@@ -142,9 +168,6 @@ class ModelMergerTest {
 
     @Test
     void aVersionWhoseCheckpointFailedIsWrittenAgainAfterTheRestore() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         OperatorSubtaskState first;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.open();
@@ -155,13 +178,7 @@ class ModelMergerTest {
             h.snapshot(2, 0); // writes version 2; checkpoint 2 never completes
         }
         float[] abandoned = storedParameters(store, 2);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.initializeState(first);
-            h.open();
-            h.processElement(delta(shape, -0.3f, 1, 4), 0); // the replayed input trains differently
-            h.snapshot(3, 0);
-            h.notifyOfCompletedCheckpoint(3);
-        }
+        mergeAtCompletedCheckpoints(config, first, -0.3f, 3); // the replayed input trains differently
         assertThat(store.latestVersion()).isEqualTo(OptionalLong.of(2));
         assertThat(storedParameters(store, 2)).isNotEqualTo(abandoned);
         float[] one = storedParameters(store, 1);
@@ -171,22 +188,9 @@ class ModelMergerTest {
 
     @Test
     void aJobStartedAfreshAgainstAStoreWithVersionsContinuesFromTheNewest() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            h.processElement(delta(shape, 0.5f, 1, 4), 0);
-            h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
-        }
+        mergeAtCompletedCheckpoints(config, null, 0.5f, 1);
         float[] one = storedParameters(store, 1);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) { // no state: a new job
-            h.open();
-            h.processElement(delta(shape, 0.25f, 1, 4), 0);
-            h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
-        }
+        mergeAtCompletedCheckpoints(config, null, 0.25f, 1); // no state: a new job
         assertThat(store.latestVersion()).hasValue(2);
         float[] two = storedParameters(store, 2);
         for (int i = 0; i < two.length; i++) {
@@ -215,9 +219,6 @@ class ModelMergerTest {
 
     @Test
     void aRestoreFromACheckpointOlderThanLatestContinuesAfterEveryExistingVersion() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         OperatorSubtaskState savepoint;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.open();
@@ -254,22 +255,13 @@ class ModelMergerTest {
             assertThat(storedParameters(store, v)).as("version %d untouched", v).isEqualTo(before[v]);
         }
 
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.initializeState(rolledBack); // an ordinary failover of the rolled-back job
-            h.open();
-            h.processElement(delta(shape, 0.5f, 1, 4), 0);
-            h.snapshot(6, 0);
-            h.notifyOfCompletedCheckpoint(6);
-        }
+        mergeAtCompletedCheckpoints(config, rolledBack, 0.5f, 6); // an ordinary failover of the rolled-back job
         assertThat(store.latestVersion()).hasValue(6);
         ModelManifestAssert.parentTokensWindows(store.readVersion(6).manifest(), 5L, 16, 4);
     }
 
     @Test
     void aJobStartedAfreshContinuesTheCountersAndNumbersAfterEveryExistingVersion() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 3, 12), 0);
@@ -294,17 +286,7 @@ class ModelMergerTest {
 
     @Test
     void aFreshStartSkipsACorruptLatestVersionAndContinuesFromTheNewestGoodOne() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            for (long checkpoint = 1; checkpoint <= 2; checkpoint++) {
-                h.processElement(delta(shape, 0.5f, 1, 4), 0);
-                h.snapshot(checkpoint, 0);
-                h.notifyOfCompletedCheckpoint(checkpoint);
-            }
-        }
+        mergeAtCompletedCheckpoints(config, null, 0.5f, 1, 2);
         float[] one = storedParameters(store, 1);
         java.nio.file.Path parameters2 = dir.resolve("versions/2/parameters.bin");
         byte[] damaged = java.nio.file.Files.readAllBytes(parameters2);
@@ -312,12 +294,7 @@ class ModelMergerTest {
         java.nio.file.Files.write(parameters2, damaged);
 
         assertThat(TrainingSetup.start(config).parameters().toFlatFloats()).isEqualTo(one);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            h.processElement(delta(shape, 0.25f, 1, 4), 0);
-            h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
-        }
+        mergeAtCompletedCheckpoints(config, null, 0.25f, 1);
         assertThat(store.latestVersion()).hasValue(3);
         ModelManifestAssert.parentTokensWindows(store.readVersion(3).manifest(), 1L, 8, 2);
         assertThat(storedParameters(store, 3)).isEqualTo(plus(one, 0.25f));
@@ -325,26 +302,11 @@ class ModelMergerTest {
 
     @Test
     void aFreshStartWithAnUnreadableLatestPointerContinuesFromTheNewestGoodVersionAndRepairsIt() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            for (long checkpoint = 1; checkpoint <= 2; checkpoint++) {
-                h.processElement(delta(shape, 0.5f, 1, 4), 0);
-                h.snapshot(checkpoint, 0);
-                h.notifyOfCompletedCheckpoint(checkpoint);
-            }
-        }
+        mergeAtCompletedCheckpoints(config, null, 0.5f, 1, 2);
         float[] two = storedParameters(store, 2);
         java.nio.file.Files.writeString(dir.resolve("LATEST"), "garbage");
 
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            h.processElement(delta(shape, 0.25f, 1, 4), 0);
-            h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
-        }
+        mergeAtCompletedCheckpoints(config, null, 0.25f, 1);
         assertThat(store.latestVersion()).as("LATEST readable again").hasValue(3);
         ModelManifestAssert.parentTokensWindows(store.readVersion(3).manifest(), 2L, 12, 3);
         assertThat(storedParameters(store, 3)).isEqualTo(plus(two, 0.25f));
@@ -352,11 +314,8 @@ class ModelMergerTest {
 
     @Test
     void storeFailuresAtACheckpointAndAtItsCompletionAreRetried() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         FlakyModelStore flaky = new FlakyModelStore();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(mergerOn(flaky))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             flaky.failWrites(2);
@@ -371,11 +330,8 @@ class ModelMergerTest {
 
     @Test
     void aLatestMoveThatKeepsFailingIsMadeByTheNextCompletedCheckpoint() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         FlakyModelStore flaky = new FlakyModelStore();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(mergerOn(flaky))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             h.snapshot(1, 0);
@@ -393,12 +349,9 @@ class ModelMergerTest {
 
     @Test
     void aLatestMoveThatKeepsFailingIsMadeByTheNextRestore() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         FlakyModelStore flaky = new FlakyModelStore();
         OperatorSubtaskState second;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri))))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(mergerOn(flaky))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             h.snapshot(1, 0);
@@ -416,9 +369,6 @@ class ModelMergerTest {
 
     @Test
     void aRestoreRewritesItsUnpublishedVersionIfAnotherRunReplacedIt() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         OperatorSubtaskState first;
         OperatorSubtaskState second;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
@@ -449,9 +399,6 @@ class ModelMergerTest {
 
     @Test
     void stateOfTheFirstLayoutIsRestored() throws Exception {
-        JobConfig config = config(1);
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        ModelStore store = ModelStores.open(config.store());
         float[] values = ParameterSet.initialize(shape, DataType.FLOAT, 99).toFlatFloats();
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
@@ -472,13 +419,7 @@ class ModelMergerTest {
             h.open();
             old = h.snapshot(1, 0);
         }
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.initializeState(old);
-            h.open();
-            h.processElement(delta(shape, 0.5f, 1, 4), 0);
-            h.snapshot(2, 0);
-            h.notifyOfCompletedCheckpoint(2);
-        }
+        mergeAtCompletedCheckpoints(config, old, 0.5f, 2);
         assertThat(store.latestVersion()).hasValue(4);
         ModelManifestAssert.parentTokensWindows(store.readVersion(4).manifest(), 3L, 44, 11);
         assertThat(storedParameters(store, 4)).isEqualTo(plus(values, 0.5f));

@@ -2,6 +2,7 @@ package dev.streaminglstm.job.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streaminglstm.job.MiniClusters;
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.source.InputRecord;
@@ -24,13 +25,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -56,10 +55,7 @@ class ParallelTrainingITCase {
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(() -> new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     static final String TOPIC = "text-in";
     static final int WINDOW = 16;
@@ -95,16 +91,13 @@ class ParallelTrainingITCase {
             for (String[] stream : STREAMS) {
                 long bytes = produce(producer, TOPIC, stream, 0, CHUNKS);
                 // <start> and the bytes: every window of T + 1 tokens consumes T, the end of input trains all
-                expectedWindows[subtaskOf(stream[0])] += bytes / WINDOW;
+                expectedWindows[subtaskOf(config, stream[0])] += bytes / WINDOW;
             }
             producer.flush();
         }
         assertThat(expectedWindows).as("streams on both subtasks").doesNotContain(0L);
 
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
+        StreamExecutionEnvironment env = MiniClusters.environment(1);
         StreamingLstmJob.configure(env, config);
         DataStream<InputRecord> input = env
                 .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
@@ -176,7 +169,7 @@ class ParallelTrainingITCase {
 
         // Parallelism 1, no delta ever due: run until the input is read and checkpointed, then stop with a savepoint.
         JobConfig one = config(flags, "--parallelism", "1", "--publish-every-windows", "1000000");
-        StreamExecutionEnvironment env = environment(new Configuration());
+        StreamExecutionEnvironment env = MiniClusters.environment(1);
         StreamingLstmJob.configure(env, one);
         StreamingLstmJob.build(env, one, KafkaConnectors.source(one), new DiscardingSink<>(), new DiscardingSink<>(), true);
         JobClient job = env.executeAsync("rescale: parallelism 1");
@@ -201,7 +194,7 @@ class ParallelTrainingITCase {
         JobConfig two = config(flags, "--parallelism", "2", "--publish-every-windows", "1");
         Configuration restore = new Configuration();
         restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
-        env = environment(restore);
+        env = MiniClusters.environment(restore, 1);
         StreamingLstmJob.configure(env, two);
         DELTAS.clear();
         StreamingLstmJob.buildFrom(env.fromSource(KafkaConnectors.source(two), WatermarkStrategy.noWatermarks(), "text-in")
@@ -242,13 +235,6 @@ class ParallelTrainingITCase {
         return JobConfig.parse(args.toArray(String[]::new));
     }
 
-    static StreamExecutionEnvironment environment(Configuration conf) {
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        return env;
-    }
-
     /** Waits until the job's consumer group has committed (at a checkpoint) every record of the topic. */
     static void awaitCommittedOffsets(String groupId, String topic) throws Exception {
         long end = KAFKA.endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
@@ -266,8 +252,10 @@ class ParallelTrainingITCase {
         }
     }
 
-    static int subtaskOf(String streamId) {
-        return KeyGroupRangeAssignment.assignKeyToParallelOperator(streamId, 128, 2);
+    /** The training subtask that {@code config}'s job gives the stream. */
+    static int subtaskOf(JobConfig config, String streamId) {
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(streamId, config.maxParallelism(),
+                config.trainingParallelism());
     }
 
     /** Sends chunks {@code from} to {@code to} of a stream (one document, its sentences in turn); returns their bytes. */

@@ -5,14 +5,11 @@ import static dev.streaminglstm.job.training.TrainingOperatorTest.harness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.config.JobConfig.StateBackend;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.TextEvent;
-import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
-import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -220,9 +217,7 @@ class TrainingOperatorRescaleTest {
     }
 
     float[] published(JobConfig config, long version) throws Exception {
-        ModelStore s = ModelStores.open(config.store());
-        return ModelFile.read(new ByteArrayInputStream(s.readVersion(version).parameters()))
-                .parameters().toFlatFloats();
+        return ModelMergerTest.storedParameters(ModelStores.open(config.store()), version);
     }
 
     ModelManifest newest(JobConfig config) throws Exception {

@@ -4,7 +4,6 @@ import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.nn.LanguageModel;
 import dev.streaminglstm.core.nn.TokenStepper;
-import java.util.List;
 import java.util.Random;
 
 /**
@@ -13,8 +12,6 @@ import java.util.Random;
  * session as it was. Not thread-safe.
  */
 public final class InferenceSession {
-    private final LanguageModel model;
-    private final ParameterSet params;
     private final TokenStepper stepper;
     private float[] next;
 
@@ -23,8 +20,6 @@ public final class InferenceSession {
      * @param startToken the id that zeroes the state before it (the vocabulary's {@code <start>}), or -1
      */
     public InferenceSession(LanguageModel model, ParameterSet params, float[] conditioning, int startToken) {
-        this.model = model;
-        this.params = params;
         this.stepper = model.stepper(params, conditioning, startToken);
     }
 
@@ -47,22 +42,15 @@ public final class InferenceSession {
         return next == null ? null : next.clone();
     }
 
-    /** The current state (a copy). */
-    public RecurrentState state() {
-        return RecurrentState.stack(model.config(), List.of(stepper.flatState()), params.dataType());
-    }
-
     /** The current state as one stream's flat row ({@link RecurrentState#row}), a copy. */
     public float[] flatState() {
         return stepper.flatState();
     }
 
-    /** Replaces the state, for example with one kept between calls. */
-    public void restore(RecurrentState saved, float[] nextDistribution) {
-        restore(saved.row(0), nextDistribution);
-    }
-
-    /** Replaces the state with a flat row ({@link RecurrentState#row}) and the next token's distribution. */
+    /**
+     * Replaces the state with a flat row ({@link RecurrentState#row}) and the next token's
+     * distribution, for example with ones kept between calls.
+     */
     public void restore(float[] saved, float[] nextDistribution) {
         stepper.setFlatState(saved);
         this.next = nextDistribution == null ? null : nextDistribution.clone();

@@ -1,5 +1,6 @@
 package dev.streaminglstm.core.kernel;
 
+import dev.streaminglstm.core.nn.Embedding;
 import dev.streaminglstm.core.nn.LayerWeights;
 import dev.streaminglstm.core.nn.LstmLayer;
 import dev.streaminglstm.core.nn.RecurrentLayer;
@@ -355,12 +356,7 @@ public final class FastLstmLayer implements RecurrentLayer {
             if (ids.length != rows) {
                 throw new IllegalArgumentException(ids.length + " token ids for " + rows + " input rows");
             }
-            for (int id : ids) {
-                if (id < 0 || id >= table.rows()) {
-                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
-                            + table.rows() + ")");
-                }
-            }
+            Embedding.requireIds(ids, table.rows());
         }
         requireShape("keep mask", in.keep(), rows, 1);
         requireShape("carried hidden state", h0, in.batch(), hidden);

@@ -1,5 +1,6 @@
 package dev.streaminglstm.core.kernel;
 
+import dev.streaminglstm.core.nn.Embedding;
 import dev.streaminglstm.core.nn.OutputHead;
 import dev.streaminglstm.core.nn.SoftmaxHead;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -103,12 +104,7 @@ final class FastSoftmaxHead implements OutputHead {
             if (targets.length != hidden.rows()) {
                 throw new IllegalArgumentException(targets.length + " targets for " + hidden.rows() + " hidden rows");
             }
-            for (int t : targets) {
-                if (t < 0 || t >= weights.columns()) {
-                    throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, "
-                            + weights.columns() + ")");
-                }
-            }
+            Embedding.requireIds(targets, weights.columns());
         }
         NativeMatrix logits = NativeMatrix.uninitialized(hidden.rows(), weights.columns());
         Blas.gemm(hidden.all(), false, weights.all(), false, 0f, logits.all());

@@ -4,6 +4,7 @@ import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterNames;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.nn.Embedding;
 import dev.streaminglstm.core.nn.LanguageModel;
 import dev.streaminglstm.core.nn.TokenStepper;
 import java.util.Arrays;
@@ -109,12 +110,7 @@ final class FastStepper implements TokenStepper {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("nothing to feed");
         }
-        for (int token : tokens) {
-            if (token < 0 || token >= table.rows()) {
-                throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
-                        + table.rows() + ")");
-            }
-        }
+        Embedding.requireIds(tokens, table.rows());
         for (int token : tokens) {
             step(token);
         }

@@ -35,7 +35,12 @@ public final class Embedding {
         return type == DataType.FLOAT ? a : a.castTo(type);
     }
 
-    private static void requireIds(int[] ids, long vocab) {
+    /**
+     * Checks that every id is a row of a table of {@code vocab} rows.
+     *
+     * @throws IllegalArgumentException naming the first id outside {@code [0, vocab)}
+     */
+    public static void requireIds(int[] ids, long vocab) {
         for (int id : ids) {
             if (id < 0 || id >= vocab) {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + vocab + ")");
