@@ -60,7 +60,6 @@ final class NativeMatrix {
         return new NativeMatrix(a.castTo(DataType.FLOAT).dup('c'), a);
     }
 
-
     /** The ND4J array over this memory. */
     INDArray array() {
         return array;
