@@ -170,10 +170,7 @@ class ModelMergerTest {
     void aVersionWhoseCheckpointFailedIsWrittenAgainAfterTheRestore() throws Exception {
         OperatorSubtaskState first;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            h.processElement(delta(shape, 0.1f, 1, 4), 0);
-            first = h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
+            first = publishFirstVersion(h);
             h.processElement(delta(shape, 0.2f, 1, 4), 0);
             h.snapshot(2, 0); // writes version 2; checkpoint 2 never completes
         }
@@ -192,10 +189,7 @@ class ModelMergerTest {
         float[] one = storedParameters(store, 1);
         mergeAtCompletedCheckpoints(config, null, 0.25f, 1); // no state: a new job
         assertThat(store.latestVersion()).hasValue(2);
-        float[] two = storedParameters(store, 2);
-        for (int i = 0; i < two.length; i++) {
-            assertThat(two[i]).isEqualTo(one[i] + 0.25f);
-        }
+        assertThat(storedParameters(store, 2)).containsExactly(plus(one, 0.25f));
         assertThat(store.readVersion(2).manifest().getParentVersion()).isEqualTo(1L);
         assertThat(store.readVersion(2).manifest().getTokensTrained()).as("totals since the first version").isEqualTo(8);
         assertThat(store.readVersion(2).manifest().getWindowsTrained()).isEqualTo(2);
@@ -207,6 +201,19 @@ class ModelMergerTest {
                 h.open();
             }
         }).isInstanceOf(IllegalStateException.class).hasMessageContaining("holds version 2 of another model");
+    }
+
+    /**
+     * Opens a fresh merger, which trains one delta and publishes it as version 1 at checkpoint 1; returns that
+     * checkpoint's state.
+     */
+    private OperatorSubtaskState publishFirstVersion(OneInputStreamOperatorTestHarness<ParameterDelta, Void> h)
+            throws Exception {
+        h.open();
+        h.processElement(delta(shape, 0.1f, 1, 4), 0);
+        OperatorSubtaskState state = h.snapshot(1, 0);
+        h.notifyOfCompletedCheckpoint(1);
+        return state;
     }
 
     static float[] plus(float[] values, float added) {
@@ -221,10 +228,7 @@ class ModelMergerTest {
     void aRestoreFromACheckpointOlderThanLatestContinuesAfterEveryExistingVersion() throws Exception {
         OperatorSubtaskState savepoint;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            h.processElement(delta(shape, 0.1f, 1, 4), 0);
-            savepoint = h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
+            savepoint = publishFirstVersion(h);
             for (long checkpoint = 2; checkpoint <= 3; checkpoint++) {
                 h.processElement(delta(shape, 0.2f, 1, 4), 0);
                 h.snapshot(checkpoint, 0);
@@ -372,10 +376,7 @@ class ModelMergerTest {
         OperatorSubtaskState first;
         OperatorSubtaskState second;
         try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            h.open();
-            h.processElement(delta(shape, 0.1f, 1, 4), 0);
-            first = h.snapshot(1, 0);
-            h.notifyOfCompletedCheckpoint(1);
+            first = publishFirstVersion(h);
             h.processElement(delta(shape, 0.2f, 1, 4), 0);
             second = h.snapshot(2, 0); // completes, but its notification is lost
         }
