@@ -3,7 +3,7 @@ package dev.streaminglstm.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.source.KafkaConnectors;
+import dev.streaminglstm.job.KafkaConnectors;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.configuration.StateBackendOptions;

@@ -3,10 +3,10 @@ package dev.streaminglstm.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.source.KafkaConnectors;
-import dev.streaminglstm.job.source.RejectReason;
+import dev.streaminglstm.job.KafkaConnectors;
+import dev.streaminglstm.job.input.RejectReason;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
-import dev.streaminglstm.kafka.WireFormat;
+import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;

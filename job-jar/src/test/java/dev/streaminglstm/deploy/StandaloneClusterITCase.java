@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
-import dev.streaminglstm.kafka.WireFormat;
+import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
