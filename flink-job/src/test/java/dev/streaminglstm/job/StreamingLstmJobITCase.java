@@ -3,16 +3,15 @@ package dev.streaminglstm.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.KafkaConnectors;
 import dev.streaminglstm.job.input.RejectReason;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
-import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
+import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +26,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -96,10 +96,9 @@ class StreamingLstmJobITCase {
 
         StreamExecutionEnvironment env = MiniClusters.environment(1);
         StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        StreamingLstmJob.buildOnKafka(env, config);
 
-        ModelStore store = ModelStores.open(config.store());
+        ModelStore store = ModelStores.open(config.store().uri());
         Map<String, TextStream> byId = new HashMap<>();
         streams.forEach(stream -> byId.put(stream.id, stream));
         List<Prediction> predictions = new ArrayList<>();
@@ -144,6 +143,15 @@ class StreamingLstmJobITCase {
                     nextLook = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
                 }
             }
+            // Nothing more is sent: every chunk sent so far must get its prediction.
+            while (streams.stream().anyMatch(stream -> stream.awaitingPrediction() > 0)
+                    && System.nanoTime() - deadline - PATIENCE.toNanos() < 0) {
+                for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(100))) {
+                    Prediction p = decode(record);
+                    predictions.add(p);
+                    byId.get(p.getStreamId()).predicted(p.getSequenceNumber());
+                }
+            }
         } finally {
             if (!job.getJobStatus().get().isGloballyTerminalState()) {
                 job.cancel().get(1, TimeUnit.MINUTES);
@@ -183,8 +191,10 @@ class StreamingLstmJobITCase {
                         .isGreaterThanOrEqualTo(previousVersion)
                         .isLessThanOrEqualTo(last.getVersion());
                 previousVersion = p.getModelVersion();
-                assertWellFormed(p, config.topK());
+                assertWellFormed(p, config.inference().topK());
             }
+            assertThat(mine).extracting(Prediction::getSequenceNumber).as("%s: one per chunk sent", stream.id)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, stream.sent()).boxed().toList());
             assertThat(mine.stream().filter(p -> p.getStatus() == PredictionStatus.OK)
                     .map(Prediction::getModelVersion).distinct().count())
                     .as("%s: model versions seen", stream.id).isGreaterThanOrEqualTo(2);
@@ -331,6 +341,11 @@ class StreamingLstmJobITCase {
         /** Notes that the prediction of chunk {@code sequenceNumber} came. */
         void predicted(long sequenceNumber) {
             predictedUpTo = Math.max(predictedUpTo, sequenceNumber);
+        }
+
+        /** Chunks sent (replays not counted). */
+        long sent() {
+            return sequence;
         }
 
         /** Chunks sent whose prediction has not come yet. */

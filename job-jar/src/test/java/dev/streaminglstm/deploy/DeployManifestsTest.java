@@ -69,10 +69,10 @@ class DeployManifestsTest {
 
     @Test
     void jobArgsAreFlagsTheJobAcceptsWithOneParallelism() {
-        assertThat(jobConfig.trainingParallelism()).as("--parallelism")
-                .isEqualTo(jobConfig.inferenceParallelism())
+        assertThat(jobConfig.training().parallelism()).as("--parallelism")
+                .isEqualTo(jobConfig.inference().parallelism())
                 .isEqualTo(job().get("parallelism"));
-        assertThat(jobConfig.store()).as("--store").startsWith("s3://");
+        assertThat(jobConfig.store().uri()).as("--store").startsWith("s3://");
     }
 
     @Test
@@ -145,7 +145,7 @@ class DeployManifestsTest {
      */
     @Test
     void kafkaCredentialsInTheJobArgsAreEnvironmentReferencesToSecrets() {
-        Map<String, String> kafka = jobConfig.kafkaClientProperties();
+        Map<String, String> kafka = jobConfig.kafka().clientProperties();
         assertThat(kafka).as("Kafka client properties of the job args")
                 .containsEntry("config.providers", "env")
                 .containsEntry("config.providers.env.class", EnvVarConfigProvider.class.getName());
@@ -194,10 +194,10 @@ class DeployManifestsTest {
         List<Object> containers = list("containers", map("template.spec", map("template",
                 map("spec", jobs.get(0).get("spec")).get("template")).get("spec")).get("containers"));
         List<String> args = strings("args", map("container", containers.get(0)).get("args"));
-        assertThat(flagValue(args, "--bootstrap-server")).isEqualTo(jobConfig.bootstrapServers());
-        assertThat(flagValue(args, "--input-topic")).isEqualTo(jobConfig.inputTopic());
-        assertThat(flagValue(args, "--prediction-topic")).isEqualTo(jobConfig.predictionTopic());
-        assertThat(flagValue(args, "--dead-letter-topic")).isEqualTo(jobConfig.deadLetterTopic());
+        assertThat(flagValue(args, "--bootstrap-server")).isEqualTo(jobConfig.kafka().bootstrapServers());
+        assertThat(flagValue(args, "--input-topic")).isEqualTo(jobConfig.kafka().inputTopic());
+        assertThat(flagValue(args, "--prediction-topic")).isEqualTo(jobConfig.kafka().predictionTopic());
+        assertThat(flagValue(args, "--dead-letter-topic")).isEqualTo(jobConfig.kafka().deadLetterTopic());
     }
 
     @Test
