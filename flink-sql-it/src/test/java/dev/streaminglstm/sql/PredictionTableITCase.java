@@ -139,7 +139,8 @@ class PredictionTableITCase {
         tables.executeSql(String.format(CREATE_SHORT_TABLE, kafka.bootstrapServers(), registry.confluentUrl()));
 
         List<Row> rows = rows(tables, QUERY);
-        List<Row> texts = rows(tables, "SELECT streamId, sequenceNumber, modelVersion, continuation FROM prediction_texts");
+        List<Row> texts = rows(tables,
+                "SELECT streamId, sequenceNumber, modelVersion, continuation FROM prediction_texts");
 
         LocalDateTime eventTime = LocalDateTime.ofInstant(T, ZoneOffset.UTC);
         assertThat(rows).containsExactly(

@@ -121,8 +121,8 @@ public final class SchemaRegistryClient {
     public Compatibility checkCompatibility(String subject, Schema schema) throws SchemaRegistryException {
         String what = "check " + schema.getFullName() + " against subject '" + subject + "'";
         try {
-            JsonNode answer = send("POST", "/compatibility/subjects/" + encode(subject) + "/versions/latest?verbose=true",
-                    schemaBody(schema), what);
+            String path = "/compatibility/subjects/" + encode(subject) + "/versions/latest?verbose=true";
+            JsonNode answer = send("POST", path, schemaBody(schema), what);
             if (!answer.path("is_compatible").isBoolean()) {
                 throw new SchemaRegistryException(failure(what, "its answer has no is_compatible: " + answer), 200,
                         null);

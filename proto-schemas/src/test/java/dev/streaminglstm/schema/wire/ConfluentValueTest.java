@@ -1,6 +1,7 @@
 package dev.streaminglstm.schema.wire;
 
 import static dev.streaminglstm.schema.wire.SingleObjectValueTest.reasonOf;
+import static dev.streaminglstm.schema.wire.ValueRejected.Reason.UNKNOWN_SCHEMA;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -77,7 +78,9 @@ class ConfluentValueTest {
         newRecord.put("language", "de");
         ValueDecoder<TextEvent> decoder = ValueDecoder.confluent(TextEvent.class, registry);
 
-        TextEvent fromOlder = decoder.decode(Samples.confluent(olderId, older, Samples.textEventOf(older, "doc-8", "alt")));
+        byte[] oldValue = Samples.confluent(olderId, older, Samples.textEventOf(older, "doc-8", "alt"));
+
+        TextEvent fromOlder = decoder.decode(oldValue);
         TextEvent fromNewer = decoder.decode(Samples.confluent(newerId, newer, newRecord));
 
         assertThat(olderId).isNotEqualTo(newerId);
@@ -106,11 +109,12 @@ class ConfluentValueTest {
         assertThat(reasonOf(decoder, Arrays.copyOf(good, good.length + 1))).isEqualTo(Reason.BAD_AVRO);
         assertThat(reasonOf(decoder, badUtf8)).isEqualTo(Reason.INVALID_UTF8);
         assertThatThrownBy(() -> decoder.decode(unknownId))
-                .isInstanceOfSatisfying(ValueRejected.class, r -> assertThat(r.reason()).isEqualTo(Reason.UNKNOWN_SCHEMA))
+                .isInstanceOfSatisfying(ValueRejected.class, r -> assertThat(r.reason()).isEqualTo(UNKNOWN_SCHEMA))
                 .hasMessage("schema id 987654 is not in the schema registry " + server.confluentUrl());
         assertThatThrownBy(() -> decoder.decode(prediction))
-                .isInstanceOfSatisfying(ValueRejected.class, r -> assertThat(r.reason()).isEqualTo(Reason.UNKNOWN_SCHEMA))
-                .hasMessageContaining("(dev.streaminglstm.schema.Prediction) is not a TextEvent the current schema can read");
+                .isInstanceOfSatisfying(ValueRejected.class, r -> assertThat(r.reason()).isEqualTo(UNKNOWN_SCHEMA))
+                .hasMessageContaining("(dev.streaminglstm.schema.Prediction) is not a TextEvent the current schema "
+                        + "can read");
         Random random = new Random(7);
         for (int i = 0; i < 1_000; i++) {
             byte[] garbage = Arrays.copyOf(good, random.nextInt(good.length + 8));

@@ -50,7 +50,8 @@ class SingleObjectValueTest {
                 .writerSchemas(TextEvent.getClassSchema()).stream().map(SchemaHistory::fingerprint).toList());
         assertThat(knowsOlder.decode(oldValue).getStartsDocument()).isFalse();
         assertThatThrownBy(() -> decoder.decode(oldValue))
-                .isInstanceOfSatisfying(ValueRejected.class, r -> assertThat(r.reason()).isEqualTo(Reason.UNKNOWN_SCHEMA))
+                .isInstanceOfSatisfying(ValueRejected.class,
+                        r -> assertThat(r.reason()).isEqualTo(Reason.UNKNOWN_SCHEMA))
                 .hasMessageStartingWith(String.format("schema fingerprint %016X is none of the 1 TextEvent schemas "
                         + "this reader knows", SchemaHistory.fingerprint(older)))
                 .hasMessageContaining("deploy the reader with that schema first");
