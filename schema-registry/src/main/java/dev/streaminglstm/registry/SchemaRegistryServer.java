@@ -55,12 +55,14 @@ public final class SchemaRegistryServer implements AutoCloseable {
      */
     public static SchemaRegistryServer start() throws IOException {
         Path runner = runner();
-        Path log = Files.createTempFile("schema-registry-", ".log");
+        Path log = Files.createTempFile(logDirectory(), "schema-registry-", ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1",
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=0", "-jar", runner.toString()))
                 .redirectErrorStream(true)
                 .start();
+        // a test JVM that ends without close() must not leave a registry behind
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "schema-registry-stop"));
         Deque<String> tail = new ArrayDeque<>();
         CompletableFuture<String> listening = new CompletableFuture<>();
         Thread pump = new Thread(() -> pump(process, log, tail, listening), "schema-registry-log");
@@ -136,6 +138,12 @@ public final class SchemaRegistryServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             listening.completeExceptionally(e);
         }
+    }
+
+    /** {@code target/} of the module whose tests run (their working directory), else the temporary directory. */
+    private static Path logDirectory() {
+        Path target = Path.of("target");
+        return Files.isDirectory(target) ? target : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
     /** The registry's {@code quarkus-run.jar}: the system property's, or the one built beside this class. */

@@ -1,5 +1,6 @@
 package dev.streaminglstm.schema.wire;
 
+import static dev.streaminglstm.schema.wire.SingleObjectValueTest.decodesOrRejects;
 import static dev.streaminglstm.schema.wire.SingleObjectValueTest.reasonOf;
 import static dev.streaminglstm.schema.wire.ValueRejected.Reason.UNKNOWN_SCHEMA;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +16,6 @@ import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Random;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.specific.SpecificRecordBase;
@@ -115,18 +115,7 @@ class ConfluentValueTest {
                 .isInstanceOfSatisfying(ValueRejected.class, r -> assertThat(r.reason()).isEqualTo(UNKNOWN_SCHEMA))
                 .hasMessageContaining("(dev.streaminglstm.schema.Prediction) is not a TextEvent the current schema "
                         + "can read");
-        Random random = new Random(7);
-        for (int i = 0; i < 1_000; i++) {
-            byte[] garbage = Arrays.copyOf(good, random.nextInt(good.length + 8));
-            for (int flips = random.nextInt(3) + 1; flips > 0 && garbage.length > 5; flips--) {
-                garbage[5 + random.nextInt(garbage.length - 5)] = (byte) random.nextInt(256);
-            }
-            try {
-                assertThat(decoder.decode(garbage).getStreamId()).isNotNull();
-            } catch (ValueRejected expected) {
-                assertThat(expected.getMessage()).isNotBlank();
-            }
-        }
+        decodesOrRejects(decoder, Samples.mutated(good, Encoding.CONFLUENT, 1_000));
     }
 
     @Test

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -94,6 +96,24 @@ final class Samples {
             throw new AssertionError(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * {@code count} values made from {@code good} (seeded, the same every run): cut or extended by up to 8 bytes,
+     * with 1 to 3 bytes after the header of {@code encoding} set at random.
+     */
+    static List<byte[]> mutated(byte[] good, Encoding encoding, int count) {
+        Random random = new Random(count);
+        int header = encoding.headerBytes();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] value = Arrays.copyOf(good, random.nextInt(good.length + 8));
+            for (int flips = random.nextInt(3) + 1; flips > 0 && value.length > header; flips--) {
+                value[header + random.nextInt(value.length - header)] = (byte) random.nextInt(256);
+            }
+            values.add(value);
+        }
+        return values;
     }
 
     private static List<Schema.Field> copy(List<Schema.Field> fields) {
