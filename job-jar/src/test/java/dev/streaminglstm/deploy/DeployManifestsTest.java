@@ -108,6 +108,20 @@ class DeployManifestsTest {
         assertThat(spec().get("flinkVersion")).isEqualTo("v" + FLINK_VERSION.replaceAll("^(\\d+)\\.(\\d+).*", "$1_$2"));
     }
 
+    /** The manifests ask for the Flink Kubernetes Operator release that deploy/README.md names for flinkVersion. */
+    @Test
+    void theManifestsNameTheOperatorReleaseOfTheReadme() throws IOException {
+        Matcher readme = Pattern.compile("Flink Kubernetes Operator]\\([^)]*\\)\\s+"
+                + "\\*\\*(\\d+\\.\\d+\\.\\d+) or later\\*\\*").matcher(Files.readString(DEPLOY.resolve("README.md")));
+        assertThat(readme.find()).as("README.md: Flink Kubernetes Operator **x.y.z or later**").isTrue();
+        for (String file : List.of("k8s/flink-deployment.yaml", "k8s/kustomization.yaml")) {
+            String comments = Files.readString(DEPLOY.resolve(file)).replaceAll("\\s*\\n#\\s*", " ");
+            Matcher named = Pattern.compile("Flink Kubernetes Operator (\\d+\\.\\d+\\.\\d+) or later").matcher(comments);
+            assertThat(named.find()).as("%s names the operator release", file).isTrue();
+            assertThat(named.group(1)).as("operator release in %s", file).isEqualTo(readme.group(1));
+        }
+    }
+
     @Test
     void credentialsComeFromSecretsOnly() throws IOException {
         Map<String, Object> flink = map("spec.flinkConfiguration", spec().get("flinkConfiguration"));
