@@ -47,6 +47,8 @@ public final class FileSystemModelStore implements ModelStore {
     /** A pointer is a decimal long; anything longer is not a pointer. */
     private static final int MAX_POINTER_BYTES = 32;
     private static final int MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
+    /** Reads of a pointer that is replaced each time it is read, before giving up. */
+    private static final int POINTER_READ_ATTEMPTS = 3;
 
     private final FileSystem fs;
     private final Path root;
@@ -346,7 +348,34 @@ public final class FileSystemModelStore implements ModelStore {
         return new Path(new Path(root, VERSIONS), Long.toString(version));
     }
 
+    /**
+     * Reads a pointer. One replaced while it is read is read again: S3A's change detection fails a read whose object
+     * changed between its metadata request and its content request (RemoteFileChangedException), and for a pointer
+     * the new content is the one wanted.
+     */
     private OptionalLong readPointer(String name) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readPointerOnce(name);
+            } catch (IOException e) {
+                if (attempt >= POINTER_READ_ATTEMPTS || !replacedWhileRead(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Known by name: the exception comes from the S3 plugin's own class loader. */
+    private static boolean replacedWhileRead(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t.getClass().getSimpleName().equals("RemoteFileChangedException")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private OptionalLong readPointerOnce(String name) throws IOException {
         Path pointer = new Path(root, name);
         byte[] content;
         try (FSDataInputStream in = fs.open(pointer)) {
