@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -136,7 +135,7 @@ class ModelFollowerTest {
     void aReaderPollingDuringFiftyPublicationsSeesOnlyCompleteVersionsInOrder() throws Exception {
         int versions = 50;
         AtomicBoolean writerDone = new AtomicBoolean();
-        List<Long> served = new ArrayList<>();
+        List<Long> served = new CopyOnWriteArrayList<>();
         List<String> problems = new CopyOnWriteArrayList<>();
         Thread reader =
                 new Thread(
@@ -167,6 +166,9 @@ class ModelFollowerTest {
         for (long version = 1; version <= versions; version++) {
             store.writeVersion(manifest(version), parameters(version, 64 * 1024));
             store.moveLatest(version);
+            if (version == 1 || version == versions / 2) {
+                awaitServed(served, version); // the reader reads while the writer still writes
+            }
         }
         writerDone.set(true);
         reader.join();
@@ -174,6 +176,16 @@ class ModelFollowerTest {
         assertThat(problems).isEmpty();
         assertThat(follower.failedReads()).isZero();
         assertThat(served).isSorted().doesNotHaveDuplicates().endsWith(50L);
+        assertThat(served).as("versions served while the writer went on").contains(1L).hasSizeGreaterThan(2);
+    }
+
+    /** Waits until the reader has served {@code version} or a newer one. */
+    private static void awaitServed(List<Long> served, long version) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (served.isEmpty() || served.get(served.size() - 1) < version) {
+            assertThat(System.nanoTime()).as("the reader serves version %d in time", version).isLessThan(deadline);
+            Thread.sleep(1);
+        }
     }
 
     /** Returns whether LATEST exists; records a problem if it vanished after being seen. */
