@@ -14,6 +14,7 @@ import dev.streaminglstm.schema.TokenProbability;
 import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.Publication;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -171,7 +172,10 @@ class StreamingLstmJobITCase {
         assertThat(last.getRecentLossBpc()).as("recent loss of the last version, in bits per token")
                 .isLessThan(first.getRecentLossBpc() - LOSS_DROP_BITS);
 
-        // The predictions: one per accepted chunk, in order per stream, served by rising versions.
+        // The predictions: one per accepted chunk, in order per stream, served by rising versions, each once LATEST
+        // pointed at it and not before.
+        Map<Long, Publication> published = new HashMap<>();
+        store.publications().forEach(p -> published.put(p.version(), p));
         for (TextStream stream : streams) {
             List<Prediction> mine = predictions.stream().filter(p -> p.getStreamId().equals(stream.id)).toList();
             assertThat(mine).as("predictions of %s", stream.id).isNotEmpty();
@@ -189,7 +193,10 @@ class StreamingLstmJobITCase {
                 }
                 assertThat(p.getModelVersion()).as("%s: versions never go back", stream.id)
                         .isGreaterThanOrEqualTo(previousVersion)
-                        .isLessThanOrEqualTo(last.getVersion());
+                        .isIn(published.keySet());
+                published.get(p.getModelVersion()).at().ifPresent(at -> assertThat(p.getEmittedAt())
+                        .as("%s #%d: made with version %d once it was LATEST", stream.id, p.getSequenceNumber(),
+                                p.getModelVersion()).isAfterOrEqualTo(at));
                 previousVersion = p.getModelVersion();
                 assertWellFormed(p, config.inference().topK());
             }

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
-import dev.streaminglstm.schema.WireFormat;
-import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
+import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.Publication;
 import dev.streaminglstm.store.S3Server;
 import java.io.IOException;
 import java.net.URI;
@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -242,13 +243,16 @@ class StandaloneClusterITCase {
 
     private static void assertServedByPublishedVersions(List<Prediction> predictions, ModelStore store)
             throws IOException {
-        Set<Long> published = store.listVersions().stream().map(ModelManifest::getVersion)
-                .collect(Collectors.toSet());
-        assertThat(published).as("versions the job published to the model store").isNotEmpty();
+        Map<Long, Publication> published = new HashMap<>(); // the versions LATEST pointed at, and when
+        store.publications().forEach(p -> published.put(p.version(), p));
+        assertThat(published).as("versions LATEST pointed at").isNotEmpty();
         List<Prediction> ok = predictions.stream().filter(p -> p.getStatus() == PredictionStatus.OK).toList();
         assertThat(ok).isNotEmpty().allSatisfy(p -> {
             assertThat(STREAMS).contains(p.getStreamId());
-            assertThat(p.getModelVersion()).as("model version of an OK prediction").isNotNull().isIn(published);
+            assertThat(p.getModelVersion()).as("model version of an OK prediction").isNotNull()
+                    .isIn(published.keySet());
+            published.get(p.getModelVersion()).at().ifPresent(at -> assertThat(p.getEmittedAt())
+                    .as("made with version %d once it was LATEST", p.getModelVersion()).isAfterOrEqualTo(at));
             assertThat(p.getTopK()).isNotEmpty();
             for (TokenProbability token : p.getTopK()) {
                 assertThat(token.getProbability()).isGreaterThan(0f).isLessThanOrEqualTo(1f);

@@ -70,6 +70,26 @@ class FileSystemModelStoreTest {
     }
 
     @Test
+    void thePublishedVersionsAreTheOnesLatestPointedAtNotEveryVersionWritten() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2)); // written, then skipped
+        publish(store, 3);
+        store.writeVersion(manifest(4), parameters(4)); // above LATEST: a checkpoint that has not completed
+
+        assertThat(store.listVersions()).hasSize(4);
+        List<Publication> published = store.publications();
+        assertThat(published).extracting(Publication::version).containsExactly(1L, 3L);
+        assertThat(published.get(0).at()).get().isNotNull();
+        assertThat(published.get(1).at().orElseThrow()).as("in the order LATEST moved")
+                .isAfterOrEqualTo(published.get(0).at().orElseThrow());
+        assertThat(root.children("versions/3"))
+                .containsExactlyInAnyOrder("parameters.bin", "manifest.json", "_COMMITTED", "_PUBLISHED");
+        store.retain(1);
+        assertThat(store.publications()).as("what retention deleted is gone").extracting(Publication::version)
+                .containsExactly(3L);
+    }
+
+    @Test
     void latestNeverMovesBackwards() throws IOException {
         publish(store, 1);
         publish(store, 2);

@@ -10,6 +10,7 @@ import dev.streaminglstm.schema.ModelManifest;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +61,8 @@ class S3StoreFaultsTest {
 
         assertThat(versionPuts).as("objects PUT by writeVersion, in order").containsExactly(
                 "versions/2/parameters.bin", "versions/2/manifest.json", "versions/2/_COMMITTED");
-        assertThat(latestPuts).as("objects PUT by moveLatest: no temporary object, no copy").containsExactly("LATEST");
+        assertThat(latestPuts).as("objects PUT by moveLatest: the pointer whole (no temporary object, no copy),"
+                + " then the record that it pointed here").containsExactly("LATEST", "versions/2/_PUBLISHED");
         assertThat(root.readString("LATEST")).isEqualTo("2\n");
         assertThat(root.children("")).containsExactlyInAnyOrder("LATEST", "versions");
     }
@@ -87,6 +89,25 @@ class S3StoreFaultsTest {
         assertThat(reader.poll()).isTrue();
         assertThat(reader.current().orElseThrow().parameters()).isEqualTo(parameters(2));
         assertThat(reader.failedReads()).isZero();
+    }
+
+    @Test
+    void aFailedRecordOfAMovedPointerIsWrittenByTheRetryOfTheMove() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2));
+        server.failPuts(key -> key.endsWith(root.prefix() + "/versions/2/_PUBLISHED"), Integer.MAX_VALUE);
+
+        assertThatThrownBy(() -> store.moveLatest(2)).isInstanceOf(IOException.class);
+        assertThat(store.latestVersion()).as("the pointer moved").hasValue(2);
+        assertThat(store.publications()).as("LATEST counts as published, its time not yet recorded")
+                .containsExactly(store.publications().get(0), new Publication(2, Optional.empty()));
+
+        server.clearFaults();
+        store.moveLatest(2); // the retry of the move
+        publish(store, 3);
+
+        assertThat(store.publications()).extracting(Publication::version).containsExactly(1L, 2L, 3L);
+        assertThat(store.publications()).allSatisfy(p -> assertThat(p.at()).isPresent());
     }
 
     @Test
