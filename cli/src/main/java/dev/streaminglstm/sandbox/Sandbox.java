@@ -134,7 +134,8 @@ public final class Sandbox {
                     .streams(settings.streams())
                     .chunkBytes(settings.chunkBytes())
                     .rate(settings.rate())
-                    .repeat(true)
+                    .repeat(settings.passes() == 0)
+                    .passes(Math.max(1, settings.passes()))
                     .build();
             AtomicReference<Throwable> replayFailure = new AtomicReference<>();
             Thread replay = new Thread(() -> {
@@ -151,12 +152,15 @@ public final class Sandbox {
             long startNanos = System.nanoTime();
             replay.start();
             String failure = null;
+            Completion completion = new Completion(config);
             while (failure == null) {
                 Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-                view.show(monitor.status(elapsed, settings.streams(), replayer.bytesSent(), replayer.recordsSent(),
-                        producer.inFlight()));
+                SandboxStatus status = monitor.status(elapsed, settings.streams(), replayer.bytesSent(),
+                        replayer.recordsSent(), producer.inFlight());
+                view.show(status);
                 failure = failure(replay, replayFailure, monitor, job);
-                if (failure != null || settings.duration().map(d -> elapsed.compareTo(d) >= 0).orElse(false)) {
+                if (failure != null || settings.duration().map(d -> elapsed.compareTo(d) >= 0).orElse(false)
+                        || completion.done(replay, status)) {
                     break;
                 }
                 long waitMs = settings.refresh().toMillis();
@@ -186,13 +190,39 @@ public final class Sandbox {
         }
     }
 
+    /**
+     * When a run of a few passes is complete: the producer has sent every pass, the job has answered every chunk, and
+     * the newest model version has stayed the same for two checkpoint intervals (at least 3 s), so the training
+     * has caught up with the input.
+     */
+    private final class Completion {
+        private final long quietNanos;
+        private long tokens = -1;
+        private long sinceNanos;
+
+        Completion(JobConfig config) {
+            this.quietNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(3000, 2 * config.state().checkpointIntervalMs()));
+        }
+
+        boolean done(Thread replay, SandboxStatus s) {
+            long now = System.nanoTime();
+            if (settings.passes() == 0 || replay.isAlive() || s.predictions() + s.noModel() < s.chunksSent()
+                    || s.tokensTrained() != tokens) {
+                tokens = s.tokensTrained();
+                sinceNanos = now;
+                return false;
+            }
+            return now - sinceNanos >= quietNanos;
+        }
+    }
+
     /** Why the run must end now, or null while all is well. */
-    private static String failure(Thread replay, AtomicReference<Throwable> replayFailure, SandboxMonitor monitor,
+    private String failure(Thread replay, AtomicReference<Throwable> replayFailure, SandboxMonitor monitor,
             JobClient job) {
         if (replayFailure.get() != null) {
             return "the producer failed: " + replayFailure.get().getMessage();
         }
-        if (!replay.isAlive()) {
+        if (!replay.isAlive() && settings.passes() == 0) {
             return "the producer ended";
         }
         if (monitor.failure().isPresent()) {

@@ -22,6 +22,12 @@ public final class TrainingSettings implements Serializable, Flags.Group {
     @Check.Range(min = 0, max = 3_600_000)
     private long flushMs = 200;
 
+    @Option(names = "--flush-on-checkpoint", paramLabel = "true|false", arity = "1",
+            description = "Train a partly filled batch before each checkpoint barrier; false keeps it in state, so "
+                    + "that with --flush-ms 0 the batches depend on the input alone and a replay of the same input "
+                    + "trains the same model. Default: ${DEFAULT-VALUE}.")
+    private boolean flushOnCheckpoint = true;
+
     @Option(names = "--parallelism", paramLabel = "N", description = "Parallelism of training. Default: ${DEFAULT-VALUE}.")
     @Check.Range(min = 1, max = 1024)
     private int parallelism = 1;
@@ -54,6 +60,11 @@ public final class TrainingSettings implements Serializable, Flags.Group {
     /** A partly filled batch is trained after about this many ms; 0 for only when full. */
     public long flushMs() {
         return flushMs;
+    }
+
+    /** Whether a partly filled batch is trained before each checkpoint barrier. */
+    public boolean flushOnCheckpoint() {
+        return flushOnCheckpoint;
     }
 
     public int parallelism() {
