@@ -107,6 +107,11 @@ final class QualityCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}.")
     long onlineMaxTokens;
 
+    @Option(names = "--learners", paramLabel = "LIST", defaultValue = "b,c,d,e",
+            description = "Which learners run beside the pipeline (a): any of b, c, d, e, comma-separated, or none. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String learners;
+
     @Unmatched
     List<String> jobFlags = new ArrayList<>();
 
@@ -157,8 +162,17 @@ final class QualityCommand implements Callable<Integer> {
         }
         Optional<QualityBench.Online> learner = online ? Optional.of(new QualityBench.Online(onlineEmbed, onlineHidden,
                 onlineLayers, onlineWindow, onlineLearningRate, 5.0, onlineMaxTokens)) : Optional.empty();
+        java.util.Set<Character> chosen = new java.util.TreeSet<>();
+        if (!learners.equals("none")) {
+            for (String l : learners.split(",")) {
+                if (!l.matches("[bcde]")) {
+                    throw usage("--learners: '" + l + "' is not one of b, c, d, e (or none)");
+                }
+                chosen.add(l.charAt(0));
+            }
+        }
         return new QualityBench.Settings(train, heldout, documents, streams, passes, maxTokens, points,
-                List.copyOf(jobFlags), workDir, peer, python, learner);
+                List.copyOf(jobFlags), workDir, peer, python, learner, chosen);
     }
 
     private void range(String flag, long value, long min, long max) {

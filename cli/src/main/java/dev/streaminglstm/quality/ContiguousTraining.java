@@ -6,6 +6,7 @@ import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.nn.LanguageModel;
 import dev.streaminglstm.core.nn.WindowBatch;
+import dev.streaminglstm.core.optim.LearningRateSchedule;
 import dev.streaminglstm.core.optim.Optimizer;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.serve.ServableModel;
@@ -29,8 +30,8 @@ final class ContiguousTraining {
      *
      * @param name the learner's name in the table
      */
-    static Curve run(String name, ModelConfig model, OptimizerConfig optimizer, long seed, byte[] text, int streams,
-            int window, int passes, long[] points, HeldOut heldOut) {
+    static Curve run(String name, ModelConfig model, OptimizerConfig optimizer, LearningRateSchedule schedule,
+            long seed, byte[] text, int streams, int window, int passes, long[] points, HeldOut heldOut) {
         int[] tokens = ByteVocabulary.fromBytes(text);
         int length = tokens.length / streams;
         if (length < 2) {
@@ -53,6 +54,7 @@ final class ContiguousTraining {
                 for (int b = 0; b < streams; b++) {
                     batch[b] = java.util.Arrays.copyOfRange(tokens, b * length + start, b * length + end + 1);
                 }
+                trainer.optimizer().scaleLearningRate(schedule.factor(trainer.optimizer().stepsApplied() + 1));
                 Trainer.Step step = trainer.train(state, new WindowBatch(batch, null, null, ByteVocabulary.START));
                 state = step.nextState();
                 trained += step.tokens();

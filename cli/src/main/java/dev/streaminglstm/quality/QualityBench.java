@@ -3,6 +3,7 @@ package dev.streaminglstm.quality;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.optim.LearningRateSchedule;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
 
 /**
  * {@code bench quality}: how much the model learns from a text as it streams through the pipeline, against the same
@@ -41,9 +43,11 @@ public final class QualityBench {
      * @param jobFlags the job's flags (shape, optimiser, window, batch...), for the pipeline and learners (b)-(d)
      * @param peer auto, torch (require it) or none
      * @param online learner (e), or empty to leave it out
+     * @param learners which of the learners b, c, d and e run beside the pipeline (d and e also need peer and online)
      */
     public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
-            int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online) {}
+            int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
+            Set<Character> learners) {}
 
     /**
      * The online learner: one stream, plain SGD, an update every {@code window} bytes.
@@ -93,36 +97,47 @@ public final class QualityBench {
         Curve a = PipelineRun.curve(pipeline, chosen, heldOut);
         curves.add(a);
 
-        log.println("(b) the same windows in the same order, lstm-core alone");
         ModelManifest last = chosen.get(chosen.size() - 1);
-        SameOrderReplay.Result b = SameOrderReplay.run(config,
-                SameOrderReplay.events(Corpus.file(trainFile, s.split()), s.streams(), sandbox.chunkBytes(),
-                        s.passes()), points, heldOut, last.getWindowsTrained());
-        curves.add(b.curve());
+        Optional<Curve> b = Optional.empty();
         OptionalDouble replayGap = OptionalDouble.empty();
-        if (b.globalAtWindows().isPresent()) {
-            replayGap = OptionalDouble.of(maxAbsDifference(b.globalAtWindows().get(), pipeline.load(last).parameters()));
+        if (s.learners().contains('b')) {
+            log.println("(b) the same windows in the same order, lstm-core alone");
+            SameOrderReplay.Result replay = SameOrderReplay.run(config,
+                    SameOrderReplay.events(Corpus.file(trainFile, s.split()), s.streams(), sandbox.chunkBytes(),
+                            s.passes()), points, heldOut, last.getWindowsTrained());
+            b = Optional.of(replay.curve());
+            if (replay.globalAtWindows().isPresent()) {
+                replayGap = OptionalDouble.of(maxAbsDifference(replay.globalAtWindows().get(),
+                        pipeline.load(last).parameters()));
+            }
         }
+        b.ifPresent(curves::add);
 
-        log.println("(c) the text cut into " + batch + " contiguous streams, lstm-core alone");
-        curves.add(ContiguousTraining.run("contiguous", model, optimizer, config.seed(), text, batch, window,
-                s.passes(), points, heldOut));
+        Optional<Curve> c = Optional.empty();
+        if (s.learners().contains('c')) {
+            log.println("(c) the text cut into " + batch + " contiguous streams, lstm-core alone");
+            c = Optional.of(ContiguousTraining.run("contiguous", model, optimizer, config.training().schedule(),
+                    config.seed(), text, batch, window, s.passes(), points, heldOut));
+        }
+        c.ifPresent(curves::add);
 
-        Optional<Curve> torch = torch(s, model, optimizer, config.seed(), text, batch, window, points, heldOut, dir,
-                log);
+        Optional<Curve> torch = s.learners().contains('d')
+                ? torch(s, model, optimizer, config.seed(), text, batch, window, points, heldOut, dir, log)
+                : Optional.empty();
         torch.ifPresent(curves::add);
 
         Optional<Curve> online = Optional.empty();
-        if (s.online().isPresent()) {
+        if (s.online().isPresent() && s.learners().contains('e')) {
             Online o = s.online().get();
             byte[] onlineText = cut(text, o.maxBytes());
             log.println("(e) an online learner: one stream, " + o.layers() + " layers of " + o.hidden()
                     + ", plain SGD, an update every " + o.window() + " bytes, on " + onlineText.length + " bytes");
             online = Optional.of(ContiguousTraining.run("online", o.model(), OptimizerConfig.sgd(o.learningRate(),
-                    o.clipNorm()), config.seed(), onlineText, 1, o.window(), s.passes(), points, heldOut));
+                    o.clipNorm()), LearningRateSchedule.CONSTANT, config.seed(), onlineText, 1, o.window(), s.passes(),
+                    points, heldOut));
             curves.add(online.get());
         }
-        report(out, pipeline, curves, torch, online, replayGap, last);
+        report(out, pipeline, curves, b, c, torch, online, replayGap, last);
     }
 
     private static Optional<Curve> torch(Settings s, ModelConfig model, OptimizerConfig optimizer, long seed,
@@ -144,11 +159,10 @@ public final class QualityBench {
         return Optional.of(peer.run(model, optimizer, seed, text, batch, window, s.passes(), points, heldOut, dir));
     }
 
-    private static void report(PrintWriter out, PipelineRun.Result pipeline, List<Curve> curves,
-            Optional<Curve> torch, Optional<Curve> online, OptionalDouble replayGap, ModelManifest last) {
+    private static void report(PrintWriter out, PipelineRun.Result pipeline, List<Curve> curves, Optional<Curve> b,
+            Optional<Curve> c, Optional<Curve> torch, Optional<Curve> online, OptionalDouble replayGap,
+            ModelManifest last) {
         Curve a = curves.get(0);
-        Curve b = curves.get(1);
-        Curve c = curves.get(2);
         out.println();
         out.println("held-out bits per byte against tokens trained (each learner within one step of the count):");
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%12s", "tokens"));
@@ -172,10 +186,13 @@ public final class QualityBench {
                         + "served model before it saw them; %,d predictions (%,d before the first version); last "
                         + "version v%d%n", prequential, summary.prequential().tokens(), 100.0 * scored(pipeline),
                 summary.predictions(), summary.noModel(), last.getVersion());
-        out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%; / contiguous (c): %+.2f%%%n",
-                percent(a.lastBpc(), b.lastBpc()), percent(a.lastBpc(), c.lastBpc()));
+        b.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%%n",
+                percent(a.lastBpc(), x.lastBpc())));
+        c.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / contiguous (c) at the last point: %+.2f%%%n",
+                percent(a.lastBpc(), x.lastBpc())));
         torch.ifPresent(t -> out.printf(Locale.ROOT, "pipeline / PyTorch (d): %+.2f%%; contiguous (c) / PyTorch: "
-                + "%+.2f%%%n", percent(a.lastBpc(), t.lastBpc()), percent(c.lastBpc(), t.lastBpc())));
+                + "%+.2f%%%n", percent(a.lastBpc(), t.lastBpc()),
+                percent(c.map(Curve::lastBpc).orElse(Double.NaN), t.lastBpc())));
         online.ifPresent(o -> out.printf(Locale.ROOT, "online learner (e): prequential %.4f bpc at %,.0f tokens/s; "
                         + "pipeline prequential %+.2f%% against it, pipeline training %.2fx as fast%n",
                 o.prequentialBpc().orElse(Double.NaN), o.tokensPerSecond(),
@@ -191,7 +208,8 @@ public final class QualityBench {
                         + "offline_contiguous_bpc=%.4f pytorch_bpc=%.4f online_prequential_bpc=%.4f "
                         + "online_heldout_bpc=%.4f tokens=%d tokens_per_s=%.0f online_tokens_per_s=%.0f "
                         + "pytorch_tokens_per_s=%.0f replay_max_abs_diff=%s prequential_scored=%.3f%n",
-                prequential, a.lastBpc(), b.lastBpc(), c.lastBpc(), torch.map(Curve::lastBpc).orElse(Double.NaN),
+                prequential, a.lastBpc(), b.map(Curve::lastBpc).orElse(Double.NaN),
+                c.map(Curve::lastBpc).orElse(Double.NaN), torch.map(Curve::lastBpc).orElse(Double.NaN),
                 online.map(o -> o.prequentialBpc().orElse(Double.NaN)).orElse(Double.NaN),
                 online.map(Curve::lastBpc).orElse(Double.NaN), a.lastTokens(), a.tokensPerSecond(),
                 online.map(Curve::tokensPerSecond).orElse(Double.NaN),

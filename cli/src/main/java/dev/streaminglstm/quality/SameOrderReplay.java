@@ -69,6 +69,7 @@ final class SameOrderReplay {
         ModelConfig model = config.model().config();
         ParameterSet initial = ParameterSet.initialize(model, DataType.FLOAT, config.seed());
         Replica replica = Replica.start(model, config.optimizer().config(), 0, initial.copy());
+        replica.schedule(config.training().schedule());
         GlobalModel global = new GlobalModel(model, initial.copy(), 0, 0, 0, Double.NaN, false);
         ParameterSet[] kept = new ParameterSet[1];
         long[] tokens = new long[1];
