@@ -204,18 +204,30 @@ public final class QualityBench {
                 : "replay (b): not compared with the pipeline (its deltas never summed to exactly the last version's "
                         + "windows: the pipeline's batches depend on timing unless --flush-ms 0 "
                         + "--flush-on-checkpoint=false)");
-        out.printf(Locale.ROOT, "prequential_bpc=%.4f heldout_bpc=%.4f offline_same_order_bpc=%.4f "
-                        + "offline_contiguous_bpc=%.4f pytorch_bpc=%.4f online_prequential_bpc=%.4f "
-                        + "online_heldout_bpc=%.4f tokens=%d tokens_per_s=%.0f online_tokens_per_s=%.0f "
-                        + "pytorch_tokens_per_s=%.0f replay_max_abs_diff=%s prequential_scored=%.3f%n",
-                prequential, a.lastBpc(), b.map(Curve::lastBpc).orElse(Double.NaN),
-                c.map(Curve::lastBpc).orElse(Double.NaN), torch.map(Curve::lastBpc).orElse(Double.NaN),
-                online.map(o -> o.prequentialBpc().orElse(Double.NaN)).orElse(Double.NaN),
-                online.map(Curve::lastBpc).orElse(Double.NaN), a.lastTokens(), a.tokensPerSecond(),
-                online.map(Curve::tokensPerSecond).orElse(Double.NaN),
-                torch.map(Curve::tokensPerSecond).orElse(Double.NaN),
-                replayGap.isPresent() ? String.format(Locale.ROOT, "%.3g", replayGap.getAsDouble()) : "nan",
-                scored(pipeline));
+        out.println(String.join(" ", List.of(
+                "prequential_bpc=" + number(prequential),
+                "heldout_bpc=" + number(a.lastBpc()),
+                "offline_same_order_bpc=" + number(b.map(Curve::lastBpc).orElse(Double.NaN)),
+                "offline_contiguous_bpc=" + number(c.map(Curve::lastBpc).orElse(Double.NaN)),
+                "pytorch_bpc=" + number(torch.map(Curve::lastBpc).orElse(Double.NaN)),
+                "online_prequential_bpc=" + number(online.map(o -> o.prequentialBpc().orElse(Double.NaN))
+                        .orElse(Double.NaN)),
+                "online_heldout_bpc=" + number(online.map(Curve::lastBpc).orElse(Double.NaN)),
+                "tokens=" + a.lastTokens(),
+                "tokens_per_s=" + String.format(Locale.ROOT, "%.0f", a.tokensPerSecond()),
+                "online_tokens_per_s=" + String.format(Locale.ROOT, "%.0f",
+                        online.map(Curve::tokensPerSecond).orElse(Double.NaN)),
+                "pytorch_tokens_per_s=" + String.format(Locale.ROOT, "%.0f",
+                        torch.map(Curve::tokensPerSecond).orElse(Double.NaN)),
+                "replay_max_abs_diff=" + (replayGap.isPresent()
+                        ? String.format(Locale.ROOT, "%.3g", replayGap.getAsDouble()) : "nan"),
+                "prequential_scored=" + String.format(Locale.ROOT, "%.3f", scored(pipeline)))));
+        out.flush();
+    }
+
+    /** Four decimals, or nan for a figure not known. */
+    private static String number(double value) {
+        return Double.isFinite(value) ? String.format(Locale.ROOT, "%.4f", value) : "nan";
     }
 
     /** Tokens the served model scored over tokens the last version was trained on. */
