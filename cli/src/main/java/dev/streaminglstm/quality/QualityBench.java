@@ -96,6 +96,7 @@ public final class QualityBench {
         List<Curve> curves = new ArrayList<>();
         Curve a = PipelineRun.curve(pipeline, chosen, heldOut);
         curves.add(a);
+        done(log, a);
 
         ModelManifest last = chosen.get(chosen.size() - 1);
         Optional<Curve> b = Optional.empty();
@@ -112,6 +113,7 @@ public final class QualityBench {
             }
         }
         b.ifPresent(curves::add);
+        b.ifPresent(curve -> done(log, curve));
 
         Optional<Curve> c = Optional.empty();
         if (s.learners().contains('c')) {
@@ -120,11 +122,13 @@ public final class QualityBench {
                     config.seed(), text, batch, window, s.passes(), points, heldOut));
         }
         c.ifPresent(curves::add);
+        c.ifPresent(curve -> done(log, curve));
 
         Optional<Curve> torch = s.learners().contains('d')
                 ? torch(s, model, optimizer, config.seed(), text, batch, window, points, heldOut, dir, log)
                 : Optional.empty();
         torch.ifPresent(curves::add);
+        torch.ifPresent(curve -> done(log, curve));
 
         Optional<Curve> online = Optional.empty();
         if (s.online().isPresent() && s.learners().contains('e')) {
@@ -136,6 +140,7 @@ public final class QualityBench {
                     o.clipNorm()), LearningRateSchedule.CONSTANT, config.seed(), onlineText, 1, o.window(), s.passes(),
                     points, heldOut));
             curves.add(online.get());
+            done(log, online.get());
         }
         report(out, pipeline, curves, b, c, torch, online, replayGap, last);
     }
@@ -197,7 +202,7 @@ public final class QualityBench {
                         + "pipeline prequential %+.2f%% against it, pipeline training %.2fx as fast%n",
                 o.prequentialBpc().orElse(Double.NaN), o.tokensPerSecond(),
                 percent(prequential, o.prequentialBpc().orElse(Double.NaN)), a.tokensPerSecond() / o.tokensPerSecond()));
-        out.println(replayGap.isPresent()
+        out.println(b.isEmpty() ? "replay (b): not run" : replayGap.isPresent()
                 ? String.format(Locale.ROOT, "replay (b): its deltas added up to the %,d windows of v%d differ from "
                         + "that version's parameters by at most %.3g", last.getWindowsTrained(), last.getVersion(),
                         replayGap.getAsDouble())
@@ -234,6 +239,17 @@ public final class QualityBench {
     private static double scored(PipelineRun.Result pipeline) {
         return (double) pipeline.summary().prequential().tokens()
                 / pipeline.versions().get(pipeline.versions().size() - 1).getTokensTrained();
+    }
+
+    /** A learner's figures as soon as it is done, for long runs. */
+    private static void done(PrintWriter log, Curve curve) {
+        StringBuilder line = new StringBuilder(curve.name() + ": held-out");
+        curve.points().forEach(p -> line.append(String.format(Locale.ROOT, " %.4f at %,d tokens;", p.heldoutBpc(),
+                p.tokens())));
+        line.append(String.format(Locale.ROOT, " %,.0f tokens/s", curve.tokensPerSecond()));
+        curve.prequentialBpc().ifPresent(p -> line.append(String.format(Locale.ROOT, "; prequential %.4f", p)));
+        log.println(line);
+        log.flush();
     }
 
     private static double percent(double value, double peer) {
