@@ -1,5 +1,8 @@
 package dev.streaminglstm.cli;
 
+import dev.streaminglstm.bench.Bench;
+import dev.streaminglstm.bench.LatencyBenchmark;
+import dev.streaminglstm.bench.PipelineBenchmark;
 import dev.streaminglstm.core.bench.KernelBenchmark;
 import dev.streaminglstm.core.bench.PythonPeer;
 import dev.streaminglstm.core.diagnostics.GradientFlow;
@@ -15,26 +18,17 @@ import picocli.CommandLine.Option;
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = "Benchmarks of the model kernel, against peers measured in the same run.",
-        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class})
+        description = "Benchmarks of the model kernel and of the running system, against peers or limits measured"
+                + " in the same run.",
+        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, PipelineBenchmark.class,
+                LatencyBenchmark.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a benchmark: kernel or gradient-flow");
-    }
-
-    /** A bad flag value: one line naming the flag, exit code 2 (see {@link StreamingLstmCli#run}). */
-    private static CommandLine.ParameterException usage(CommandLine.Model.CommandSpec spec, String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
-    }
-
-    private static void atLeast(CommandLine.Model.CommandSpec spec, String flag, long value, long least) {
-        if (value < least) {
-            throw usage(spec, flag + " must be at least " + least + ", was " + value);
-        }
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a benchmark: kernel, gradient-flow, pipeline, latency, freshness, state or parallel");
     }
 
     /** Full training steps on random tokens; prints {@code tokens/s=N} last. */
@@ -91,17 +85,18 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (!peer.equals("auto") && !peer.equals("torch") && !peer.equals("none")) {
-                throw usage(spec, "--peer must be auto, torch or none, was '" + peer + "'");
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--peer must be auto, torch or none, was '" + peer + "'");
             }
-            atLeast(spec, "--threads", threads, 1);
-            atLeast(spec, "--batch", batch, 1);
-            atLeast(spec, "--seq", seq, 1);
-            atLeast(spec, "--embed", embed, 1);
-            atLeast(spec, "--hidden", hidden, 1);
-            atLeast(spec, "--vocab", vocab, 2);
-            atLeast(spec, "--layers", layers, 1);
-            atLeast(spec, "--tokens", tokens, 1);
-            atLeast(spec, "--warmup", warmup, 0);
+            Bench.atLeast(spec, "--threads", threads, 1);
+            Bench.atLeast(spec, "--batch", batch, 1);
+            Bench.atLeast(spec, "--seq", seq, 1);
+            Bench.atLeast(spec, "--embed", embed, 1);
+            Bench.atLeast(spec, "--hidden", hidden, 1);
+            Bench.atLeast(spec, "--vocab", vocab, 2);
+            Bench.atLeast(spec, "--layers", layers, 1);
+            Bench.atLeast(spec, "--tokens", tokens, 1);
+            Bench.atLeast(spec, "--warmup", warmup, 0);
             KernelBenchmark.Settings s =
                     new KernelBenchmark.Settings(batch, seq, embed, hidden, vocab, layers, tokens, warmup, seed);
             Blas.setThreads(threads);
@@ -182,9 +177,9 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            atLeast(spec, "--steps", steps, 2);
-            atLeast(spec, "--hidden", hidden, 1);
-            atLeast(spec, "--input", input, 1);
+            Bench.atLeast(spec, "--steps", steps, 2);
+            Bench.atLeast(spec, "--hidden", hidden, 1);
+            Bench.atLeast(spec, "--input", input, 1);
             GradientFlow.report(System.out, steps, hidden, input, seed);
             return 0;
         }

@@ -1,0 +1,112 @@
+package dev.streaminglstm.bench;
+
+import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.sandbox.EmbeddedStack;
+import dev.streaminglstm.sandbox.SandboxLogging;
+import dev.streaminglstm.sandbox.corpus.Corpus;
+import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
+import dev.streaminglstm.sandbox.corpus.RateLimit;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+
+/**
+ * What every benchmark of the running system shares: a temporary run folder (log, model store, checkpoints) that
+ * goes away at the end unless kept, the embedded stack on it with the in-JVM metric reporter, and the demo corpus
+ * replayed into the input topic, all at once (pre-loaded) or at a steady rate.
+ */
+final class BenchRun implements AutoCloseable {
+    private final Path dir;
+    private final boolean keep;
+
+    private BenchRun(Path dir, boolean keep) {
+        this.dir = dir;
+        this.keep = keep;
+    }
+
+    /** A new temporary run folder; the log of everything in this JVM goes to {@code bench.log} in it. */
+    static BenchRun open(String name, boolean keep) throws IOException {
+        Path dir = Files.createTempDirectory("streaming-lstm-bench-" + name + "-");
+        SandboxLogging.toFile(dir.resolve("bench.log"));
+        return new BenchRun(dir, keep);
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** A new embedded stack in a sub-folder of the run folder. */
+    EmbeddedStack stack(String name) throws IOException {
+        return EmbeddedStack.start(Files.createDirectories(dir.resolve(name)), Map.of());
+    }
+
+    /** Job options for a benchmark's job: the in-JVM metric reporter, no restarts. */
+    static EmbeddedStack.JobOptions job(String name) {
+        return EmbeddedStack.JobOptions.named(name).with(InJvmMetrics.reporterSettings());
+    }
+
+    /**
+     * Writes the demo corpus into the input topic as {@code streams} streams of {@code chunkBytes} chunks until
+     * {@code bytes} text bytes are sent, and waits until the broker has them.
+     *
+     * @return the text bytes sent
+     */
+    static long preload(EmbeddedStack stack, JobConfig config, int streams, int chunkBytes, long bytes)
+            throws InterruptedException {
+        try (KafkaProducer<byte[], byte[]> producer = stack.producer(config, "bench-preload")) {
+            CorpusReplayer replayer = replayer(producer, config, streams, chunkBytes, RateLimit.unlimited());
+            Thread thread = replay(replayer, new AtomicReference<>());
+            while (thread.isAlive() && replayer.bytesSent() < bytes) {
+                Thread.sleep(20);
+            }
+            replayer.stop();
+            thread.join();
+            producer.flush();
+            return replayer.bytesSent();
+        }
+    }
+
+    /** A replayer of the demo corpus as {@code streams} streams, repeating it. */
+    static CorpusReplayer replayer(KafkaProducer<byte[], byte[]> producer, JobConfig config, int streams,
+            int chunkBytes, RateLimit rate) {
+        return CorpusReplayer.builder(producer, config.kafka().inputTopic(), Corpus.europarl())
+                .streams(streams)
+                .chunkBytes(chunkBytes)
+                .rate(rate)
+                .repeat(true)
+                .build();
+    }
+
+    /** Runs {@code replayer} on a daemon thread; its failure, if any, lands in {@code failure}. */
+    static Thread replay(CorpusReplayer replayer, AtomicReference<Throwable> failure) {
+        Thread thread = new Thread(() -> {
+            try {
+                replayer.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "bench-producer");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /** Deletes the run folder, unless it is to be kept. */
+    @Override
+    public void close() {
+        if (keep) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the benchmark's run folder " + dir, e);
+        }
+    }
+}
