@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -81,6 +82,27 @@ final class BenchRun implements AutoCloseable {
                 .rate(rate)
                 .repeat(true)
                 .build();
+    }
+
+    /**
+     * Input text bytes per second the job of {@code shape} takes in steady state from input pre-loaded into the topic
+     * as {@code streams} streams, after a warm-up as long as {@code span}: the most it can keep up with.
+     */
+    double maximumInput(JobShape shape, int streams, Duration span) throws Exception {
+        try (EmbeddedStack stack = stack("maximum")) {
+            JobConfig config = stack.jobConfig(shape.jobFlags());
+            stack.createTopics(config, Map.of());
+            // at most ~40k B/s on two cores; a few windows per stream at least
+            long bytes = Math.max(40_000L * (2 * span.toSeconds() + 60), 4L * streams * (shape.window + 1));
+            preload(stack, config, streams, shape.chunkBytes, bytes);
+            EmbeddedStack.RunningJob job = stack.startJob(config,
+                    job("bench: maximum input rate").with(shape.flinkSettings()));
+            try {
+                return SteadyState.measure(job, span, span).tokensReceived();
+            } finally {
+                EmbeddedStack.cancel(job);
+            }
+        }
     }
 
     /** Runs {@code replayer} on a daemon thread; its failure, if any, lands in {@code failure}. */

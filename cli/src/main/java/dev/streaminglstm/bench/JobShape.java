@@ -40,6 +40,16 @@ final class JobShape {
                     + " repeatable.")
     List<String> more = new ArrayList<>();
 
+    @Option(names = "--flink", paramLabel = "KEY=VALUE",
+            description = "A Flink setting of the MiniCluster, e.g. --flink execution.checkpointing.unaligned.enabled=true;"
+                    + " repeatable.")
+    java.util.Map<String, String> flink = new java.util.LinkedHashMap<>();
+
+    /** The Flink settings given with --flink. */
+    org.apache.flink.configuration.Configuration flinkSettings() {
+        return org.apache.flink.configuration.Configuration.fromMap(flink);
+    }
+
     /** The job's flags, without broker and store. */
     List<String> jobFlags() {
         List<String> flags = new ArrayList<>(List.of("--hidden=" + hidden, "--embed=" + embed, "--window=" + window,
@@ -72,6 +82,7 @@ final class JobShape {
     String describe() {
         return "LSTM H=" + hidden + " E=" + embed + " T=" + window + " B=" + batch + ", Europarl in " + chunkBytes
                 + "-byte chunks, checkpoints every " + checkpointIntervalMs + " ms"
-                + (more.isEmpty() ? "" : ", " + String.join(" ", more));
+                + (more.isEmpty() ? "" : ", " + String.join(" ", more))
+                + (flink.isEmpty() ? "" : ", Flink " + flink);
     }
 }

@@ -66,10 +66,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     /** Latencies of the predictions of records appended in the measured span, in ms, and what was left over. */
     record Latencies(List<Long> millis, long recordsSent, long unanswered, long withoutModel) {
         long percentile(double p) {
-            List<Long> sorted = new ArrayList<>(millis);
-            Collections.sort(sorted);
-            int index = (int) Math.ceil(p / 100 * sorted.size()) - 1;
-            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+            return LatencyBenchmark.percentile(millis, p);
         }
     }
 
@@ -89,7 +86,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
             double maxRate = Double.NaN;
             double steadyRate = rate;
             if (steadyRate == 0) {
-                maxRate = maximum(run);
+                maxRate = run.maximumInput(shape, streams, Duration.ofSeconds(maxMeasureSeconds));
                 steadyRate = maxRate / 2;
                 out.printf("maximum input rate on pre-loaded input: %s B/s; measuring at half: %s B/s%n",
                         Table.count(maxRate), Table.count(steadyRate));
@@ -113,24 +110,6 @@ public final class LatencyBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** Input bytes per second the job takes in steady state from pre-loaded input. */
-    private double maximum(BenchRun run) throws Exception {
-        try (EmbeddedStack stack = run.stack("maximum")) {
-            JobConfig config = stack.jobConfig(shape.jobFlags());
-            stack.createTopics(config, Map.of());
-            // at most ~40k B/s on these 2 cores; a few windows per stream at least
-            long bytes = Math.max(40_000L * (2L * maxMeasureSeconds + 60), 4L * streams * (shape.window + 1));
-            BenchRun.preload(stack, config, streams, shape.chunkBytes, bytes);
-            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench latency: maximum"));
-            try {
-                Duration span = Duration.ofSeconds(maxMeasureSeconds);
-                return SteadyState.measure(job, span, span).tokensReceived();
-            } finally {
-                EmbeddedStack.cancel(job);
-            }
-        }
-    }
-
     private Latencies latencies(BenchRun run, double bytesPerSecond) throws Exception {
         try (EmbeddedStack stack = run.stack("steady")) {
             JobConfig config = stack.jobConfig(shape.jobFlags());
@@ -138,7 +117,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
             Map<String, Long> appended = new ConcurrentHashMap<>();
             Map<String, Long> latencies = new ConcurrentHashMap<>();
             java.util.Set<String> withoutModel = ConcurrentHashMap.newKeySet();
-            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench latency"));
+            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench latency").with(shape.flinkSettings()));
             String input = config.kafka().inputTopic();
             try (TopicWatcher watcher = new TopicWatcher(config, List.of(input, config.kafka().predictionTopic()),
                     r -> onRecord(r, input, appended, latencies, withoutModel));
@@ -182,6 +161,14 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 EmbeddedStack.cancel(job);
             }
         }
+    }
+
+    /** The {@code p}-th percentile (0: the least, 100: the most) of {@code values}, nearest rank. */
+    static long percentile(List<Long> values, double p) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int index = (int) Math.ceil(p / 100 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
     private static long unanswered(Map<String, Long> appended, Map<String, Long> latencies, long from, long to) {

@@ -1,6 +1,7 @@
 package dev.streaminglstm.cli;
 
 import dev.streaminglstm.bench.Bench;
+import dev.streaminglstm.bench.FreshnessBenchmark;
 import dev.streaminglstm.bench.LatencyBenchmark;
 import dev.streaminglstm.bench.PipelineBenchmark;
 import dev.streaminglstm.core.bench.KernelBenchmark;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Option;
         description = "Benchmarks of the model kernel and of the running system, against peers or limits measured"
                 + " in the same run.",
         subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, PipelineBenchmark.class,
-                LatencyBenchmark.class})
+                LatencyBenchmark.class, FreshnessBenchmark.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
