@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /**
@@ -47,16 +48,22 @@ final class BenchRun implements AutoCloseable {
         return EmbeddedStack.start(Files.createDirectories(dir.resolve(name)), Map.of());
     }
 
-    /** Job options for a benchmark's job: the in-JVM metric reporter, no restarts. */
+    /**
+     * Job options for a benchmark's job: the in-JVM metric reporter, no restarts, and buffer debloating. Without it
+     * a checkpoint barrier waits behind every record the network buffers hold (hundreds of kB per channel, minutes
+     * of work behind a pre-loaded backlog), so no checkpoint completes and inference never gets a model.
+     */
     static EmbeddedStack.JobOptions job(String name) {
-        return EmbeddedStack.JobOptions.named(name).with(InJvmMetrics.reporterSettings());
+        Configuration settings = InJvmMetrics.reporterSettings();
+        settings.setString("taskmanager.network.memory.buffer-debloat.enabled", "true");
+        return EmbeddedStack.JobOptions.named(name).with(settings);
     }
 
     /**
      * Writes the demo corpus into the input topic as {@code streams} streams of {@code chunkBytes} chunks until
      * {@code bytes} text bytes are sent, and waits until the broker has them.
      *
-     * @return the text bytes sent
+     * @return the records sent
      */
     static long preload(EmbeddedStack stack, JobConfig config, int streams, int chunkBytes, long bytes)
             throws InterruptedException {
@@ -69,7 +76,24 @@ final class BenchRun implements AutoCloseable {
             replayer.stop();
             thread.join();
             producer.flush();
-            return replayer.bytesSent();
+            return replayer.recordsSent();
+        }
+    }
+
+    /**
+     * Writes the first {@code records} records of the demo corpus as {@code streams} streams (one chunk of each
+     * stream in turn) into the input topic, and waits until the broker has them.
+     *
+     * @return the records sent
+     */
+    static long preloadRecords(EmbeddedStack stack, JobConfig config, int streams, int chunkBytes, long records)
+            throws InterruptedException {
+        try (KafkaProducer<byte[], byte[]> producer = stack.producer(config, "bench-preload")) {
+            CorpusReplayer replayer = replayer(producer, config, streams, chunkBytes, RateLimit.unlimited());
+            replayer.stopAfterRecords(records);
+            replayer.run();
+            producer.flush();
+            return replayer.recordsSent();
         }
     }
 
@@ -94,11 +118,11 @@ final class BenchRun implements AutoCloseable {
             stack.createTopics(config, Map.of());
             // at most ~40k B/s on two cores; a few windows per stream at least
             long bytes = Math.max(40_000L * (2 * span.toSeconds() + 60), 4L * streams * (shape.window + 1));
-            preload(stack, config, streams, shape.chunkBytes, bytes);
+            long records = preload(stack, config, streams, shape.chunkBytes, bytes);
             EmbeddedStack.RunningJob job = stack.startJob(config,
                     job("bench: maximum input rate").with(shape.flinkSettings()));
             try {
-                return SteadyState.measure(job, span, span).tokensReceived();
+                return SteadyState.measure(job, span, span, records).tokensReceived();
             } finally {
                 EmbeddedStack.cancel(job);
             }

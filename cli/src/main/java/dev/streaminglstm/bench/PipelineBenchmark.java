@@ -110,10 +110,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
             double seconds = warmupSeconds + measureSeconds + 60;
             long bytes = Math.max((long) (1.5 * kernelTokensPerSecond * seconds),
                     4L * streamCount * (shape.window + 1));
-            BenchRun.preload(stack, config, streamCount, shape.chunkBytes, bytes);
+            long records = BenchRun.preload(stack, config, streamCount, shape.chunkBytes, bytes);
             EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench pipeline").with(shape.flinkSettings()));
             try {
-                return SteadyState.measure(job, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(measureSeconds));
+                return SteadyState.measure(job, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(measureSeconds),
+                        records);
             } finally {
                 EmbeddedStack.cancel(job);
             }

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The job's rates in steady state, from its own counters ({@link InJvmMetrics}): from the first trained batch, a
  * warm-up is skipped, then the counters are read at the start and the end of the measured span. The span ends early
- * if the input runs out (the training operator received nothing for two seconds).
+ * if the input runs out: every pre-loaded record reached training.
  *
  * @param seconds         the measured span
  * @param tokensTrained   tokens trained per second, over every training subtask
@@ -21,20 +21,24 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         double chunksInferred, double windowsPerBatch, boolean inputRanOut) {
 
     private static final Duration FIRST_BATCH_TIMEOUT = Duration.ofMinutes(5);
-    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private record Counts(long nanos, long trained, long received, long predictions, long inferred, long windows,
-            long batches) {
+            long batches, long records) {
         static Counts now() {
             return new Counts(System.nanoTime(), InJvmMetrics.counter("train", "tokensTrained"),
                     InJvmMetrics.counter("train", "tokensReceived"), InJvmMetrics.counter("infer", "predictions"),
                     InJvmMetrics.counter("infer", "numRecordsIn"), InJvmMetrics.counter("train", "windowsTrained"),
-                    InJvmMetrics.counter("train", "batchesTrained"));
+                    InJvmMetrics.counter("train", "batchesTrained"), InJvmMetrics.counter("train", "numRecordsIn"));
         }
     }
 
-    /** Measures the running {@code job}: waits for its first batch, skips {@code warmup}, measures {@code span}. */
-    static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span) throws Exception {
+    /**
+     * Measures the running {@code job}: waits for its first batch, skips {@code warmup}, measures {@code span}.
+     *
+     * @param inputRecords the records pre-loaded into the input topic
+     */
+    static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span, long inputRecords)
+            throws Exception {
         long deadline = System.nanoTime() + FIRST_BATCH_TIMEOUT.toNanos();
         while (InJvmMetrics.counter("train", "batchesTrained") == 0) {
             requireRunning(job);
@@ -46,18 +50,11 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         sleepWhileRunning(job, warmup.toMillis());
         Counts start = Counts.now();
         Counts end = start;
-        Counts lastInput = start;
-        boolean ranOut = false;
-        while (end.nanos() - start.nanos() < span.toNanos()) {
+        boolean ranOut = start.records() >= inputRecords;
+        while (!ranOut && end.nanos() - start.nanos() < span.toNanos()) {
             sleepWhileRunning(job, 250);
             end = Counts.now();
-            if (end.received() != lastInput.received()) {
-                lastInput = end;
-            } else if (end.nanos() - lastInput.nanos() > IDLE_NANOS) {
-                ranOut = true;
-                end = lastInput;
-                break;
-            }
+            ranOut = end.records() >= inputRecords;
         }
         double seconds = (end.nanos() - start.nanos()) / 1e9;
         if (seconds <= 0) {

@@ -4,6 +4,7 @@ import dev.streaminglstm.bench.Bench;
 import dev.streaminglstm.bench.FreshnessBenchmark;
 import dev.streaminglstm.bench.LatencyBenchmark;
 import dev.streaminglstm.bench.PipelineBenchmark;
+import dev.streaminglstm.bench.StateBenchmark;
 import dev.streaminglstm.core.bench.KernelBenchmark;
 import dev.streaminglstm.core.bench.PythonPeer;
 import dev.streaminglstm.core.diagnostics.GradientFlow;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Option;
         description = "Benchmarks of the model kernel and of the running system, against peers or limits measured"
                 + " in the same run.",
         subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, PipelineBenchmark.class,
-                LatencyBenchmark.class, FreshnessBenchmark.class})
+                LatencyBenchmark.class, FreshnessBenchmark.class,
+                StateBenchmark.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -56,7 +56,7 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
     @Override
     public void open(OpenContext openContext) throws Exception {
         ValueStateDescriptor<StreamInferenceState> descriptor =
-                new ValueStateDescriptor<>("stream-inference", StreamInferenceState.class);
+                new ValueStateDescriptor<>("stream-inference", new StreamInferenceStateSerializer());
         descriptor.enableTimeToLive(StateTtlConfig.newBuilder(streamIdleTimeout)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)

@@ -114,6 +114,11 @@ final class FastStepper implements TokenStepper {
         for (int token : tokens) {
             step(token);
         }
+        return distribution();
+    }
+
+    @Override
+    public float[] distribution() {
         Blas.gemv(headWeights.all(), true, h[layers - 1].all(), 0f, logits.all());
         float[] p = logits.toHeap();
         FastSoftmaxHead.softmax(p, headBias, -1);
