@@ -39,6 +39,12 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
      */
     static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span, long inputRecords)
             throws Exception {
+        return measure(job, warmup, span, inputRecords, () -> false);
+    }
+
+    /** As {@link #measure(EmbeddedStack.RunningJob, Duration, Duration, long)}, ending early once {@code done}. */
+    static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span, long inputRecords,
+            java.util.function.BooleanSupplier done) throws Exception {
         long deadline = System.nanoTime() + FIRST_BATCH_TIMEOUT.toNanos();
         while (InJvmMetrics.counter("train", "batchesTrained") == 0) {
             requireRunning(job);
@@ -51,7 +57,7 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         Counts start = Counts.now();
         Counts end = start;
         boolean ranOut = start.records() >= inputRecords;
-        while (!ranOut && end.nanos() - start.nanos() < span.toNanos()) {
+        while (!ranOut && !done.getAsBoolean() && end.nanos() - start.nanos() < span.toNanos()) {
             sleepWhileRunning(job, 250);
             end = Counts.now();
             ranOut = end.records() >= inputRecords;

@@ -3,6 +3,7 @@ package dev.streaminglstm.cli;
 import dev.streaminglstm.bench.Bench;
 import dev.streaminglstm.bench.FreshnessBenchmark;
 import dev.streaminglstm.bench.LatencyBenchmark;
+import dev.streaminglstm.bench.ParallelBenchmark;
 import dev.streaminglstm.bench.PipelineBenchmark;
 import dev.streaminglstm.bench.StateBenchmark;
 import dev.streaminglstm.core.bench.KernelBenchmark;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
                 + " in the same run.",
         subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, PipelineBenchmark.class,
                 LatencyBenchmark.class, FreshnessBenchmark.class,
-                StateBenchmark.class})
+                StateBenchmark.class, ParallelBenchmark.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
