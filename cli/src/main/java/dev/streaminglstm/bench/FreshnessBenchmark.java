@@ -111,8 +111,9 @@ public final class FreshnessBenchmark implements Callable<Integer> {
                 out.println("run folder kept: " + run.dir());
             }
             Freshness first = rows.get(0);
-            out.printf("serving_poll_ms=%d checkpoint_interval_ms=%d freshness_ms=%d freshness_max_ms=%d%n",
-                    first.pollMs(), shape.checkpointIntervalMs, first.percentile(50), first.percentile(100));
+            out.printf("serving_poll_ms=%d checkpoint_interval_ms=%d freshness_ms=%d freshness_max_ms=%d"
+                            + " freshness_min_ms=%d%n", first.pollMs(), shape.checkpointIntervalMs,
+                    first.percentile(50), first.percentile(100), first.percentile(0));
         }
         return 0;
     }

@@ -54,6 +54,11 @@ public final class ParallelBenchmark implements Callable<Integer> {
             description = "Tokens each run trains before its model is compared (default ${DEFAULT-VALUE}).")
     long tokens;
 
+    @Option(names = "--warmup-s", defaultValue = "10",
+            description = "Seconds after the first trained batch before the throughput is measured (default "
+                    + "${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
     @Option(names = "--held-out-bytes", defaultValue = "20000",
             description = "Bytes of held-out text (the corpus's last documents, never replayed) the models are "
                     + "scored on (default ${DEFAULT-VALUE}).")
@@ -84,6 +89,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
         shape.check(spec);
         Bench.atLeast(spec, "--streams", streams, 1);
         Bench.atLeast(spec, "--tokens", tokens, 1);
+        Bench.atLeast(spec, "--warmup-s", warmupSeconds, 0);
         Bench.atLeast(spec, "--held-out-bytes", heldOutBytes, 2);
         Bench.atLeast(spec, "--sim-parallelism", simParallelism, 1);
         Bench.atLeast(spec, "--sim-hidden", simHidden, 1);
@@ -126,7 +132,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
             EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench parallel " + parallelism)
                     .with(shape.flinkSettings()));
             try {
-                SteadyState steady = SteadyState.measure(job, Duration.ofSeconds(10), Duration.ofDays(1), records,
+                SteadyState steady = SteadyState.measure(job, Duration.ofSeconds(warmupSeconds), Duration.ofDays(1), records,
                         () -> InJvmMetrics.counter("train", "tokensTrained") >= tokens);
                 ModelStore store = ModelStores.open(config.store().uri());
                 ModelManifest reached = null;
