@@ -135,6 +135,11 @@ final class FastStepper implements TokenStepper {
         return head(new float[headBias.length]);
     }
 
+    @Override
+    public float[] distribution() {
+        return head(new float[headBias.length]);
+    }
+
     /** The next token's distribution from the last layer's h, into {@code p} ({@code [vocab]}). */
     private float[] head(float[] p) {
         Blas.gemv(headWeights.all(), true, h[layers - 1].all(), 0f, logits.all());
