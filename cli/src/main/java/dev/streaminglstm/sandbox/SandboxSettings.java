@@ -24,6 +24,7 @@ import java.util.Set;
  * @param jobFlags   flags of the job, as {@code streaming-lstm job} takes them, without {@code --bootstrap-servers}
  *                   and {@code --store}, which the sandbox sets to its own broker and store
  * @param refresh    how often the view is updated
+ * @param endpoints  where the broker, the web UI and the metrics listen
  */
 public record SandboxSettings(
         Corpus corpus,
@@ -33,7 +34,8 @@ public record SandboxSettings(
         Optional<Duration> duration,
         Path workDir,
         List<String> jobFlags,
-        Duration refresh) {
+        Duration refresh,
+        SandboxEndpoints endpoints) {
 
     /** Job flags the sandbox sets itself. */
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
@@ -47,6 +49,7 @@ public record SandboxSettings(
         Objects.requireNonNull(duration, "duration");
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(refresh, "refresh");
+        Objects.requireNonNull(endpoints, "endpoints");
         if (streams < 1 || streams > MAX_STREAMS) {
             throw new IllegalArgumentException("--streams: must be between 1 and " + MAX_STREAMS + ", was " + streams);
         }
