@@ -89,7 +89,7 @@ def line(p):
         return head + "  (no model published yet)"
     top = "  ".join("'%s' %.1f%%" % (t["display"], 100.0 * t["probability"]) for t in p["topK"])
     surprise = "-" if p["surpriseBits"] is None else "%.2f bits" % p["surpriseBits"]
-    return "%s  v%d  %s  -> %s  surprise %s" % (head, p["modelVersion"], top, json.dumps(p["continuation"]),
+    return "%s  v%d  %s  -> %s  surprise %s" % (head, p["modelVersion"], top, json.dumps(p["continuation"], ensure_ascii=False),
                                                surprise)
 
 

@@ -312,7 +312,9 @@ public final class Sandbox {
             return EmbeddedKafkaBroker.startOn(endpoints.address(), endpoints.kafkaPort(),
                     runDir.resolve(BROKER_DATA));
         } catch (IllegalStateException e) {
-            throw new SandboxException(SandboxEndpoints.KAFKA_FLAG + ": " + e.getMessage());
+            // Taken since claimed, or the run folder's data held by another sandbox still running on it.
+            boolean taken = String.valueOf(e.getMessage()).contains("Address already in use");
+            throw new SandboxException((taken ? SandboxEndpoints.KAFKA_FLAG + ": " : "") + e.getMessage());
         } finally {
             System.setOut(stdout);
         }
