@@ -195,7 +195,9 @@ public final class SandboxCommand implements Callable<Integer> {
         List<String> kept = new ArrayList<>();
         for (OptionSpec option : given.matchedOptions()) {
             if (!RESUME_FLAGS.contains(option.longestName())) {
-                option.originalStringValues().forEach(value -> kept.addAll(List.of(option.longestName(), value)));
+                // A file or folder as the run saw it, wherever --resume is run from.
+                option.originalStringValues().forEach(value -> kept.addAll(List.of(option.longestName(),
+                        option.type() == Path.class ? Path.of(value).toAbsolutePath().toString() : value)));
             }
         }
         kept.addAll(flags.jobFlags);
@@ -507,9 +509,6 @@ public final class SandboxCommand implements Callable<Integer> {
                 }
             });
             job.addAll(jobFlags);
-            if (resume != null && !Files.isDirectory(resume)) {
-                throw new IllegalArgumentException("--resume: " + resume + " is not a folder");
-            }
             SandboxEndpoints endpoints = new SandboxEndpoints(SandboxEndpoints.address(bindAddress), kafkaPort,
                     webPort, metricsPort);
             return new SandboxSettings(corpus, streams, chunkBytes != null ? chunkBytes : Math.max(4, window),
