@@ -4,6 +4,7 @@ import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.sandbox.LiveView;
 import dev.streaminglstm.sandbox.Sandbox;
+import dev.streaminglstm.sandbox.SandboxEndpoints;
 import dev.streaminglstm.sandbox.SandboxException;
 import dev.streaminglstm.sandbox.SandboxLogging;
 import dev.streaminglstm.sandbox.SandboxSettings;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.OverwrittenOptionException;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Unmatched;
@@ -71,6 +73,14 @@ public final class SandboxCommand implements Callable<Integer> {
      */
     private static final Map<String, String> JOB_DEFAULTS = Map.of("--context-bytes", "64", "--embed", "64");
 
+    /** The file of a run folder that keeps the flags the run started with, one a line, for {@code --resume}. */
+    static final String ARGS_FILE = "sandbox-args.txt";
+
+    /** The flags a resumed run may be given: how long and where it runs, not what it runs. */
+    private static final Set<String> RESUME_FLAGS = Set.of("--resume", "--duration", "--quiet",
+            SandboxEndpoints.ADDRESS_FLAG, SandboxEndpoints.KAFKA_FLAG, SandboxEndpoints.WEB_FLAG,
+            SandboxEndpoints.METRICS_FLAG);
+
     @Spec
     CommandSpec spec;
 
@@ -91,6 +101,11 @@ public final class SandboxCommand implements Callable<Integer> {
                 parser.usage(out);
                 out.println(JobConfig.usage());
                 return 0;
+            }
+            if (flags.resume != null) {
+                flags = resumed(parser.getParseResult(), flags);
+            } else {
+                flags.args = runArgs(parser.getParseResult(), flags);
             }
             settings = flags.settings();
             Sandbox.jobConfig(settings, "localhost:9092", "file:///sandbox-store"); // checks the job flags early
@@ -134,13 +149,79 @@ public final class SandboxCommand implements Callable<Integer> {
         return Optional.empty();
     }
 
+    /**
+     * The flags of the run in {@code --resume}'s folder, as it started, with the ones given now that say how long and
+     * where it runs.
+     *
+     * @throws IllegalArgumentException if a flag that says what runs is given, or the folder has no flags file
+     */
+    private static Flags resumed(ParseResult given, Flags now) {
+        for (OptionSpec option : given.matchedOptions()) {
+            if (!RESUME_FLAGS.contains(option.longestName())) {
+                throw new IllegalArgumentException(notWithResume(option.longestName()));
+            }
+        }
+        if (!now.jobFlags.isEmpty()) {
+            throw new IllegalArgumentException(notWithResume(now.jobFlags.get(0).split("=", 2)[0]));
+        }
+        Path file = now.resume.resolve(ARGS_FILE);
+        List<String> saved;
+        try {
+            saved = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--resume: " + now.resume + " is not a sandbox run folder (no "
+                    + ARGS_FILE + ": " + e.getClass().getSimpleName() + ")");
+        }
+        Flags flags = new Flags();
+        parser(flags).parseArgs(saved.toArray(String[]::new));
+        flags.args = saved;
+        flags.resume = now.resume;
+        flags.duration = now.duration;
+        flags.quiet = now.quiet;
+        flags.bindAddress = now.bindAddress;
+        flags.kafkaPort = now.kafkaPort;
+        flags.webPort = now.webPort;
+        flags.metricsPort = now.metricsPort;
+        return flags;
+    }
+
+    private static String notWithResume(String flag) {
+        return flag + ": a resumed run keeps the flags it started with (in its " + ARGS_FILE + "); only "
+                + RESUME_FLAGS.stream().filter(f -> !f.equals("--resume")).sorted().collect(Collectors.joining(", "))
+                + " may be given";
+    }
+
+    /** The flags that say what a run runs, to keep in its folder: all but {@link #RESUME_FLAGS}. */
+    private static List<String> runArgs(ParseResult given, Flags flags) {
+        List<String> kept = new ArrayList<>();
+        for (OptionSpec option : given.matchedOptions()) {
+            if (!RESUME_FLAGS.contains(option.longestName())) {
+                // A file or folder as the run saw it, wherever --resume is run from.
+                option.originalStringValues().forEach(value -> kept.addAll(List.of(option.longestName(),
+                        option.type() == Path.class ? Path.of(value).toAbsolutePath().toString() : value)));
+            }
+        }
+        kept.addAll(flags.jobFlags);
+        return kept;
+    }
+
     private static int run(SandboxSettings settings, Flags flags, PrintWriter out) throws Exception {
         SandboxView view = flags.quiet ? SandboxView.none() : liveView(out, settings, flags);
-        Sandbox sandbox = open(settings, view);
+        Sandbox sandbox = open(settings, flags, view);
         Path log = sandbox.runDir().resolve("sandbox.log");
         SandboxLogging.toFile(log);
-        out.println("sandbox run folder: " + sandbox.runDir());
-        out.println("  model store " + sandbox.storeUri() + ", Flink checkpoints, log " + log.getFileName());
+        out.println("sandbox run folder: " + sandbox.runDir()
+                + sandbox.restoredCheckpoint().map(c -> " (resumed from its checkpoint " + c.getFileName() + ")")
+                        .orElse(""));
+        out.println("  model store " + sandbox.storeUri() + ", Flink checkpoints, Kafka's data, log "
+                + log.getFileName());
+        SandboxEndpoints endpoints = sandbox.endpoints();
+        out.println("  Kafka    " + endpoints.kafka() + "   (try bin/streaming-lstm tail, in another terminal)");
+        out.println("  web UI   " + endpoints.webUi());
+        out.println("  metrics  " + endpoints.metrics() + "   (Prometheus)");
+        if (endpoints.exposed()) {
+            out.println("  " + endpoints.exposureWarning());
+        }
         if (System.getenv("OMP_NUM_THREADS") == null) {
             out.println("  note: OMP_NUM_THREADS is not set; ND4J may oversubscribe the cores "
                     + "(bin/streaming-lstm sets it to 1)");
@@ -170,9 +251,15 @@ public final class SandboxCommand implements Callable<Integer> {
         }
     }
 
-    private static Sandbox open(SandboxSettings settings, SandboxView view) throws SandboxException {
+    /** The sandbox of a new run (its flags kept in its folder), or of the run {@code --resume} names. */
+    private static Sandbox open(SandboxSettings settings, Flags flags, SandboxView view) throws SandboxException {
+        if (flags.resume != null) {
+            return Sandbox.resume(settings, flags.resume, view);
+        }
         try {
-            return new Sandbox(settings, view);
+            Sandbox sandbox = new Sandbox(settings, view);
+            Files.write(sandbox.runDir().resolve(ARGS_FILE), flags.args, StandardCharsets.UTF_8);
+            return sandbox;
         } catch (IOException e) {
             throw new SandboxException("--work-dir: cannot create a run folder in " + settings.workDir() + " ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
@@ -363,8 +450,37 @@ public final class SandboxCommand implements Callable<Integer> {
         @Option(names = "--quiet", description = "No live view: only the run folder and the summary.")
         boolean quiet;
 
+        @Option(names = SandboxEndpoints.KAFKA_FLAG, paramLabel = "PORT", defaultValue = "9092",
+                description = "Port of the Kafka broker, for produce, tail, kcat or any client; 0: a free port. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int kafkaPort;
+
+        @Option(names = SandboxEndpoints.WEB_FLAG, paramLabel = "PORT", defaultValue = "8081",
+                description = "Port of the Flink web UI and REST API; 0: a free port. Default: ${DEFAULT-VALUE}.")
+        int webPort;
+
+        @Option(names = SandboxEndpoints.METRICS_FLAG, paramLabel = "PORT", defaultValue = "9249",
+                description = "Port of the Prometheus endpoint (/metrics) with the job's metrics; 0: a free port. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int metricsPort;
+
+        @Option(names = SandboxEndpoints.ADDRESS_FLAG, paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+                description = "Address the broker, web UI and metrics listen on. The sandbox has no authentication: "
+                        + "the default lets only this machine in; 0.0.0.0 lets in anyone who reaches it (with a "
+                        + "warning). Default: ${DEFAULT-VALUE}.")
+        String bindAddress;
+
+        @Option(names = "--resume", paramLabel = "RUN_FOLDER",
+                description = "Go on with a run that was stopped or killed (a run-<time> folder): the job restores "
+                        + "its last checkpoint, the broker its topics, the producer goes on where the input topic "
+                        + "ends. The run keeps its flags; only --duration, --quiet and the addresses may be given.")
+        Path resume;
+
         @Unmatched
         List<String> jobFlags = new ArrayList<>();
+
+        /** The flags that say what runs, as given: kept in the run folder. */
+        List<String> args = List.of();
 
         SandboxSettings settings() {
             if (checkpointInterval.compareTo(Duration.ofMillis(100)) < 0
@@ -395,8 +511,10 @@ public final class SandboxCommand implements Callable<Integer> {
                 }
             });
             job.addAll(jobFlags);
+            SandboxEndpoints endpoints = new SandboxEndpoints(SandboxEndpoints.address(bindAddress), kafkaPort,
+                    webPort, metricsPort);
             return new SandboxSettings(corpus, streams, chunkBytes != null ? chunkBytes : Math.max(4, window),
-                    rate, Optional.ofNullable(duration), workDir, job, Duration.ofSeconds(2));
+                    rate, Optional.ofNullable(duration), workDir, job, Duration.ofSeconds(2), endpoints);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.sandbox.Sandbox;
+import dev.streaminglstm.sandbox.SandboxEndpoints;
 import dev.streaminglstm.sandbox.SandboxLogging;
 import dev.streaminglstm.sandbox.SandboxSettings;
 import dev.streaminglstm.sandbox.corpus.Corpus;
@@ -75,7 +76,7 @@ public final class QualityBench {
         List<String> flags = withDefaults(s.jobFlags());
         SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(),
                 Math.max(4, window(flags)), RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2),
-                s.passes());
+                s.passes(), SandboxEndpoints.freePorts());
         JobConfig config = Sandbox.jobConfig(sandbox, "localhost:9092", dir.toUri().toString());
         ModelConfig model = config.model().config();
         OptimizerConfig optimizer = config.optimizer().config();

@@ -63,6 +63,11 @@ public final class EmbeddedStack implements AutoCloseable {
         }
     }
 
+    /** A stack on a broker started elsewhere (placed on a known address, say); {@link #close()} stops it. */
+    public static EmbeddedStack on(Path runDir, EmbeddedKafkaBroker broker) {
+        return new EmbeddedStack(runDir, broker);
+    }
+
     public EmbeddedKafkaBroker broker() {
         return broker;
     }
@@ -183,6 +188,8 @@ public final class EmbeddedStack implements AutoCloseable {
         properties.putAll(config.kafka().clientConfig());
         properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
         properties.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        // What reaches the topic is then a prefix of what was sent, in order (ReplayProgress relies on it).
+        properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         return new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
     }

@@ -1,8 +1,11 @@
 package dev.streaminglstm.sandbox;
 
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
 import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,18 +16,27 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.prometheus.BoundPrometheusReporterFactory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -34,29 +46,77 @@ import org.apache.kafka.common.TopicPartition;
  * until the settings' duration has passed or {@link #stop()} is called (from a shutdown hook, say), showing the
  * figures on a {@link SandboxView} meanwhile, and then ends everything cleanly and returns a {@link SandboxSummary}.
  *
- * <p>Each run gets its own folder {@code run-<time>} in the work dir, holding the model store ({@code store/}) and the
- * Flink checkpoints: the job numbers model versions from 1, so a store cannot be shared between runs of a fresh
- * broker. At the end the producer stops first, then the job is cancelled: the summary reports the newest version
- * published at a completed checkpoint, and what was trained after it is not counted.
+ * <p>Each run gets its own folder {@code run-<time>} in the work dir, holding the model store ({@code store/}), the
+ * Flink checkpoints, the broker's data ({@code kafka/}) and the addresses it listens on ({@value
+ * SandboxEndpoints#FILE}); the job numbers model versions from 1, so a store cannot be shared between runs of a
+ * fresh broker. At the end the producer stops first, then the job is cancelled: the summary reports the newest
+ * version published at a completed checkpoint, and what was trained after it is not counted. The checkpoints and
+ * the broker's data stay, so that {@link #resume} can go on with a run that was stopped, or killed.
+ *
+ * <p>The broker, the Flink web UI and REST API, and a Prometheus endpoint with the job's metrics (Flink's Prometheus
+ * reporter) listen where {@link SandboxEndpoints} says: on the loopback interface unless told otherwise.
  */
 public final class Sandbox {
 
+    private static final String BROKER_DATA = "kafka";
     private static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("'run-'yyyyMMdd-HHmmss");
     private static final int SHOWN_STREAMS = 4;
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
     private static final int RESTART_ATTEMPTS = 3;
+    private static final String JOB_NAME = "streaming-lstm";
+    private static final String METRICS_REPORTER = "metrics.reporter.prom.";
 
     private final SandboxSettings settings;
     private final SandboxView view;
+    private final SandboxEndpoints endpoints;
     private final Path runDir;
+    private final Optional<Path> checkpoint;
     private final AtomicBoolean started = new AtomicBoolean();
     private final CountDownLatch stopRequested = new CountDownLatch(1);
 
-    /** Prepares a run: creates its folder in the work dir; nothing starts before {@link #run()}. */
-    public Sandbox(SandboxSettings settings, SandboxView view) throws IOException {
+    /**
+     * Prepares a new run: claims its ports, then creates its folder in the work dir; nothing starts before
+     * {@link #run()}.
+     *
+     * @throws SandboxException naming the flag of a port that is taken
+     */
+    public Sandbox(SandboxSettings settings, SandboxView view) throws IOException, SandboxException {
         this.settings = settings;
         this.view = view;
+        this.endpoints = settings.endpoints().claim();
         this.runDir = createRunDir(settings.workDir());
+        this.checkpoint = Optional.empty();
+    }
+
+    private Sandbox(SandboxSettings settings, SandboxView view, Path runDir, Path checkpoint)
+            throws SandboxException {
+        this.settings = settings;
+        this.view = view;
+        this.endpoints = settings.endpoints().claim();
+        this.runDir = runDir.toAbsolutePath();
+        this.checkpoint = Optional.of(checkpoint);
+    }
+
+    /**
+     * Prepares to go on with the run in {@code runDir}, stopped or killed: the job restores the run's last complete
+     * checkpoint (model versions, each stream's state, the input offsets), the broker opens the run's data again, and
+     * the producer goes on with the replay where the input topic ends. The settings must be the run's own.
+     *
+     * @throws SandboxException if the folder holds no complete checkpoint, or a port is taken
+     */
+    public static Sandbox resume(SandboxSettings settings, Path runDir, SandboxView view) throws SandboxException {
+        Optional<Path> checkpoint;
+        try {
+            checkpoint = RetainedCheckpoints.latest(runDir.resolve("checkpoints"));
+        } catch (IOException e) {
+            throw new SandboxException("--resume: cannot read " + runDir.resolve("checkpoints") + ": " + e);
+        }
+        if (checkpoint.isEmpty() || !Files.isDirectory(runDir.resolve(BROKER_DATA))) {
+            throw new SandboxException("--resume: " + runDir + " holds no complete checkpoint of a sandbox run "
+                    + "(checkpoints/*/chk-*/_metadata and kafka/); a run stopped before its first checkpoint cannot "
+                    + "go on");
+        }
+        return new Sandbox(settings, view, runDir, checkpoint.get());
     }
 
     /**
@@ -73,6 +133,16 @@ public final class Sandbox {
     /** This run's folder: model store and checkpoints (and the command's log). */
     public Path runDir() {
         return runDir;
+    }
+
+    /** Where this run listens, its ports claimed. */
+    public SandboxEndpoints endpoints() {
+        return endpoints;
+    }
+
+    /** The checkpoint this run restores, for a resumed run. */
+    public Optional<Path> restoredCheckpoint() {
+        return checkpoint;
     }
 
     /** The URI of this run's model store. */
@@ -95,31 +165,35 @@ public final class Sandbox {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("a sandbox runs once");
         }
-        view.note("starting a Kafka broker (KRaft) in this JVM");
-        try (EmbeddedStack stack = EmbeddedStack.start(runDir, Map.of())) {
+        view.note("starting a Kafka broker (KRaft) in this JVM on " + endpoints.kafka());
+        try (EmbeddedStack stack = EmbeddedStack.on(runDir, startBroker())) {
             JobConfig config = jobConfig(settings, stack.broker().bootstrapServers(), storeUri());
+            // One partition each: ReplayProgress relies on it (a resumed run keeps the topics it has).
             stack.createTopics(config, Map.of());
+            long replayed = checkpoint.isPresent() ? ReplayProgress.recordsIn(clientConfig(config),
+                    config.kafka().inputTopic()) : 0;
             long checkpointMs = config.state().checkpointIntervalMs();
             view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
                     + " hidden, window " + config.training().window() + ", batch " + config.training().batch()
-                    + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms"));
-            EmbeddedStack.RunningJob job = stack.startJob(config,
-                    EmbeddedStack.JobOptions.named("streaming-lstm sandbox").restartingUpTo(RESTART_ATTEMPTS));
+                    + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms")
+                    + checkpoint.map(c -> "; restoring checkpoint " + c.getFileName()).orElse(""));
+            EmbeddedStack.RunningJob job = stack.startJob(config, jobOptions());
             try {
-                return runWith(config, job, stack);
+                endpoints.write(runDir);
+                return runWith(config, job, stack, replayed);
             } finally {
                 EmbeddedStack.cancel(job);
             }
         }
     }
 
-    private SandboxSummary runWith(JobConfig config, EmbeddedStack.RunningJob job, EmbeddedStack stack)
-            throws Exception {
+    private SandboxSummary runWith(JobConfig config, EmbeddedStack.RunningJob job, EmbeddedStack stack,
+            long replayed) throws Exception {
         List<String> shown = new ArrayList<>();
         for (int i = 0; i < Math.min(SHOWN_STREAMS, settings.streams()); i++) {
             shown.add("doc-" + i);
         }
-        try (SandboxMonitor monitor = new SandboxMonitor(config, shown);
+        try (SandboxMonitor monitor = new SandboxMonitor(config, shown, checkpoint.isPresent());
                 KafkaProducer<byte[], byte[]> kafkaProducer = stack.producer(config, "sandbox-producer")) {
             InFlightLimitedProducer<byte[], byte[]> producer =
                     new InFlightLimitedProducer<>(kafkaProducer, monitor::answered, settings.maxChunksInFlight());
@@ -129,6 +203,8 @@ public final class Sandbox {
                     .rate(settings.rate())
                     .repeat(settings.passes() == 0)
                     .passes(Math.max(1, settings.passes()))
+                    .skip(replayed)
+                    .indexHeader(ReplayProgress.HEADER)
                     .build();
             AtomicReference<Throwable> replayFailure = new AtomicReference<>();
             Thread replay = new Thread(() -> {
@@ -139,7 +215,8 @@ public final class Sandbox {
                 }
             }, "sandbox-producer");
             replay.setDaemon(true);
-            view.note("replaying " + settings.corpus().name() + " as " + settings.streams() + " streams; "
+            view.note("replaying " + settings.corpus().name() + " as " + settings.streams() + " streams"
+                    + (replayed > 0 ? " from record " + replayed + ", where the input topic ends" : "") + "; "
                     + settings.duration().map(d -> "running for " + LiveView.clock(d)).orElse("Ctrl-C stops"));
 
             long startNanos = System.nanoTime();
@@ -171,12 +248,18 @@ public final class Sandbox {
     private String watch(JobConfig config, JobClient job, SandboxMonitor monitor, CorpusReplayer replayer,
             InFlightLimitedProducer<byte[], byte[]> producer, Thread replay, AtomicReference<Throwable> replayFailure,
             long startNanos) throws Exception {
+        long undecodableShown = 0;
         try (Completion completion = new Completion(config)) {
             while (true) {
                 Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
                 SandboxStatus status = monitor.status(elapsed, settings.streams(), replayer.bytesSent(),
                         replayer.recordsSent(), producer.inFlight());
                 view.show(status);
+                if (monitor.undecodable() > undecodableShown) {
+                    undecodableShown = monitor.undecodable();
+                    view.note("passed over " + undecodableShown + " records that are not the job's TextEvents or "
+                            + "Predictions (the job sends bad input to the dead-letter topic, with the reason)");
+                }
                 String failure = failure(replay, replayFailure, monitor, job);
                 if (failure != null || settings.duration().map(d -> elapsed.compareTo(d) >= 0).orElse(false)
                         || completion.done(replay, status)) {
@@ -289,6 +372,55 @@ public final class Sandbox {
             }
             return ": " + root;
         }
+    }
+
+    /**
+     * Starts the broker on its endpoint, with its data in the run folder. Kafka's classes may print to System.out,
+     * which would land in the view.
+     */
+    private EmbeddedKafkaBroker startBroker() throws SandboxException {
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            return EmbeddedKafkaBroker.startOn(endpoints.address(), endpoints.kafkaPort(),
+                    runDir.resolve(BROKER_DATA));
+        } catch (IllegalStateException e) {
+            // Taken since claimed, or the run folder's data held by another sandbox still running on it.
+            boolean taken = String.valueOf(e.getMessage()).contains("Address already in use");
+            throw new SandboxException((taken ? SandboxEndpoints.KAFKA_FLAG + ": " : "") + e.getMessage());
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    /**
+     * The job's MiniCluster: its web UI and REST API and its Prometheus metrics on the endpoints, checkpoints kept
+     * when the job is cancelled, the job restored from {@link #checkpoint} if there is one.
+     */
+    private EmbeddedStack.JobOptions jobOptions() {
+        Configuration flink = new Configuration();
+        flink.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        String address = endpoints.address().getHostAddress();
+        flink.set(RestOptions.BIND_ADDRESS, address);
+        flink.set(RestOptions.BIND_PORT, Integer.toString(endpoints.webPort()));
+        flink.set(JobManagerOptions.BIND_HOST, address);
+        flink.set(TaskManagerOptions.BIND_HOST, address);
+        flink.setString(METRICS_REPORTER + "factory.class", BoundPrometheusReporterFactory.class.getName());
+        flink.setString(METRICS_REPORTER + BoundPrometheusReporterFactory.HOST, address);
+        flink.setString(METRICS_REPORTER + BoundPrometheusReporterFactory.PORT,
+                Integer.toString(endpoints.metricsPort()));
+        EmbeddedStack.JobOptions options = EmbeddedStack.JobOptions.named(JOB_NAME).restartingUpTo(RESTART_ATTEMPTS)
+                .with(flink);
+        return checkpoint.map(c -> options.restoringFrom(c.toUri().toString())).orElse(options);
+    }
+
+    /** The job's Kafka client properties (SASL, SSL, ...) with its brokers. */
+    private static Properties clientConfig(JobConfig config) {
+        Properties properties = new Properties();
+        properties.putAll(config.kafka().clientConfig());
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+        return properties;
     }
 
     private static Path createRunDir(Path workDir) throws IOException {

@@ -39,10 +39,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watches a running sandbox from the outside, as any client of the job could: reads the input, prediction and
- * dead-letter topics from the beginning with one consumer, and the model store's manifests about once a second, on
- * its own thread. Counts each prediction once per (stream, chunk), as the {@code Prediction} contract says
- * consumers should, keeps the recent text and latest continuation of a few streams, and the history of published
- * versions (so the first loss survives the store's retention).
+ * dead-letter topics with one consumer (from the beginning, or from their ends for a resumed run), and the model
+ * store's manifests about once a second, on its own thread. Counts each prediction once per (stream, chunk), as
+ * the {@code Prediction} contract says consumers should, keeps the recent text and latest continuation of a few
+ * streams, and the history of published versions (so the first loss survives the store's retention). Anyone may
+ * write anything to the topics: a record it cannot decode is counted ({@link #undecodable()}) and passed over.
  */
 final class SandboxMonitor implements AutoCloseable {
 
@@ -58,6 +59,7 @@ final class SandboxMonitor implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private final AtomicLong answered = new AtomicLong();
+    private final AtomicLong undecodable = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean running = true;
     private volatile long catchUpUntilMillis;
@@ -79,8 +81,9 @@ final class SandboxMonitor implements AutoCloseable {
      * Starts watching.
      *
      * @param sampledStreams the streams whose text and continuation the status carries
+     * @param fromTheEnd     read only what the topics get from now on (a resumed run), not what they hold
      */
-    SandboxMonitor(JobConfig config, List<String> sampledStreams) throws IOException {
+    SandboxMonitor(JobConfig config, List<String> sampledStreams, boolean fromTheEnd) throws IOException {
         this.config = config;
         this.store = ModelStores.open(config.store().uri());
         sampledStreams.forEach(id -> sampled.put(id, new StreamText()));
@@ -101,7 +104,12 @@ final class SandboxMonitor implements AutoCloseable {
                     .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
         consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+        if (fromTheEnd) {
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position); // fixes the ends now, before anything new comes
+        } else {
+            consumer.seekToBeginning(partitions);
+        }
         this.thread = new Thread(this::watch, "sandbox-monitor");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -110,6 +118,11 @@ final class SandboxMonitor implements AutoCloseable {
     /** Distinct predictions of any status so far: the records the job has answered. Any thread may call it. */
     long answered() {
         return answered.get();
+    }
+
+    /** Records of the input or prediction topic that are not what the job writes or reads, passed over. */
+    long undecodable() {
+        return undecodable.get();
     }
 
     /** Why watching stopped early, if it did. */
@@ -220,6 +233,9 @@ final class SandboxMonitor implements AutoCloseable {
             return;
         }
         TextEvent event = decode(() -> TextEvent.getDecoder().decode(value), "input");
+        if (event == null) {
+            return;
+        }
         synchronized (this) {
             text.add(event.getSequenceNumber(), event.getText(), event.getStartsDocument());
         }
@@ -227,6 +243,9 @@ final class SandboxMonitor implements AutoCloseable {
 
     private void onPrediction(byte[] value) {
         Prediction p = decode(() -> Prediction.getDecoder().decode(value), "prediction");
+        if (p == null) {
+            return;
+        }
         synchronized (this) {
             Long last = lastPredicted.get(p.getStreamId());
             if (last != null && p.getSequenceNumber() <= last) {
@@ -289,11 +308,16 @@ final class SandboxMonitor implements AutoCloseable {
         T decode() throws IOException;
     }
 
-    private static <T> T decode(Decoding<T> decoding, String what) {
+    /** The decoded record, or null (counted) when it is not one: the job dead-letters such input. */
+    private <T> T decode(Decoding<T> decoding, String what) {
         try {
             return decoding.decode();
         } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("the sandbox cannot read a record of the " + what + " topic: " + e, e);
+            if (undecodable.incrementAndGet() == 1) {
+                LOG.info("passing over a record of the {} topic that is not what the job writes or reads: {}", what,
+                        e.toString());
+            }
+            return null;
         }
     }
 

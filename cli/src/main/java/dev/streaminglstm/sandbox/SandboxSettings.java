@@ -27,6 +27,7 @@ import java.util.Set;
  * @param passes     how many times the corpus is replayed, after which the run ends once the job has answered every
  *                   chunk and its newest model version has settled; 0: again and again until the duration or
  *                   {@link Sandbox#stop()}
+ * @param endpoints  where the broker, the web UI and the metrics listen
  */
 public record SandboxSettings(
         Corpus corpus,
@@ -37,7 +38,8 @@ public record SandboxSettings(
         Path workDir,
         List<String> jobFlags,
         Duration refresh,
-        int passes) {
+        int passes,
+        SandboxEndpoints endpoints) {
 
     /** Job flags the sandbox sets itself. */
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
@@ -51,6 +53,7 @@ public record SandboxSettings(
         Objects.requireNonNull(duration, "duration");
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(refresh, "refresh");
+        Objects.requireNonNull(endpoints, "endpoints");
         if (streams < 1 || streams > MAX_STREAMS) {
             throw new IllegalArgumentException("--streams: must be between 1 and " + MAX_STREAMS + ", was " + streams);
         }
@@ -81,8 +84,8 @@ public record SandboxSettings(
 
     /** Settings that replay the corpus until the duration or {@link Sandbox#stop()}. */
     public SandboxSettings(Corpus corpus, int streams, int chunkBytes, RateLimit rate, Optional<Duration> duration,
-            Path workDir, List<String> jobFlags, Duration refresh) {
-        this(corpus, streams, chunkBytes, rate, duration, workDir, jobFlags, refresh, 0);
+            Path workDir, List<String> jobFlags, Duration refresh, SandboxEndpoints endpoints) {
+        this(corpus, streams, chunkBytes, rate, duration, workDir, jobFlags, refresh, 0, endpoints);
     }
 
     /**

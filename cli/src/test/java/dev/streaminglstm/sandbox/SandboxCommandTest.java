@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.streaminglstm.cli.StreamingLstmCli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +71,11 @@ class SandboxCommandTest {
             --bootstrap-servers host:9092  | --bootstrap-servers: the sandbox sets it
             --streams 2 --streams 3        | --streams: given more than once
             stray                          | 'stray': unexpected argument
+            --kafka-port 70000             | --kafka-port: must be between 0 and 65535, was 70000
+            --web-port -1                  | --web-port: must be between 0 and 65535, was -1
+            --metrics-port x               | --metrics-port: 'x' is not a whole number
+            --bind-address no.such.host.invalid | --bind-address: 'no.such.host.invalid' is not an address
+            --bind-address 192.0.2.1       | --bind-address: 192.0.2.1 is no address of this machine
             """)
     void badFlagsExitWith2AndOneLineNamingTheFlag(String flags, String message) {
         int exit = sandbox(flags.trim().split(" +"));
@@ -99,6 +106,68 @@ class SandboxCommandTest {
     }
 
     @Test
+    void aTakenPortIsOneLineNamingItsFlagAndNothingStarts() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int exit = sandbox("--kafka-port", "0", "--web-port", Integer.toString(taken.getLocalPort()),
+                    "--metrics-port", "0");
+
+            assertThat(exit).isEqualTo(1);
+            assertThat(errorLines()).singleElement().asString()
+                    .isEqualTo("streaming-lstm sandbox: --web-port: 127.0.0.1:" + taken.getLocalPort()
+                            + " is taken (another sandbox? another server?); give a free port, or 0 for any free port");
+            assertThat(dir.resolve("work")).as("nothing was started").doesNotExist();
+        }
+    }
+
+    @Test
+    void aResumedRunKeepsTheFlagsItStartedWith() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.write(run.resolve("sandbox-args.txt"), List.of("--hidden", "32"));
+
+        int exit = StreamingLstmCli.run("sandbox", "--resume", run.toString(), "--hidden", "64");
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(errorLines()).singleElement().asString().startsWith("streaming-lstm sandbox: --hidden: a resumed "
+                + "run keeps the flags it started with (in its sandbox-args.txt); only --bind-address, --duration, "
+                + "--kafka-port, --metrics-port, --quiet, --web-port may be given");
+    }
+
+    @Test
+    void aResumedRunKeepsItsJobFlagsToo() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.write(run.resolve("sandbox-args.txt"), List.of("--hidden", "32"));
+
+        int exit = StreamingLstmCli.run("sandbox", "--resume", run.toString(), "--learning-rate=0.01");
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(errorLines()).singleElement().asString().contains("--learning-rate: a resumed run keeps");
+    }
+
+    @Test
+    void aFolderThatIsNoRunCannotBeResumed() throws Exception {
+        Path notARun = Files.createDirectories(dir.resolve("elsewhere"));
+
+        int exit = StreamingLstmCli.run("sandbox", "--resume", notARun.toString());
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(errorLines()).singleElement().asString().contains("--resume: ").contains("elsewhere")
+                .contains("is not a sandbox run folder (no sandbox-args.txt");
+    }
+
+    @Test
+    void aRunWithoutACheckpointCannotBeResumed() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.write(run.resolve("sandbox-args.txt"), List.of("--streams", "2"));
+
+        int exit = StreamingLstmCli.run("sandbox", "--resume", run.toString(), "--kafka-port", "0", "--web-port", "0",
+                "--metrics-port", "0");
+
+        assertThat(exit).isEqualTo(1);
+        assertThat(errorLines()).singleElement().asString().contains("--resume: ")
+                .contains("holds no complete checkpoint of a sandbox run");
+    }
+
+    @Test
     void helpListsTheSandboxFlagsAndTheJobFlags() {
         int exit = sandbox("--help");
 
@@ -106,7 +175,8 @@ class SandboxCommandTest {
         assertThat(exit).isZero();
         assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
         assertThat(help).contains("--duration", "--work-dir", "--input", "--split", "--streams", "--rate", "--hidden",
-                "--window", "--batch", "--checkpoint-interval", "--quiet", "key=value")
+                "--window", "--batch", "--checkpoint-interval", "--quiet", "key=value", "--kafka-port", "--web-port",
+                "--metrics-port", "--bind-address", "--resume")
                 .contains("--learning-rate", "--continuation-length");
     }
 }

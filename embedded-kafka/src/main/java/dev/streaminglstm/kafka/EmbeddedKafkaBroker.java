@@ -1,17 +1,35 @@
 package dev.streaminglstm.kafka;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.common.utils.Exit;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * A real single-node Kafka broker (KRaft, broker and controller combined) running inside this JVM, on a free
@@ -21,6 +39,8 @@ import org.apache.kafka.common.utils.Exit;
  * <p>Internal topics use replication factor 1 and consumer groups start without the initial rebalance delay.
  * While a broker runs, Kafka's {@link Exit} procedures throw {@link IllegalStateException} instead of ending the
  * JVM (a fatal broker error would otherwise kill the sandbox or the test run); {@link #close()} restores them.
+ *
+ * <p>{@link #startOn} places a broker instead: on one address and port, with its data in a folder that outlives it.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -32,10 +52,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             "transaction.state.log.num.partitions", "1",
             "group.initial.rebalance.delay.ms", "0");
 
+    private static final String CLIENT_LISTENER = "PLAINTEXT";
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The test kit's cluster, or null for a broker of {@link #startOn}. */
     private final KafkaClusterTestKit cluster;
+    /** The broker of {@link #startOn}, or null. */
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
 
     private EmbeddedKafkaBroker(KafkaClusterTestKit cluster) {
         this.cluster = cluster;
+        this.server = null;
+        this.bootstrapServers = null;
+    }
+
+    private EmbeddedKafkaBroker(KafkaRaftServer server, String bootstrapServers) {
+        this.cluster = null;
+        this.server = server;
+        this.bootstrapServers = bootstrapServers;
     }
 
     /** Starts a broker with the single-node settings above. */
@@ -75,9 +111,125 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a broker that listens for clients on {@code host:port} only (port 0: a free port of {@code host}), and
+     * keeps its log and metadata in {@code dataDir}, which outlives {@link #close()} and the JVM: a broker started
+     * again on the same folder (after a clean stop or a {@code kill -9}) has its topics and records back. It is the
+     * broker Kafka's own {@code kafka-server-start} runs ({@link KafkaRaftServer}: broker and controller in one
+     * node, the controller on a free port of the loopback interface), with the single-node settings above.
+     * Unlike {@link #start()} (the test kit's broker, which listens on every interface), nothing else listens.
+     *
+     * @throws IllegalStateException if the broker cannot start, for example because {@code host:port} is taken
+     */
+    public static EmbeddedKafkaBroker startOn(InetAddress host, int port, Path dataDir) {
+        Exit.setExitProcedure((status, message) -> {
+            throw new IllegalStateException("Kafka broker tried to exit the JVM with status " + status + ": " + message);
+        });
+        Exit.setHaltProcedure((status, message) -> {
+            throw new IllegalStateException("Kafka broker tried to halt the JVM with status " + status + ": " + message);
+        });
+        String address = hostPort(host, port);
+        KafkaRaftServer server = null;
+        try {
+            address = hostPort(host, port == 0 ? freePort(host) : port);
+            Path logDir = Files.createDirectories(dataDir);
+            KafkaConfig config = new KafkaConfig(placedSettings(host, address, logDir), false);
+            formatIfNew(logDir);
+            server = new KafkaRaftServer(config, Time.SYSTEM);
+            server.startup();
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, clientAddress(host, address));
+            broker.awaitReady();
+            return broker;
+        } catch (Exception e) {
+            if (server != null) {
+                stopQuietly(server, e);
+            }
+            resetExit();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("cannot start a Kafka broker on " + address + " with its data in "
+                    + dataDir + ": " + e, e);
+        }
+    }
+
+    /**
+     * A KRaft node of one broker and one controller: clients on {@code address}, the controller on loopback. A broker
+     * on every interface tells its clients this machine's name (Kafka refuses to advertise 0.0.0.0).
+     */
+    private static Map<String, Object> placedSettings(InetAddress host, String address, Path logDir)
+            throws IOException {
+        String controller = hostPort(InetAddress.getLoopbackAddress(), freePort(InetAddress.getLoopbackAddress()));
+        Map<String, Object> settings = new HashMap<>(SINGLE_NODE_SETTINGS);
+        settings.put("process.roles", "broker,controller");
+        settings.put("node.id", "1");
+        settings.put("controller.quorum.voters", "1@" + controller);
+        settings.put("listeners", CLIENT_LISTENER + "://" + address + "," + CONTROLLER_LISTENER + "://" + controller);
+        settings.put("listener.security.protocol.map",
+                CLIENT_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        if (host.isAnyLocalAddress()) {
+            settings.put("advertised.listeners", CLIENT_LISTENER + "://" + InetAddress.getLocalHost().getHostName()
+                    + address.substring(address.lastIndexOf(':')));
+        }
+        settings.put("inter.broker.listener.name", CLIENT_LISTENER);
+        settings.put("controller.listener.names", CONTROLLER_LISTENER);
+        settings.put("log.dirs", logDir.toString());
+        return settings;
+    }
+
+    /** Formats a new data folder, as {@code kafka-storage format} does; one with data is left as it is. */
+    private static void formatIfNew(Path logDir) throws Exception {
+        if (Files.exists(logDir.resolve("meta.properties"))) {
+            return;
+        }
+        new Formatter()
+                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                .setNodeId(1)
+                .setClusterId(Uuid.randomUuid().toString())
+                .setDirectories(List.of(logDir.toString()))
+                .setMetadataLogDirectory(logDir.toString())
+                .setControllerListenerName(CONTROLLER_LISTENER)
+                .setReleaseVersion(MetadataVersion.latestProduction())
+                .run();
+    }
+
+    /** A port of {@code host} that nothing listens on now. */
+    private static int freePort(InetAddress host) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, 0));
+            return socket.getLocalPort();
+        }
+    }
+
+    /** {@code host:port} as Kafka's listeners write it: an IPv6 address in brackets. */
+    private static String hostPort(InetAddress host, int port) {
+        String name = host.getHostAddress();
+        return (host instanceof Inet6Address ? "[" + name + "]" : name) + ":" + port;
+    }
+
+    /** Where a client on this machine connects: a broker on every interface is on the loopback interface too. */
+    private static String clientAddress(InetAddress host, String address) {
+        return host.isAnyLocalAddress() ? "localhost" + address.substring(address.lastIndexOf(':')) : address;
+    }
+
+    /** Waits until the broker answers a client. */
+    private void awaitReady() throws InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        try (Admin admin = Admin.create(properties)) {
+            while (admin.describeCluster().nodes().get().isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the broker did not answer within " + READY_TIMEOUT);
+                }
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+        }
+    }
+
     /** The {@code host:port} clients connect to. */
     public String bootstrapServers() {
-        return cluster.bootstrapServers();
+        return cluster != null ? cluster.bootstrapServers() : bootstrapServers;
     }
 
     /**
@@ -115,11 +267,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Stops the broker, deletes its data and gives Kafka's exit procedures back. */
+    /**
+     * Stops the broker and gives Kafka's exit procedures back; deletes its data, unless the broker was placed by
+     * {@link #startOn}.
+     */
     @Override
     public void close() {
         try {
-            cluster.close();
+            if (cluster != null) {
+                cluster.close();
+            } else {
+                server.shutdown();
+                server.awaitShutdown();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while stopping the embedded Kafka broker", e);
@@ -137,6 +297,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         try {
             cluster.close();
         } catch (Exception e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private static void stopQuietly(KafkaRaftServer server, Exception cause) {
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } catch (RuntimeException e) {
             cause.addSuppressed(e);
         }
     }

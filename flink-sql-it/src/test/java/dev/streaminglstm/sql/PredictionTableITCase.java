@@ -37,12 +37,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Flink SQL reads the prediction topic written in the CONFLUENT wire format: the Kafka SQL connector with Flink's
  * {@code avro-confluent} format, which looks each writer schema up in the schema registry by the id in the value.
- * The table and query are the ones REGISTRY.md shows.
+ * The table and query are the ones docs/schema-registry.md shows.
  */
 class PredictionTableITCase {
 
     /**
-     * The table REGISTRY.md shows, with the broker's and the registry's addresses and the reader schema to fill in.
+     * The table docs/schema-registry.md shows, with the broker's and the registry's addresses and the reader schema to fill in.
      * The reader schema is {@code Prediction.avsc}: Flink's own reader schema, derived from the columns, cannot
      * read the Avro enum {@code status} into a STRING; with it, the columns must match the schema exactly.
      */
@@ -73,13 +73,13 @@ class PredictionTableITCase {
               'value.avro-confluent.schema' = '%s'
             )""";
 
-    /** The query REGISTRY.md shows. */
+    /** The query docs/schema-registry.md shows. */
     static final String QUERY = """
             SELECT streamId AS stream_id, sequenceNumber AS seq, status, modelVersion AS model,
                    topK[1].display AS top, topK[1].probability AS p, continuation, eventTime AS event_time
             FROM predictions""";
 
-    /** The short form REGISTRY.md shows: no reader schema, so no enum column; any subset of the other fields. */
+    /** The short form docs/schema-registry.md shows: no reader schema, so no enum column; any subset of the other fields. */
     static final String CREATE_SHORT_TABLE = """
             CREATE TABLE prediction_texts (
               streamId       STRING,

@@ -26,6 +26,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * <p>{@link #run()} sends until the corpus is used up (or forever with {@code repeat}, starting the corpus over) or
  * until {@link #stop()}, then flushes the producer; a failed send ends it with an exception. The producer stays
  * the caller's to close. {@link #recordsSent()} and {@link #bytesSent()} may be read from any thread.
+ *
+ * <p>The replay is the same every time for the same corpus, streams and chunk size, so a replay can continue an
+ * earlier one: {@link Builder#skip} leaves out the records that one sent, and {@link Builder#indexHeader} marks
+ * every record with its place in the replay, so that the topic tells how far it got.
  */
 public final class CorpusReplayer implements Runnable {
 
@@ -40,6 +44,8 @@ public final class CorpusReplayer implements Runnable {
     private final boolean repeat;
     private final int passes;
     private final long firstSequenceNumber;
+    private final long skip;
+    private final String indexHeader;
     private final Clock clock;
 
     private final AtomicBoolean started = new AtomicBoolean();
@@ -60,6 +66,8 @@ public final class CorpusReplayer implements Runnable {
         this.repeat = builder.repeat;
         this.passes = builder.passes;
         this.firstSequenceNumber = builder.firstSequenceNumber;
+        this.skip = builder.skip;
+        this.indexHeader = builder.indexHeader;
         this.clock = builder.clock;
     }
 
@@ -83,8 +91,9 @@ public final class CorpusReplayer implements Runnable {
             slots[i] = new StreamSlot("doc-" + i, firstSequenceNumber);
         }
         DocumentSupply supply = new DocumentSupply();
-        long startNanos = System.nanoTime();
         try {
+            long toSkip = skip;
+            long startNanos = System.nanoTime();
             boolean sentAny = true;
             while (sentAny && !stopped.get()) {
                 sentAny = false;
@@ -92,8 +101,16 @@ public final class CorpusReplayer implements Runnable {
                     if (stopped.get() || !slot.hasChunk(supply)) {
                         continue;
                     }
-                    send(slot);
                     sentAny = true;
+                    if (toSkip > 0) {
+                        next(slot); // sent by the replay this one goes on from
+                        if (--toSkip == 0) {
+                            documents.set(0);
+                            startNanos = System.nanoTime();
+                        }
+                        continue;
+                    }
+                    send(slot);
                     pace(startNanos);
                 }
             }
@@ -124,33 +141,43 @@ public final class CorpusReplayer implements Runnable {
         return bytes.get();
     }
 
-    /** Documents begun so far. */
+    /** Documents begun so far (after the skipped records). */
     public long documentsStarted() {
         return documents.get();
     }
 
     private void send(StreamSlot slot) {
         throwIfSendFailed();
-        String chunk = slot.chunks.next();
+        TextEvent event = next(slot);
+        ProducerRecord<byte[], byte[]> record =
+                new ProducerRecord<>(topic, WireFormat.key(slot.streamId), WireFormat.value(event));
+        if (indexHeader != null) {
+            long index = skip + records.get();
+            record.headers().add(indexHeader, Long.toString(index).getBytes(StandardCharsets.US_ASCII));
+        }
+        producer.send(record, (metadata, exception) -> {
+            if (exception != null) {
+                sendFailure.compareAndSet(null, exception);
+            }
+        });
+        if (records.incrementAndGet() >= recordLimit) {
+            stopped.set(true);
+        }
+        bytes.addAndGet(event.getText().getBytes(StandardCharsets.UTF_8).length);
+    }
+
+    /** The slot's next chunk as an event; the slot moves past it. */
+    private TextEvent next(StreamSlot slot) {
         TextEvent event = TextEvent.newBuilder()
                 .setStreamId(slot.streamId)
                 .setSequenceNumber(slot.nextSequenceNumber++)
-                .setText(chunk)
+                .setText(slot.chunks.next())
                 .setEventTime(clock.instant())
                 .setStartsDocument(slot.startsDocument)
                 .setFeatures(null)
                 .build();
         slot.startsDocument = false;
-        producer.send(new ProducerRecord<>(topic, WireFormat.key(slot.streamId), WireFormat.value(event)),
-                (metadata, exception) -> {
-                    if (exception != null) {
-                        sendFailure.compareAndSet(null, exception);
-                    }
-                });
-        if (records.incrementAndGet() >= recordLimit) {
-            stopped.set(true);
-        }
-        bytes.addAndGet(chunk.getBytes(StandardCharsets.UTF_8).length);
+        return event;
     }
 
     private void pace(long startNanos) {
@@ -254,6 +281,8 @@ public final class CorpusReplayer implements Runnable {
         private boolean repeat;
         private int passes = 1;
         private long firstSequenceNumber;
+        private long skip;
+        private String indexHeader;
         private Clock clock = Clock.systemUTC();
 
         private Builder(Producer<byte[], byte[]> producer, String topic, Corpus corpus) {
@@ -308,6 +337,27 @@ public final class CorpusReplayer implements Runnable {
          */
         public Builder firstSequenceNumber(long firstSequenceNumber) {
             this.firstSequenceNumber = firstSequenceNumber;
+            return this;
+        }
+
+        /**
+         * Leave out the replay's first {@code records} records, default 0: the replay goes on where one that sent
+         * them stopped, with the same documents, chunks and sequence numbers.
+         */
+        public Builder skip(long records) {
+            if (records < 0) {
+                throw new IllegalArgumentException("records to skip must be at least 0, was " + records);
+            }
+            this.skip = records;
+            return this;
+        }
+
+        /**
+         * Give every record a header {@code name} holding its index in the replay (0 for the first record of the
+         * replay, skipped ones counted) in decimal ASCII; default none.
+         */
+        public Builder indexHeader(String name) {
+            this.indexHeader = Objects.requireNonNull(name, "name");
             return this;
         }
 
