@@ -1,5 +1,6 @@
 package dev.streaminglstm.job;
 
+import dev.streaminglstm.job.access.KafkaAccessCheck;
 import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.inference.InferenceOperator;
@@ -50,6 +51,7 @@ public final class StreamingLstmJob {
             System.exit(2);
             return;
         }
+        KafkaAccessCheck.requireJobAccess(config); // a refused login or ACL fails here, before the job is submitted
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, config);
         build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),

@@ -1,0 +1,182 @@
+package dev.streaminglstm.job.access;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.streaminglstm.job.KafkaConnectors;
+import dev.streaminglstm.job.MiniClusters;
+import dev.streaminglstm.job.StreamingLstmJob;
+import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.kafka.KafkaBrokerExtension;
+import dev.streaminglstm.kafka.SelfSignedTls;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.ExceptionUtils;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A wrong password, an untrusted certificate, each missing ACL: {@code StreamingLstmJob.main} refuses to submit the
+ * job with one line naming the broker, the principal and what was refused; and a job that reaches the cluster all
+ * the same (built without main, as the sandbox builds it) fails at once with that line in its exception, though its
+ * restart strategy would allow a thousand restarts.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class KafkaRefusalITCase {
+
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.secured();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
+
+    private static final String PASSWORD = "refusal-test-password";
+    private static final String GROUP = "refused-job";
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void createTopics() {
+        KAFKA.createTopics(1, "text-in", "predictions", "text-dlq");
+    }
+
+    @Test
+    void aWrongPasswordIsRefusedBeforeTheJobIsSubmitted(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        String user = newUser("job-with-a-wrong-password");
+
+        String refusal = refusalOfMain(cluster, KAFKA.securedClientProperties(user, "not-" + PASSWORD));
+
+        assertThat(refusal).isEqualTo("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '" + user
+                + "' (SASL SCRAM-SHA-512): the login failed: Authentication failed during authentication due to "
+                + "invalid credentials with SASL mechanism SCRAM-SHA-512");
+    }
+
+    @Test
+    void anUntrustedCertificateIsRefusedBeforeTheJobIsSubmitted(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        String user = newUser("job-trusting-another-certificate");
+        Properties properties = KAFKA.securedClientProperties(user, PASSWORD);
+        Path otherCertificate = SelfSignedTls.generate(dir.resolve("other-tls")).certificatePem();
+        properties.put("ssl.truststore.location", otherCertificate.toString());
+
+        String refusal = refusalOfMain(cluster, properties);
+
+        assertThat(refusal).isEqualTo("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '"
+                + user + "' (SASL SCRAM-SHA-512): the TLS handshake failed, the broker's certificate is not trusted by "
+                + otherCertificate + " (PKIX path validation failed: java.security.cert.CertPathValidatorException: "
+                + "signature check failed)");
+    }
+
+    @ParameterizedTest
+    @EnumSource(JobAcls.class)
+    void eachMissingAclIsRefusedBeforeTheJobIsSubmitted(JobAcls missing, @InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        String user = userWithAllBut(missing);
+
+        String refusal = refusalOfMain(cluster, KAFKA.securedClientProperties(user, PASSWORD));
+
+        String refused = switch (missing) {
+            case READ_INPUT -> "READ on topic 'text-in'";
+            case READ_GROUP -> "READ on consumer group '" + GROUP + "'";
+            case WRITE_PREDICTIONS -> "WRITE on topic 'predictions'";
+            case WRITE_DEAD_LETTERS -> "WRITE on topic 'text-dlq'";
+            case WRITE_TRANSACTIONS -> "WRITE on transactional ids '" + GROUP + "-predictions*'";
+        };
+        assertThat(refusal).startsWith("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '"
+                + user + "' (SASL SCRAM-SHA-512): " + refused + " is not allowed by any ACL");
+    }
+
+    @Test
+    void aRefusalOnTheClusterFailsTheJobAtOnceInsteadOfRestarting(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        String user = userWithAllBut(JobAcls.WRITE_PREDICTIONS);
+        JobConfig config = config(KAFKA.securedClientProperties(user, PASSWORD));
+        Configuration restarts = new Configuration();
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1000);
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restarts);
+        env.setParallelism(1);
+        StreamingLstmJob.configure(env, config);
+        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
+                KafkaConnectors.deadLetterSink(config), true);
+
+        JobClient job = env.executeAsync("refused on the cluster");
+
+        Throwable failure = catchFailure(job);
+        assertThat(ExceptionUtils.findThrowable(failure, KafkaRefusal.class)).as("the job's failure: %s", failure)
+                .get().extracting(Throwable::getMessage).asString()
+                .startsWith("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '" + user
+                        + "' (SASL SCRAM-SHA-512): WRITE on topic 'predictions' is not allowed by any ACL");
+        List<Integer> attempts = new ArrayList<>();
+        for (AccessExecutionVertex vertex : cluster.getExecutionGraph(job.getJobID()).get().getAllExecutionVertices()) {
+            attempts.add(vertex.getCurrentExecutionAttempt().getAttemptNumber());
+        }
+        assertThat(attempts).as("attempt numbers of the job's subtasks: no restart").isNotEmpty().containsOnly(0);
+    }
+
+    /** Runs main with these Kafka properties; returns the one line of its refusal, after checking no job started. */
+    private static String refusalOfMain(MiniCluster cluster, Properties kafkaProperties) throws Exception {
+        int jobsBefore = cluster.listJobs().get().size();
+        Path file = KafkaBrokerExtension.write(kafkaProperties, dir.resolve("kafka-" + System.nanoTime() + ".properties"));
+        String[] args = {"--bootstrap-servers", KAFKA.broker().securedBootstrapServers(), "--group-id", GROUP,
+            "--store", dir.resolve("store").toUri().toString(), "--kafka-properties-file", file.toString(),
+            "--prediction-guarantee", "EXACTLY_ONCE"};
+
+        Throwable thrown = catchThrowable(() -> StreamingLstmJob.main(args));
+
+        assertThat(thrown).isInstanceOf(KafkaRefusal.class);
+        assertThat(cluster.listJobs().get()).as("jobs after main").hasSize(jobsBefore);
+        assertThat(thrown.getMessage()).as("one line").doesNotContain("\n");
+        return thrown.getMessage();
+    }
+
+    private static JobConfig config(Properties kafkaProperties) {
+        Path file = KafkaBrokerExtension.write(kafkaProperties, dir.resolve("kafka-" + System.nanoTime() + ".properties"));
+        return JobConfig.parse("--bootstrap-servers", KAFKA.broker().securedBootstrapServers(), "--group-id", GROUP,
+                "--store", dir.resolve("store").toUri().toString(), "--kafka-properties-file", file.toString(),
+                "--prediction-guarantee", "EXACTLY_ONCE");
+    }
+
+    /** A new user with the password {@value #PASSWORD}, and no ACL. */
+    private static String newUser(String user) {
+        KAFKA.broker().createScramUser(user, PASSWORD);
+        return user;
+    }
+
+    /** A new user with the password {@value #PASSWORD} and every ACL of the job but {@code missing}. */
+    private static String userWithAllBut(JobAcls missing) {
+        String user = newUser("job-without-" + missing.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        KAFKA.broker().allow(JobAcls.allBut(missing, user, config(KAFKA.securedClientProperties(user, PASSWORD))));
+        return user;
+    }
+
+    private static Throwable catchFailure(JobClient job) throws Exception {
+        try {
+            job.getJobExecutionResult().get(1, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("the job ended without a failure");
+    }
+}
