@@ -44,6 +44,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -110,11 +111,12 @@ class JobOnSecuredKafkaITCase {
                 new ProducerRecord<>("text-in", WireFormat.key("south"), bytes("neither")));
 
         Run run;
+        List<String> loggedSecrets;
         try (InfoLogWatch log = InfoLogWatch.lookingFor(secret)) {
             KafkaAccessCheck.requireJobAccess(config); // what main does before it submits
             run = runUntilPredictedAndPublished(config, bad, rest);
             assertThat(log.events()).as("log events at INFO while the job ran").isGreaterThan(100);
-            assertThat(log.hits()).as("log events holding the password").isEmpty();
+            loggedSecrets = log.hits();
         }
 
         List<String> chunks = new ArrayList<>();
@@ -131,19 +133,23 @@ class JobOnSecuredKafkaITCase {
         assertThat(modelVersions(dir.resolve("store"))).as("model versions published").isNotEmpty();
 
         byte[] needle = secret.getBytes(StandardCharsets.UTF_8);
-        assertThat(contains(run.serializedStreamGraph, needle)).as("the serialized stream graph").isFalse();
-        assertThat(contains(run.serializedJobGraph, needle)).as("the serialized job graph").isFalse();
-        assertThat(String.join(" ", args)).as("the program arguments").doesNotContain(secret);
-        assertThat(String.join(" ", config.toArgs())).as("the job's flags, as the deploy files pass them")
+        SoftAssertions nowhere = new SoftAssertions();
+        nowhere.assertThat(contains(run.serializedStreamGraph, needle)).as("the serialized stream graph").isFalse();
+        nowhere.assertThat(contains(run.serializedJobGraph, needle)).as("the serialized job graph").isFalse();
+        nowhere.assertThat(String.join(" ", args)).as("the program arguments").doesNotContain(secret);
+        nowhere.assertThat(String.join(" ", config.toArgs())).as("the job's flags, as the deploy files pass them")
                 .doesNotContain(secret);
         run.restAnswers.forEach((endpoint, body) ->
-                assertThat(body).as("REST %s", endpoint).doesNotContain(secret));
+                nowhere.assertThat(body).as("REST %s", endpoint).doesNotContain(secret));
+        nowhere.assertThat(loggedSecrets).as("log events at INFO holding the password").isEmpty();
         for (Path file : filesUnder(dir.resolve("store"))) {
-            assertThat(contains(Files.readAllBytes(file), needle)).as("store file %s", file).isFalse();
+            nowhere.assertThat(contains(Files.readAllBytes(file), needle)).as("store file %s", file).isFalse();
         }
         for (ConsumerRecord<byte[], byte[]> record : concat(run.deadLetters, run.predictionRecords)) {
-            assertThat(contains(recordBytes(record), needle)).as("record %s", record).isFalse();
+            nowhere.assertThat(contains(recordBytes(record), needle)).as("%s record at offset %d", record.topic(),
+                    record.offset()).isFalse();
         }
+        nowhere.assertAll();
     }
 
     @Test
