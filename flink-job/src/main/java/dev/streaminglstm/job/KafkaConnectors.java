@@ -1,6 +1,6 @@
 package dev.streaminglstm.job;
 
-import dev.streaminglstm.job.access.RefusalCheckingDeserializer;
+import dev.streaminglstm.job.access.RefusalCheckingSource;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
 import dev.streaminglstm.job.input.InputRecord;
@@ -23,8 +23,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * {@link JobConfig#kafkaProperties()} (security settings and the like); the settings below win over them.
  *
  * <ul>
- *   <li>Source: the input topic, read by {@link InputRecordDeserializer} once each subtask found its access to Kafka
- *       not refused ({@link RefusalCheckingDeserializer}); offsets are committed to the group
+ *   <li>Source: the input topic, read by {@link InputRecordDeserializer}; its enumerator and readers start only if
+ *       Kafka does not refuse the job's access ({@link RefusalCheckingSource}); offsets are committed to the group
  *       {@code --group-id} on each completed checkpoint (Flink's own state stays the truth on restore), and a
  *       fresh job starts from the group's committed offsets, or from the earliest offset where there are none.</li>
  *   <li>Prediction sink: {@code --prediction-guarantee}. EXACTLY_ONCE writes in transactions with the id prefix
@@ -50,12 +50,12 @@ public final class KafkaConnectors {
                 .setClientIdPrefix(config.groupId() + "-input")
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setProperty("commit.offsets.on.checkpoint", "true")
-                .setDeserializer(RefusalCheckingDeserializer.of(config, InputRecordDeserializer.from(config)));
+                .setDeserializer(InputRecordDeserializer.from(config));
     }
 
     /** The unbounded input source. */
-    public static KafkaSource<InputRecord> source(JobConfig config) {
-        return sourceBuilder(config).build();
+    public static RefusalCheckingSource<InputRecord> source(JobConfig config) {
+        return RefusalCheckingSource.of(config, sourceBuilder(config).build());
     }
 
     /** The sink of {@link Prediction}s to the prediction topic. */

@@ -51,7 +51,7 @@ public final class StreamingLstmJob {
             System.exit(2);
             return;
         }
-        KafkaAccessCheck.requireJobAccess(config); // a refused login or ACL fails here, before the job is submitted
+        KafkaAccessCheck.requireJobAccessBeforeSubmitting(config); // a refused login or ACL ends it here
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, config);
         build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),

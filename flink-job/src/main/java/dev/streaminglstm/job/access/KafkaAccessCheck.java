@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * the first refusal is a {@link KafkaRefusal} naming the brokers, the principal and the refused operation.
  *
  * <p>{@link #requireJobAccess} asks everything the job needs, and runs twice: in {@code StreamingLstmJob.main} before
- * the job is submitted, and on the cluster as the input is opened ({@link RefusalCheckingDeserializer}), so that a
+ * the job is submitted, and on the cluster as the input's enumerator and readers start ({@link RefusalCheckingSource}), so that a
  * refusal met after a restart (a revoked ACL, a rotated password) fails the job at once instead of restarting into it.
  */
 public final class KafkaAccessCheck implements AutoCloseable {
@@ -55,6 +55,7 @@ public final class KafkaAccessCheck implements AutoCloseable {
     private final Properties clientProperties;
     private final String brokers;
     private final String principal;
+    private final List<String> unresolved;
     private final int timeoutMs;
     private final Admin admin;
 
@@ -62,6 +63,7 @@ public final class KafkaAccessCheck implements AutoCloseable {
         this.clientProperties = clientProperties;
         this.brokers = clientProperties.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
         this.principal = KafkaPrincipal.describe(clientProperties);
+        this.unresolved = KafkaPrincipal.unresolvedPlaceholders(clientProperties);
         this.timeoutMs = timeoutMs;
         Properties adminProperties = new Properties();
         adminProperties.putAll(clientProperties);
@@ -92,6 +94,22 @@ public final class KafkaAccessCheck implements AutoCloseable {
             check.close();
             throw e;
         }
+    }
+
+    /**
+     * {@link #requireJobAccess} where the job is submitted from ({@code StreamingLstmJob.main}, on the machine running
+     * {@code flink run} or on the JobManager in application mode), unless the client properties hold placeholders
+     * that cannot be resolved here, such as a {@code ${env:...}} variable set on the TaskManagers only: then the
+     * check is left to the source on the cluster, which runs it as it starts ({@link RefusalCheckingSource}).
+     */
+    public static void requireJobAccessBeforeSubmitting(JobConfig config) {
+        List<String> unresolved = KafkaPrincipal.unresolvedPlaceholders(config.kafkaProperties());
+        if (!unresolved.isEmpty()) {
+            LOG.warn("Not checking the job's access to Kafka before submitting it: {} cannot be resolved here; the "
+                    + "source checks it on the cluster as it starts", String.join(", ", unresolved));
+            return;
+        }
+        requireJobAccess(config);
     }
 
     /**
@@ -231,7 +249,9 @@ public final class KafkaAccessCheck implements AutoCloseable {
     }
 
     private KafkaRefusal refusal(String what, Throwable cause) {
-        return new KafkaRefusal("Kafka at " + brokers + " refused " + principal + ": " + what, cause);
+        String hint = unresolved.isEmpty() ? ""
+                : " (" + String.join(", ", unresolved) + " could not be resolved where this ran)";
+        return new KafkaRefusal("Kafka at " + brokers + " refused " + principal + ": " + what + hint, cause);
     }
 
     /** Why the handshake failed, in the words of the JDK's TLS; an unknown signer is said plainly. */

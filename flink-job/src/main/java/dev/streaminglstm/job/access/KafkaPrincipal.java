@@ -1,8 +1,11 @@
 package dev.streaminglstm.job.access;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -17,6 +20,7 @@ import org.apache.kafka.common.config.ConfigDef;
 final class KafkaPrincipal {
 
     private static final Pattern USERNAME = Pattern.compile("\\b(username|principal)\\s*=\\s*\"([^\"]*)\"");
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{[^}:]+:[^}]*}");
 
     private KafkaPrincipal() {}
 
@@ -35,6 +39,21 @@ final class KafkaPrincipal {
             return "the TLS client certificate in " + settings.get("ssl.keystore.location");
         }
         return "an anonymous client (security.protocol=" + protocol + ")";
+    }
+
+    /**
+     * The {@code ${provider:key}} placeholders that Kafka's config providers cannot resolve here (a variable not set
+     * in this process's environment, say), in the order of the properties' keys.
+     */
+    static List<String> unresolvedPlaceholders(Properties clientProperties) {
+        List<String> unresolved = new ArrayList<>();
+        new TreeMap<>(resolved(clientProperties)).forEach((key, value) -> {
+            Matcher placeholder = PLACEHOLDER.matcher(key.startsWith("config.providers") ? "" : value);
+            while (placeholder.find()) {
+                unresolved.add(placeholder.group());
+            }
+        });
+        return unresolved;
     }
 
     /** The properties with {@code ${provider:key}} placeholders resolved; as given if they cannot be. */

@@ -28,10 +28,12 @@ enum JobAcls {
         return of(user, config, EnumSet.allOf(JobAcls.class));
     }
 
-    /** Every ACL the job needs but {@code missing}. */
+    /** Every ACL the job needs but {@code missing}; all of them if it is null. */
     static AclBinding[] allBut(JobAcls missing, String user, JobConfig config) {
         Set<JobAcls> grants = EnumSet.allOf(JobAcls.class);
-        grants.remove(missing);
+        if (missing != null) {
+            grants.remove(missing);
+        }
         return of(user, config, grants);
     }
 

@@ -113,7 +113,7 @@ class JobOnSecuredKafkaITCase {
         Run run;
         List<String> loggedSecrets;
         try (InfoLogWatch log = InfoLogWatch.lookingFor(secret)) {
-            KafkaAccessCheck.requireJobAccess(config); // what main does before it submits
+            KafkaAccessCheck.requireJobAccessBeforeSubmitting(config); // what main does
             run = runUntilPredictedAndPublished(config, bad, rest);
             assertThat(log.events()).as("log events at INFO while the job ran").isGreaterThan(100);
             loggedSecrets = log.hits();

@@ -12,15 +12,18 @@ import dev.streaminglstm.kafka.SelfSignedTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -51,6 +54,7 @@ class KafkaRefusalITCase {
 
     private static final String PASSWORD = "refusal-test-password";
     private static final String GROUP = "refused-job";
+    private static final String UNSET_VARIABLE = "STREAMING_LSTM_TEST_VARIABLE_SET_NOWHERE";
 
     @TempDir
     static Path dir;
@@ -107,6 +111,29 @@ class KafkaRefusalITCase {
     }
 
     @Test
+    void aPasswordVariableSetNowhereFailsTheSubmittedJobOnceNamingTheVariable(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        // main cannot resolve the variable, so it leaves the check to the cluster (where it is not set either) and
+        // submits; the job runs with Flink's default restart strategy, which alone would restart it forever
+        String user = userWithAllBut(null);
+        Path file = KafkaBrokerExtension.write(KAFKA.securedClientProperties(user, "${env:" + UNSET_VARIABLE + "}"),
+                dir.resolve("unset-variable.properties"));
+        String[] args = {"--bootstrap-servers", KAFKA.broker().securedBootstrapServers(), "--group-id", GROUP,
+            "--store", dir.resolve("store").toUri().toString(), "--kafka-properties-file", file.toString()};
+
+        Throwable thrown = catchThrowable(() -> StreamingLstmJob.main(args));
+
+        assertThat(ExceptionUtils.findThrowable(thrown, KafkaRefusal.class)).as("main's failure: %s", thrown)
+                .get().extracting(Throwable::getMessage).asString()
+                .isEqualTo("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '" + user
+                        + "' (SASL SCRAM-SHA-512): the login failed: Authentication failed during authentication due to"
+                        + " invalid credentials with SASL mechanism SCRAM-SHA-512 (${env:" + UNSET_VARIABLE
+                        + "} could not be resolved where this ran)");
+        assertThat(attemptNumbers(cluster, lastJob(cluster))).as("attempts of the job's subtasks: no restart")
+                .containsOnly(0);
+    }
+
+    @Test
     void aRefusalOnTheClusterFailsTheJobAtOnceInsteadOfRestarting(@InjectMiniCluster MiniCluster cluster)
             throws Exception {
         String user = userWithAllBut(JobAcls.WRITE_PREDICTIONS);
@@ -128,11 +155,22 @@ class KafkaRefusalITCase {
                 .get().extracting(Throwable::getMessage).asString()
                 .startsWith("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '" + user
                         + "' (SASL SCRAM-SHA-512): WRITE on topic 'predictions' is not allowed by any ACL");
+        assertThat(attemptNumbers(cluster, job.getJobID())).as("attempts of the job's subtasks: no restart")
+                .containsOnly(0);
+    }
+
+    private static List<Integer> attemptNumbers(MiniCluster cluster, JobID job) throws Exception {
         List<Integer> attempts = new ArrayList<>();
-        for (AccessExecutionVertex vertex : cluster.getExecutionGraph(job.getJobID()).get().getAllExecutionVertices()) {
+        for (AccessExecutionVertex vertex : cluster.getExecutionGraph(job).get().getAllExecutionVertices()) {
             attempts.add(vertex.getCurrentExecutionAttempt().getAttemptNumber());
         }
-        assertThat(attempts).as("attempt numbers of the job's subtasks: no restart").isNotEmpty().containsOnly(0);
+        assertThat(attempts).as("subtasks of job %s", job).isNotEmpty();
+        return attempts;
+    }
+
+    private static JobID lastJob(MiniCluster cluster) throws Exception {
+        return cluster.listJobs().get().stream().max(Comparator.comparingLong(JobStatusMessage::getStartTime))
+                .orElseThrow().getJobId();
     }
 
     /** Runs main with these Kafka properties; returns the one line of its refusal, after checking no job started. */
@@ -164,9 +202,10 @@ class KafkaRefusalITCase {
         return user;
     }
 
-    /** A new user with the password {@value #PASSWORD} and every ACL of the job but {@code missing}. */
+    /** A new user with the password {@value #PASSWORD} and every ACL of the job but {@code missing} (if any). */
     private static String userWithAllBut(JobAcls missing) {
-        String user = newUser("job-without-" + missing.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        String user = newUser(missing == null ? "job-with-every-acl"
+                : "job-without-" + missing.name().toLowerCase(Locale.ROOT).replace('_', '-'));
         KAFKA.broker().allow(JobAcls.allBut(missing, user, config(KAFKA.securedClientProperties(user, PASSWORD))));
         return user;
     }
