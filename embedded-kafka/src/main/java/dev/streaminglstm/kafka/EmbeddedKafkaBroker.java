@@ -202,6 +202,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         });
     }
 
+    /** Deletes the ACLs and waits until the broker's authorizer no longer applies any of them. */
+    public void revoke(AclBinding... acls) {
+        requireSecured();
+        withAdmin("delete ACLs " + Arrays.toString(acls), admin -> {
+            admin.deleteAcls(Arrays.stream(acls).map(AclBinding::toFilter).toList()).all().get();
+            awaitPropagation("ACL deletions", () -> admin.describeAcls(AclBindingFilter.ANY).values().get().stream()
+                    .noneMatch(List.of(acls)::contains));
+            return null;
+        });
+    }
+
     /**
      * Creates each named topic with {@code partitions} partitions and replication factor 1, waiting until the
      * broker has created them; a topic that already exists is left as it is.

@@ -37,6 +37,11 @@ enum JobAcls {
         return of(user, config, grants);
     }
 
+    /** The ACL of {@code grant} alone. */
+    static AclBinding of(JobAcls grant, String user, JobConfig config) {
+        return grant.binding(user, config);
+    }
+
     private static AclBinding[] of(String user, JobConfig config, Set<JobAcls> grants) {
         return grants.stream().map(grant -> grant.binding(user, config)).toArray(AclBinding[]::new);
     }

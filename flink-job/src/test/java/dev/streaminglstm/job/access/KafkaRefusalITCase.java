@@ -9,8 +9,11 @@ import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
 import dev.streaminglstm.kafka.SelfSignedTls;
+import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.WireFormat;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -22,13 +25,15 @@ import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.client.JobStatusMessage;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.ExceptionUtils;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -138,11 +143,7 @@ class KafkaRefusalITCase {
             throws Exception {
         String user = userWithAllBut(JobAcls.WRITE_PREDICTIONS);
         JobConfig config = config(KAFKA.securedClientProperties(user, PASSWORD));
-        Configuration restarts = new Configuration();
-        restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1000);
-        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restarts);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(manyRestarts());
         env.setParallelism(1);
         StreamingLstmJob.configure(env, config);
         StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
@@ -157,6 +158,62 @@ class KafkaRefusalITCase {
                         + "' (SASL SCRAM-SHA-512): WRITE on topic 'predictions' is not allowed by any ACL");
         assertThat(attemptNumbers(cluster, job.getJobID())).as("attempts of the job's subtasks: no restart")
                 .containsOnly(0);
+    }
+
+    @Test
+    void anAclRevokedWhileTheJobRunsFailsItAtItsFirstRestart(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        String user = newUser("job-whose-acl-is-revoked");
+        JobConfig config = config(KAFKA.securedClientProperties(user, PASSWORD), "--prediction-guarantee",
+                "AT_LEAST_ONCE", "--checkpoint-interval-ms", "1000");
+        KAFKA.broker().allow(JobAcls.all(user, config));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(manyRestarts());
+        env.setParallelism(1);
+        StreamingLstmJob.configure(env, config);
+        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
+                KafkaConnectors.deadLetterSink(config), true);
+        JobClient job = env.executeAsync("its ACL is revoked while it runs");
+        long predictionsBefore = predictionsWritten();
+
+        try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {
+            long sequence = 0;
+            while (predictionsWritten() == predictionsBefore) { // the job writes predictions: it may
+                assertThat(job.getJobStatus().get().isGloballyTerminalState()).as("the job ended early").isFalse();
+                producer.send(chunk("revoked", ++sequence));
+                Thread.sleep(100);
+            }
+            KAFKA.broker().revoke(JobAcls.of(JobAcls.WRITE_PREDICTIONS, user, config));
+            while (!job.getJobStatus().get().isGloballyTerminalState()) { // the job tries to write more: refused
+                producer.send(chunk("revoked", ++sequence));
+                Thread.sleep(100);
+            }
+        }
+
+        Throwable failure = catchFailure(job);
+        assertThat(ExceptionUtils.findThrowable(failure, KafkaRefusal.class)).as("the job's failure: %s", failure)
+                .get().extracting(Throwable::getMessage).asString()
+                .isEqualTo("Kafka at " + KAFKA.broker().securedBootstrapServers() + " refused user '" + user
+                        + "' (SASL SCRAM-SHA-512): WRITE on topic 'predictions' is not allowed by any ACL");
+        assertThat(attemptNumbers(cluster, job.getJobID())).as("attempts of the job's subtasks: the restart after "
+                + "the sink's failure, and no other").containsOnly(1);
+    }
+
+    private static long predictionsWritten() {
+        return KAFKA.endOffsets("predictions").values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static ProducerRecord<byte[], byte[]> chunk(String stream, long sequence) {
+        TextEvent event = TextEvent.newBuilder().setStreamId(stream).setSequenceNumber(sequence)
+                .setText("Access may end at any time. ").setEventTime(Instant.EPOCH).setStartsDocument(sequence == 1)
+                .build();
+        return new ProducerRecord<>("text-in", WireFormat.key(stream), WireFormat.value(event));
+    }
+
+    private static Configuration manyRestarts() {
+        Configuration restarts = new Configuration();
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1000);
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        return restarts;
     }
 
     private static List<Integer> attemptNumbers(MiniCluster cluster, JobID job) throws Exception {
@@ -189,11 +246,17 @@ class KafkaRefusalITCase {
         return thrown.getMessage();
     }
 
-    private static JobConfig config(Properties kafkaProperties) {
+    /** The job's configuration with these Kafka properties, EXACTLY_ONCE unless {@code more} flags say otherwise. */
+    private static JobConfig config(Properties kafkaProperties, String... more) {
         Path file = KafkaBrokerExtension.write(kafkaProperties, dir.resolve("kafka-" + System.nanoTime() + ".properties"));
-        return JobConfig.parse("--bootstrap-servers", KAFKA.broker().securedBootstrapServers(), "--group-id", GROUP,
-                "--store", dir.resolve("store").toUri().toString(), "--kafka-properties-file", file.toString(),
-                "--prediction-guarantee", "EXACTLY_ONCE");
+        List<String> flags = new ArrayList<>(List.of("--bootstrap-servers", KAFKA.broker().securedBootstrapServers(),
+                "--group-id", GROUP, "--store", dir.resolve("store-" + System.nanoTime()).toUri().toString(),
+                "--kafka-properties-file", file.toString()));
+        flags.addAll(List.of(more));
+        if (!flags.contains("--prediction-guarantee")) {
+            flags.addAll(List.of("--prediction-guarantee", "EXACTLY_ONCE"));
+        }
+        return JobConfig.parse(flags.toArray(String[]::new));
     }
 
     /** A new user with the password {@value #PASSWORD}, and no ACL. */
