@@ -118,14 +118,23 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
         return properties;
     }
 
-    /** Writes {@code properties} to {@code file} as a Java properties file, as --kafka-properties-file reads it. */
+    /**
+     * Writes {@code properties} to {@code file} as {@code --kafka-properties-file} reads it: one {@code key=value}
+     * line each, sorted, unescaped, as a person writes them (values with a backslash or a line break are refused).
+     */
     public static Path write(Properties properties, Path file) {
-        try (var out = Files.newBufferedWriter(file)) {
-            properties.store(out, null);
+        StringBuilder lines = new StringBuilder();
+        new TreeMap<>(properties).forEach((key, value) -> {
+            if (value.toString().matches("(?s).*[\\\\\n\r].*")) {
+                throw new IllegalArgumentException("write cannot write " + key + " unescaped");
+            }
+            lines.append(key).append('=').append(value).append('\n');
+        });
+        try {
+            return Files.writeString(file, lines);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return file;
     }
 
     /** See {@link EmbeddedKafkaBroker#createTopics}. */
