@@ -8,7 +8,6 @@ import dev.streaminglstm.kafka.SelfSignedTls;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
-import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
 import dev.streaminglstm.schema.WireFormat;
 import java.io.IOException;
@@ -81,7 +80,7 @@ class SecuredKafkaCommandsITCase {
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.lastLine()).startsWith("records=2 ");
         List<String> sent = KAFKA.consume("text-in", 2, Duration.ofSeconds(30)).stream()
-                .map(record -> decodeText(record.value())).toList();
+                .map(record -> ProduceAndTailITCase.decodeText(record.value())).toList();
         assertThat(sent).containsExactly("Erste Zeile.", "Second paragraph.");
     }
 
@@ -176,13 +175,5 @@ class SecuredKafkaCommandsITCase {
                 .setKey(ByteBuffer.wrap(WireFormat.key("s3"))).setValue(ByteBuffer.wrap(new byte[] {1, 2, 3}))
                 .setReason("not Avro").setReasonCode("BAD_AVRO").setRejectedAt(TIME)
                 .build();
-    }
-
-    private static String decodeText(byte[] value) {
-        try {
-            return TextEvent.getDecoder().decode(value).getText();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
     }
 }

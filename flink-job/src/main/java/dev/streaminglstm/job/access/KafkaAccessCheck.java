@@ -38,19 +38,21 @@ import org.slf4j.LoggerFactory;
  * transactional ids. Each question is one cheap admin request or probe that changes nothing a reader would see;
  * the first refusal is a {@link KafkaRefusal} naming the brokers, the principal and the refused operation.
  *
- * <p>{@link #requireJobAccess} asks everything the job needs, and runs twice: in {@code StreamingLstmJob.main} before
- * the job is submitted, and on the cluster as the input's enumerator and readers start ({@link RefusalCheckingSource}), so that a
- * refusal met after a restart (a revoked ACL, a rotated password) fails the job at once instead of restarting into it.
+ * <p>{@link #requireJobAccess} asks everything the job needs, and runs in {@code StreamingLstmJob.main} before the
+ * job is submitted, and on the cluster as the source's enumerator and readers start ({@link RefusalCheckingSource}),
+ * so that a refusal met after a restart (a revoked ACL, a rotated password) fails the job at once instead of
+ * restarting into it. Only a refusal or a missing topic stops anything: a probe that fails otherwise proves nothing
+ * either way, and is logged.
  */
 public final class KafkaAccessCheck implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaAccessCheck.class);
 
     /** How long the job's check waits for the brokers, unless the client's default.api.timeout.ms says otherwise. */
-    static final int JOB_TIMEOUT_MS = 30_000;
+    private static final int JOB_TIMEOUT_MS = 30_000;
 
     /** Suffix of the transactional id that {@link #requireTransactionalWrite} probes with. */
-    static final String PROBE_SUFFIX = "-access-check";
+    private static final String PROBE_SUFFIX = "-access-check";
 
     private final Properties clientProperties;
     private final String brokers;
@@ -176,11 +178,12 @@ public final class KafkaAccessCheck implements AutoCloseable {
      */
     public void requireGroupRead(String group, String topic, int partitions) {
         TopicPartition nowhere = new TopicPartition(topic, partitions);
+        String attempted = "READ on consumer group '" + group + "'";
         try {
             await(admin.alterConsumerGroupOffsets(group, Map.of(nowhere, new OffsetAndMetadata(0))).all());
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) { // that one is the expected answer
-                throw failure(e.getCause(), "READ on consumer group '" + group + "'");
+                requireNoRefusal(e.getCause(), attempted);
             }
         }
     }
@@ -202,7 +205,7 @@ public final class KafkaAccessCheck implements AutoCloseable {
                 new KafkaProducer<>(producerProperties, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.initTransactions();
         } catch (KafkaException e) {
-            throw failure(e, refused);
+            requireNoRefusal(e, refused);
         }
     }
 
@@ -228,8 +231,21 @@ public final class KafkaAccessCheck implements AutoCloseable {
         if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
             return unreachable(cause);
         }
-        return refusalOf(cause, attempted).<RuntimeException>map(r -> r).orElseGet(() -> new IllegalStateException(
-                "Kafka at " + brokers + ": " + attempted + " failed: " + rootMessage(cause), cause));
+        Optional<KafkaRefusal> refusal = refusalOf(cause, attempted);
+        if (refusal.isPresent()) {
+            return refusal.get();
+        }
+        return new IllegalStateException("Kafka at " + brokers + ": " + attempted + " failed: " + rootMessage(cause),
+                cause);
+    }
+
+    /** Throws the refusal among a probe's failure, if any; any other failure of a probe is only logged. */
+    private void requireNoRefusal(Throwable probeFailure, String attempted) {
+        Optional<KafkaRefusal> refusal = refusalOf(probeFailure, attempted);
+        if (refusal.isPresent()) {
+            throw refusal.get();
+        }
+        LOG.warn("Kafka at {}: could not check {}: {}", brokers, attempted, rootMessage(probeFailure));
     }
 
     /** The refusal among {@code failure}'s causes, in words, if Kafka refused anything. */

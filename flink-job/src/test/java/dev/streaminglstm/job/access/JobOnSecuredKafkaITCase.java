@@ -26,9 +26,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.jobgraph.JobGraph;
@@ -37,13 +35,11 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.InstantiationUtil;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -189,8 +185,8 @@ class JobOnSecuredKafkaITCase {
         Map<String, String> answers;
         JobClient job = MiniClusters.environment(1).executeAsync(graph);
         try (Producer<byte[], byte[]> producer = KAFKA.newProducer();
-                KafkaConsumer<byte[], byte[]> predictions = committedReader("predictions");
-                KafkaConsumer<byte[], byte[]> dlq = committedReader("text-dlq")) {
+                KafkaConsumer<byte[], byte[]> predictions = KAFKA.committedReader("predictions");
+                KafkaConsumer<byte[], byte[]> dlq = KAFKA.committedReader("text-dlq")) {
             bad.forEach(producer::send);
             for (int sequence = 1; sequence <= CHUNKS_PER_STREAM; sequence++) {
                 for (String stream : STREAMS) {
@@ -250,18 +246,6 @@ class JobOnSecuredKafkaITCase {
                 .setText("The " + stream + " wind is light today. ").setEventTime(EVENT_TIME)
                 .setStartsDocument(sequence == 1).build();
         return new ProducerRecord<>("text-in", WireFormat.key(stream), WireFormat.value(event));
-    }
-
-    private static KafkaConsumer<byte[], byte[]> committedReader(String topic) {
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        return consumer;
     }
 
     private static List<Path> modelVersions(Path store) throws IOException {

@@ -143,13 +143,8 @@ class KafkaRefusalITCase {
             throws Exception {
         String user = userWithAllBut(JobAcls.WRITE_PREDICTIONS);
         JobConfig config = config(KAFKA.securedClientProperties(user, PASSWORD));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(manyRestarts());
-        env.setParallelism(1);
-        StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
 
-        JobClient job = env.executeAsync("refused on the cluster");
+        JobClient job = startWithManyRestarts(config, "refused on the cluster");
 
         Throwable failure = catchFailure(job);
         assertThat(ExceptionUtils.findThrowable(failure, KafkaRefusal.class)).as("the job's failure: %s", failure)
@@ -166,12 +161,7 @@ class KafkaRefusalITCase {
         JobConfig config = config(KAFKA.securedClientProperties(user, PASSWORD), "--prediction-guarantee",
                 "AT_LEAST_ONCE", "--checkpoint-interval-ms", "1000");
         KAFKA.broker().allow(JobAcls.all(user, config));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(manyRestarts());
-        env.setParallelism(1);
-        StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
-        JobClient job = env.executeAsync("its ACL is revoked while it runs");
+        JobClient job = startWithManyRestarts(config, "its ACL is revoked while it runs");
         long predictionsBefore = predictionsWritten();
 
         try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {
@@ -206,6 +196,16 @@ class KafkaRefusalITCase {
                 .setText("Access may end at any time. ").setEventTime(Instant.EPOCH).setStartsDocument(sequence == 1)
                 .build();
         return new ProducerRecord<>("text-in", WireFormat.key(stream), WireFormat.value(event));
+    }
+
+    /** The job, as main builds it but without main's check, on a restart strategy that allows 1000 restarts. */
+    private static JobClient startWithManyRestarts(JobConfig config, String name) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(manyRestarts());
+        env.setParallelism(1);
+        StreamingLstmJob.configure(env, config);
+        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
+                KafkaConnectors.deadLetterSink(config), true);
+        return env.executeAsync(name);
     }
 
     private static Configuration manyRestarts() {
