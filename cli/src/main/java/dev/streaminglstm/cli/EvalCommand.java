@@ -1,6 +1,6 @@
 package dev.streaminglstm.cli;
 
-import dev.streaminglstm.core.infer.Evaluator;
+import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -70,10 +70,10 @@ final class EvalCommand implements Callable<Integer> {
         if (bytes.length == 0) {
             throw usage(file + ": is empty, nothing to score");
         }
-        LoadedModel loaded = LoadedModel.load(store.open(), version);
-        if (loaded.model().config().conditioned()) {
+        ServableModel loaded = ModelLoading.load(store.open(), version);
+        if (loaded.config().conditioned()) {
             throw new IllegalStateException("model version " + loaded.version() + " reads a conditioning vector of "
-                    + loaded.model().config().conditioningSize() + " values with its text; eval scores plain text");
+                    + loaded.config().conditioningSize() + " values with its text; eval scores plain text");
         }
         int[] tokens = new int[bytes.length + 1];
         tokens[0] = ByteVocabulary.START;
@@ -84,8 +84,7 @@ final class EvalCommand implements Callable<Integer> {
         double bpc;
         try (Progress progress = Progress.start(spec.commandLine().getErr(), "eval v" + loaded.version(),
                 bytes.length, scored::get, Progress.Unit.TOKENS)) {
-            bpc = Evaluator.bitsPerToken(loaded.model(), loaded.parameters(), tokens, window, ByteVocabulary.START,
-                    scored::set);
+            bpc = loaded.bitsPerToken(tokens, window, scored::set);
             progress.finish();
         }
         PrintWriter out = spec.commandLine().getOut();

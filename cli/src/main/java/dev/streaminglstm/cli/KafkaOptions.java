@@ -58,7 +58,7 @@ public final class KafkaOptions {
         }
         properties.forEach(property -> jobFlags.addAll(List.of("--kafka-property", property)));
         try {
-            return JobConfig.parse(jobFlags.toArray(String[]::new)).kafkaProperties();
+            return JobConfig.parse(jobFlags.toArray(String[]::new)).kafka().clientConfig();
         } catch (ConfigException e) {
             throw new ParameterException(command.commandLine(), e.getMessage());
         }

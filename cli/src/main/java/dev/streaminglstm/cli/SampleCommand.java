@@ -3,6 +3,7 @@ package dev.streaminglstm.cli;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.infer.TokenSampler;
 import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.core.vocab.Utf8StreamDecoder;
 import java.io.PrintWriter;
@@ -73,8 +74,8 @@ final class SampleCommand implements Callable<Integer> {
             throw usage("--top-k: must be between 0 and " + ByteVocabulary.SIZE + ", was " + topK);
         }
         long drawSeed = seed != null ? seed : new Random().nextLong();
-        LoadedModel loaded = LoadedModel.load(store.open(), version);
-        ModelConfig config = loaded.model().config();
+        ServableModel loaded = ModelLoading.load(store.open(), version);
+        ModelConfig config = loaded.config();
         PrintWriter err = spec.commandLine().getErr();
         err.printf(Locale.ROOT, "sample: version %d (%s), temperature %s, top-k %s, seed %d%n", loaded.version(),
                 loaded.describe(), temperature, topK == 0 ? "all" : Integer.toString(topK), drawSeed);
@@ -84,8 +85,7 @@ final class SampleCommand implements Callable<Integer> {
         }
         err.flush();
 
-        InferenceSession session = new InferenceSession(loaded.model(), loaded.parameters(),
-                config.conditioned() ? new float[config.conditioningSize()] : null, ByteVocabulary.START);
+        InferenceSession session = loaded.session(config.conditioned() ? new float[config.conditioningSize()] : null);
         int[] promptTokens = ByteVocabulary.encode(prompt);
         int[] input = new int[promptTokens.length + 1];
         input[0] = ByteVocabulary.START;

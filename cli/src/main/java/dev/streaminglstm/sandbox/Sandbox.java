@@ -2,7 +2,7 @@ package dev.streaminglstm.sandbox;
 
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.KafkaConnectors;
+import dev.streaminglstm.job.config.KafkaSettings;
 import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
 import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
 import java.io.IOException;
@@ -106,11 +106,12 @@ public final class Sandbox {
         view.note("starting a Kafka broker (KRaft) in this JVM");
         try (EmbeddedKafkaBroker broker = startBroker()) {
             JobConfig config = jobConfig(settings, broker.bootstrapServers(), storeUri());
-            broker.createTopics(1, config.inputTopic(), config.predictionTopic(), config.deadLetterTopic());
-            view.note("starting the job on a Flink MiniCluster: " + config.hiddenSize() + " hidden, window "
-                    + config.windowLength() + ", batch " + config.windowsPerBatch() + ", checkpoints every "
-                    + (config.checkpointIntervalMs() % 1000 == 0 ? config.checkpointIntervalMs() / 1000 + " s"
-                            : config.checkpointIntervalMs() + " ms"));
+            KafkaSettings kafka = config.kafka();
+            broker.createTopics(1, kafka.inputTopic(), kafka.predictionTopic(), kafka.deadLetterTopic());
+            long checkpointMs = config.state().checkpointIntervalMs();
+            view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
+                    + " hidden, window " + config.training().window() + ", batch " + config.training().batch()
+                    + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms"));
             JobClient job = startJob(config);
             try {
                 return runWith(config, job);
@@ -129,7 +130,7 @@ public final class Sandbox {
                 KafkaProducer<byte[], byte[]> kafkaProducer = newProducer(config)) {
             InFlightLimitedProducer<byte[], byte[]> producer =
                     new InFlightLimitedProducer<>(kafkaProducer, monitor::answered, settings.maxChunksInFlight());
-            CorpusReplayer replayer = CorpusReplayer.builder(producer, config.inputTopic(), settings.corpus())
+            CorpusReplayer replayer = CorpusReplayer.builder(producer, config.kafka().inputTopic(), settings.corpus())
                     .streams(settings.streams())
                     .chunkBytes(settings.chunkBytes())
                     .rate(settings.rate())
@@ -236,7 +237,7 @@ public final class Sandbox {
     private JobClient startJob(JobConfig config) throws Exception {
         Configuration flink = new Configuration();
         flink.set(TaskManagerOptions.NUM_TASK_SLOTS,
-                Math.max(config.trainingParallelism(), config.inferenceParallelism()));
+                Math.max(config.training().parallelism(), config.inference().parallelism()));
         flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, runDir.resolve("checkpoints").toUri().toString());
         flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -244,8 +245,7 @@ public final class Sandbox {
         flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);
         StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        StreamingLstmJob.buildOnKafka(env, config);
         return env.executeAsync("streaming-lstm sandbox");
     }
 
@@ -272,8 +272,8 @@ public final class Sandbox {
 
     private static KafkaProducer<byte[], byte[]> newProducer(JobConfig config) {
         Properties properties = new Properties();
-        properties.putAll(config.kafkaProperties());
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        properties.putAll(config.kafka().clientConfig());
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
         properties.put(ProducerConfig.CLIENT_ID_CONFIG, "sandbox-producer");
         properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         return new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());

@@ -1,13 +1,13 @@
 package dev.streaminglstm.sandbox;
 
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
+import dev.streaminglstm.job.config.KafkaSettings.PredictionGuarantee;
+import dev.streaminglstm.sandbox.SandboxStatus.PublishedVersion;
+import dev.streaminglstm.sandbox.SandboxStatus.StreamSample;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
-import dev.streaminglstm.sandbox.SandboxStatus.PublishedVersion;
-import dev.streaminglstm.sandbox.SandboxStatus.StreamSample;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.io.IOException;
@@ -81,21 +81,21 @@ final class SandboxMonitor implements AutoCloseable {
      */
     SandboxMonitor(JobConfig config, List<String> sampledStreams) throws IOException {
         this.config = config;
-        this.store = ModelStores.open(config.store());
+        this.store = ModelStores.open(config.store().uri());
         sampledStreams.forEach(id -> sampled.put(id, new StreamText()));
         Properties properties = new Properties();
-        properties.putAll(config.kafkaProperties());
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        properties.putAll(config.kafka().clientConfig());
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
         properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "sandbox-monitor");
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // Transactional predictions (EXACTLY_ONCE) count once committed, as any reader would see them.
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                config.predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE
+                config.kafka().predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE
                         ? "read_committed" : "read_uncommitted");
         this.consumer = new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
-        for (String topic : List.of(config.inputTopic(), config.predictionTopic(), config.deadLetterTopic())) {
+        for (String topic : List.of(config.kafka().inputTopic(), config.kafka().predictionTopic(), config.kafka().deadLetterTopic())) {
             consumer.partitionsFor(topic, Duration.ofSeconds(30))
                     .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
@@ -194,9 +194,9 @@ final class SandboxMonitor implements AutoCloseable {
     private void poll() {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
             String topic = record.topic();
-            if (topic.equals(config.predictionTopic())) {
+            if (topic.equals(config.kafka().predictionTopic())) {
                 onPrediction(record.value());
-            } else if (topic.equals(config.inputTopic())) {
+            } else if (topic.equals(config.kafka().inputTopic())) {
                 onInput(record.key(), record.value());
             } else {
                 synchronized (this) {

@@ -331,11 +331,11 @@ class DockerComposeFileTest {
         JobConfig job = submittedJob();
         String topics = compose().only(Role.TOPICS);
         List<String> args = compose().command(topics); // deploy/kafka/create-topics.sh's flags
-        assertThat(flag(args, "--input-topic")).as("input topic %s creates", topics).isEqualTo(job.inputTopic());
+        assertThat(flag(args, "--input-topic")).as("input topic %s creates", topics).isEqualTo(job.kafka().inputTopic());
         assertThat(flag(args, "--prediction-topic")).as("prediction topic %s creates", topics)
-                .isEqualTo(job.predictionTopic());
+                .isEqualTo(job.kafka().predictionTopic());
         assertThat(flag(args, "--dead-letter-topic")).as("dead-letter topic %s creates", topics)
-                .isEqualTo(job.deadLetterTopic());
+                .isEqualTo(job.kafka().deadLetterTopic());
         assertThat(flag(args, "--replication-factor")).as("replicas on the one broker").isEqualTo("1");
         assertThat(flag(args, "--partitions")).as("partitions of the input and prediction topics").matches("[1-9]\\d*");
         assertThat(compose().mountedFile(topics, compose().entrypoint(topics).get(1))).as("script %s runs", topics)
@@ -390,7 +390,7 @@ class DockerComposeFileTest {
         for (String directory : List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir")) {
             assertThat(URI.create(flink.get(directory))).as(directory).hasScheme("s3").hasHost(bucket);
         }
-        assertThat(URI.create(submittedJob().store())).as("the job's --store").hasScheme("s3").hasHost(bucket);
+        assertThat(URI.create(submittedJob().store().uri())).as("the job's --store").hasScheme("s3").hasHost(bucket);
         assertThat(compose().healthcheckCommand(store)).as("%s's healthcheck looks for the bucket", store)
                 .contains(bucket);
     }
@@ -423,10 +423,10 @@ class DockerComposeFileTest {
     @Test
     void submittedJobFlagsAreAcceptedByTheJobAndFitTheTaskSlots() {
         JobConfig job = submittedJob();
-        assertThat(job.bootstrapServers()).isEqualTo(internalKafkaAddress());
+        assertThat(job.kafka().bootstrapServers()).isEqualTo(internalKafkaAddress());
         Map<String, String> flink = compose().flinkProperties(compose().only(Role.JOB_MANAGER));
         int widest = Math.max(Integer.parseInt(flink.get("parallelism.default")),
-                Math.max(job.trainingParallelism(), job.inferenceParallelism()));
+                Math.max(job.training().parallelism(), job.inference().parallelism()));
         assertThat(widest).as("widest operator, against the slots of one TaskManager")
                 .isLessThanOrEqualTo(Integer.parseInt(flink.get("taskmanager.numberOfTaskSlots")));
     }
@@ -469,7 +469,7 @@ class DockerComposeFileTest {
             assertThat(compose().service(name)).as("%s runs on demand (docker compose run), not with `up`", name)
                     .containsKey("profiles");
             assertThat(flag(cliArguments(name), "--store")).as("%s's --store", name)
-                    .isEqualTo(submittedJob().store());
+                    .isEqualTo(submittedJob().store().uri());
         }
     }
 
@@ -512,11 +512,11 @@ class DockerComposeFileTest {
         List<List<String>> cli = cliServices().map(DockerComposeFileTest::cliArguments).toList();
         List<List<String>> producers = cli.stream().filter(args -> args.get(0).equals("produce")).toList();
         assertThat(producers).as("streaming-lstm produce services").isNotEmpty()
-                .allSatisfy(args -> assertThat(flag(args, "--topic")).isEqualTo(job.inputTopic()))
+                .allSatisfy(args -> assertThat(flag(args, "--topic")).isEqualTo(job.kafka().inputTopic()))
                 .anySatisfy(args -> assertThat(args).contains("--demo"));
         assertThat(cli.stream().filter(args -> args.get(0).equals("tail")))
                 .as("streaming-lstm tail services").anySatisfy(args -> assertThat(flag(args, "--topic"))
-                        .isEqualTo(job.predictionTopic()));
+                        .isEqualTo(job.kafka().predictionTopic()));
     }
 
     // ------------------------------------------------------------------------------------ Prometheus and Grafana

@@ -2,7 +2,8 @@ package dev.streaminglstm.job;
 
 import dev.streaminglstm.job.access.RefusalCheckingSource;
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
+import dev.streaminglstm.job.config.KafkaSettings.PredictionGuarantee;
+import dev.streaminglstm.job.config.KafkaSettings;
 import dev.streaminglstm.job.input.InputRecord;
 import dev.streaminglstm.job.input.InputRecordDeserializer;
 import dev.streaminglstm.job.output.DeadLetterBudget;
@@ -19,8 +20,8 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
- * Builds the job's Kafka source and sinks from its {@link JobConfig}. Every client gets
- * {@link JobConfig#kafkaProperties()} (security settings and the like); the settings below win over them.
+ * Builds the job's Kafka source and sinks from its {@link KafkaSettings}. Every client gets
+ * {@link KafkaSettings#clientConfig()} (security settings and the like); the settings below win over them.
  *
  * <ul>
  *   <li>Source: the input topic, read by {@link InputRecordDeserializer}; its enumerator and readers start only if
@@ -28,7 +29,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *       {@code --group-id} on each completed checkpoint (Flink's own state stays the truth on restore), and a
  *       fresh job starts from the group's committed offsets, or from the earliest offset where there are none.</li>
  *   <li>Prediction sink: {@code --prediction-guarantee}. EXACTLY_ONCE writes in transactions with the id prefix
- *       {@code <group-id>-predictions} and timeout {@link JobConfig#transactionTimeoutMs()}, committed on each
+ *       {@code <group-id>-predictions} and timeout {@link KafkaSettings#transactionTimeoutMs()}, committed on each
  *       checkpoint; consumers must read with {@code isolation.level=read_committed}.</li>
  *   <li>Dead-letter sink: always AT_LEAST_ONCE. Dead letters are for people to inspect; a duplicate after a
  *       restart does no harm, and transactions would hide them until the next checkpoint. Each dead letter is cut
@@ -41,33 +42,38 @@ public final class KafkaConnectors {
 
     /** The input source as configured, still open to changes (tests bound it, for example). */
     @SuppressWarnings("deprecation") // the connector's committedOffsets still takes Kafka's deprecated enum
-    public static KafkaSourceBuilder<InputRecord> sourceBuilder(JobConfig config) {
+    public static KafkaSourceBuilder<InputRecord> sourceBuilder(KafkaSettings kafka, int conditioningSize) {
         return KafkaSource.<InputRecord>builder()
-                .setProperties(config.kafkaProperties())
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.inputTopic())
-                .setGroupId(config.groupId())
-                .setClientIdPrefix(config.groupId() + "-input")
+                .setProperties(kafka.clientConfig())
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setTopics(kafka.inputTopic())
+                .setGroupId(kafka.groupId())
+                .setClientIdPrefix(kafka.groupId() + "-input")
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setProperty("commit.offsets.on.checkpoint", "true")
-                .setDeserializer(InputRecordDeserializer.from(config));
+                .setDeserializer(InputRecordDeserializer.from(kafka, conditioningSize));
     }
 
-    /** The unbounded input source. */
+    /** The input source of {@code config}'s topic, for its model's conditioning size. */
+    public static KafkaSourceBuilder<InputRecord> sourceBuilder(JobConfig config) {
+        return sourceBuilder(config.kafka(), config.model().config().conditioningSize());
+    }
+
+    /** The job's unbounded input source, started only where Kafka does not refuse the job's access. */
     public static RefusalCheckingSource<InputRecord> source(JobConfig config) {
-        return RefusalCheckingSource.of(config, sourceBuilder(config).build());
+        return RefusalCheckingSource.of(config.kafka(), sourceBuilder(config).build());
     }
 
     /** The sink of {@link Prediction}s to the prediction topic. */
-    public static KafkaSink<Prediction> predictionSink(JobConfig config) {
+    public static KafkaSink<Prediction> predictionSink(KafkaSettings kafka) {
         KafkaSinkBuilder<Prediction> builder = KafkaSink.<Prediction>builder()
-                .setKafkaProducerConfig(config.kafkaProperties())
-                .setBootstrapServers(config.bootstrapServers())
-                .setRecordSerializer(new PredictionSerializer(config.predictionTopic()));
-        if (config.predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE) {
+                .setKafkaProducerConfig(kafka.clientConfig())
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setRecordSerializer(new PredictionSerializer(kafka.predictionTopic()));
+        if (kafka.predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE) {
             builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                    .setTransactionalIdPrefix(config.groupId() + "-predictions")
-                    .setProperty(JobConfig.TRANSACTION_TIMEOUT, Long.toString(config.transactionTimeoutMs()));
+                    .setTransactionalIdPrefix(kafka.groupId() + "-predictions")
+                    .setProperty(KafkaSettings.TRANSACTION_TIMEOUT, Long.toString(kafka.transactionTimeoutMs()));
         } else {
             builder.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
         }
@@ -75,11 +81,11 @@ public final class KafkaConnectors {
     }
 
     /** The sink of {@link DeadLetter}s to the dead-letter topic. */
-    public static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {
+    public static KafkaSink<DeadLetter> deadLetterSink(KafkaSettings kafka) {
         return KafkaSink.<DeadLetter>builder()
-                .setKafkaProducerConfig(config.kafkaProperties())
-                .setBootstrapServers(config.bootstrapServers())
-                .setRecordSerializer(new DeadLetterSerializer(config.deadLetterTopic(), DeadLetterBudget.of(config)))
+                .setKafkaProducerConfig(kafka.clientConfig())
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setRecordSerializer(new DeadLetterSerializer(kafka.deadLetterTopic(), DeadLetterBudget.of(kafka)))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
  *   <li>Key: the stream id as UTF-8 bytes (input and prediction topics); a dead letter keeps the key of the
  *       record it rejects, byte for byte.</li>
  * </ul>
+ *
+ * <p>The values can also be framed the Confluent Schema Registry way: see {@code dev.streaminglstm.schema.wire}.
  */
 public final class WireFormat {
 

@@ -120,6 +120,45 @@ class CorpusReplayerITCase {
     }
 
     @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aRepeatingReplayStartsTheCorpusOverWithNewDocumentsAndRisingSequenceNumbers() throws Exception {
+        Path file = dir.resolve("small.txt");
+        List<String> documents = List.of("first doc", "the second", "3rd");
+        Files.writeString(file, String.join("\n", documents), StandardCharsets.UTF_8);
+        KAFKA.createTopics(1, "replay-wrap");
+        CorpusReplayer replayer;
+        try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {
+            replayer = CorpusReplayer.builder(producer, "replay-wrap", Corpus.file(file, Corpus.Split.LINES))
+                    .streams(1).chunkBytes(4).repeat(true).build();
+            Thread thread = new Thread(replayer, "replayer");
+            thread.start();
+            while (replayer.documentsStarted() < 3 * documents.size() + 2 && thread.isAlive()) {
+                Thread.sleep(1);
+            }
+            replayer.stop();
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+            assertThat(thread.isAlive()).isFalse();
+        }
+
+        List<TextEvent> events = read("replay-wrap", replayer.recordsSent());
+        List<String> rebuilt = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            TextEvent e = events.get(i);
+            assertThat(e.getSequenceNumber()).as("numbers go on across passes").isEqualTo(i);
+            if (e.getStartsDocument()) {
+                rebuilt.add("");
+            }
+            rebuilt.set(rebuilt.size() - 1, rebuilt.get(rebuilt.size() - 1) + e.getText());
+        }
+        assertThat(rebuilt.size()).as("more than three passes started").isGreaterThan(3 * documents.size());
+        List<String> whole = rebuilt.subList(0, rebuilt.size() - 1); // the last may be cut by the stop
+        for (int i = 0; i < whole.size(); i++) {
+            assertThat(whole.get(i)).as("document %d: the corpus in order, over and over", i)
+                    .isEqualTo(documents.get(i % documents.size()));
+        }
+    }
+
+    @Test
     void repeatingACorpusWithoutDocumentsFails() throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.txt"), "\n\n \n");
         try (Producer<byte[], byte[]> producer = KAFKA.newProducer()) {

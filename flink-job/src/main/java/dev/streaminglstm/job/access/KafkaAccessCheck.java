@@ -1,7 +1,7 @@
 package dev.streaminglstm.job.access;
 
-import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
+import dev.streaminglstm.job.config.KafkaSettings;
+import dev.streaminglstm.job.config.KafkaSettings.PredictionGuarantee;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -101,21 +101,21 @@ public final class KafkaAccessCheck implements AutoCloseable {
     /**
      * {@link #requireJobAccess} where the job is submitted from ({@code StreamingLstmJob.main}, on the machine running
      * {@code flink run} or on the JobManager in application mode), unless the client properties hold placeholders
-     * that cannot be resolved here, such as a {@code ${env:...}} variable set on the TaskManagers only: then the
+     * that cannot be resolved here, such as a {@code ${env:...}} variable set on the cluster only: then the
      * check is left to the source on the cluster, which runs it as it starts ({@link RefusalCheckingSource}).
      */
-    public static void requireJobAccessBeforeSubmitting(JobConfig config) {
-        List<String> unresolved = KafkaPrincipal.unresolvedPlaceholders(config.kafkaProperties());
+    public static void requireJobAccessBeforeSubmitting(KafkaSettings kafka) {
+        List<String> unresolved = KafkaPrincipal.unresolvedPlaceholders(kafka.clientConfig());
         if (!unresolved.isEmpty()) {
             LOG.warn("Not checking the job's access to Kafka before submitting it: {} cannot be resolved here; the "
                     + "source checks it on the cluster as it starts", String.join(", ", unresolved));
             return;
         }
-        requireJobAccess(config);
+        requireJobAccess(kafka);
     }
 
     /**
-     * Checks everything the job of {@code config} does with Kafka: log in; READ the input topic and its consumer
+     * Checks everything the job with settings {@code kafka} does with Kafka: log in; READ the input topic and its consumer
      * group; WRITE the prediction and dead-letter topics; with EXACTLY_ONCE, WRITE under its transactional ids.
      * Brokers that do not answer within the client's {@code default.api.timeout.ms} (30 s if unset) are not a
      * refusal: that is logged and left to the job's own clients, which wait for them.
@@ -123,17 +123,17 @@ public final class KafkaAccessCheck implements AutoCloseable {
      * @throws KafkaRefusal if anything is refused
      * @throws IllegalStateException if one of the topics does not exist
      */
-    public static void requireJobAccess(JobConfig config) {
-        Properties properties = config.kafkaProperties();
+    public static void requireJobAccess(KafkaSettings kafka) {
+        Properties properties = kafka.clientConfig();
         int timeoutMs = Integer.parseInt(properties.getProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
                 Integer.toString(JOB_TIMEOUT_MS)).trim());
         try (KafkaAccessCheck check = login(properties, timeoutMs)) {
-            int inputPartitions = check.requireTopic(config.inputTopic(), AclOperation.READ);
-            check.requireGroupRead(config.groupId(), config.inputTopic(), inputPartitions);
-            check.requireTopic(config.predictionTopic(), AclOperation.WRITE);
-            check.requireTopic(config.deadLetterTopic(), AclOperation.WRITE);
-            if (config.predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE) {
-                check.requireTransactionalWrite(config.groupId() + "-predictions");
+            int inputPartitions = check.requireTopic(kafka.inputTopic(), AclOperation.READ);
+            check.requireGroupRead(kafka.groupId(), kafka.inputTopic(), inputPartitions);
+            check.requireTopic(kafka.predictionTopic(), AclOperation.WRITE);
+            check.requireTopic(kafka.deadLetterTopic(), AclOperation.WRITE);
+            if (kafka.predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE) {
+                check.requireTransactionalWrite(kafka.groupId() + "-predictions");
             }
         } catch (KafkaUnreachableException e) {
             LOG.warn("Could not check the job's access to Kafka: {}", e.getMessage());

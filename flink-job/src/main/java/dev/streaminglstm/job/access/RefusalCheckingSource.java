@@ -1,6 +1,6 @@
 package dev.streaminglstm.job.access;
 
-import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.config.KafkaSettings;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.watermark.WatermarkDeclaration;
@@ -36,17 +36,17 @@ public final class RefusalCheckingSource<T>
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RefusalCheckingSource.class);
 
-    private final JobConfig config;
+    private final KafkaSettings kafka;
     private final KafkaSource<T> source;
 
-    private RefusalCheckingSource(JobConfig config, KafkaSource<T> source) {
-        this.config = config;
+    private RefusalCheckingSource(KafkaSettings kafka, KafkaSource<T> source) {
+        this.kafka = kafka;
         this.source = source;
     }
 
     /** {@code source}, whose enumerator and readers start after the job's access to Kafka was checked. */
-    public static <T> RefusalCheckingSource<T> of(JobConfig config, KafkaSource<T> source) {
-        return new RefusalCheckingSource<>(config, source);
+    public static <T> RefusalCheckingSource<T> of(KafkaSettings kafka, KafkaSource<T> source) {
+        return new RefusalCheckingSource<>(kafka, source);
     }
 
     @Override
@@ -101,7 +101,7 @@ public final class RefusalCheckingSource<T>
 
     private void requireAccess() {
         try {
-            KafkaAccessCheck.requireJobAccess(config);
+            KafkaAccessCheck.requireJobAccess(kafka);
         } catch (IllegalStateException e) {
             LOG.warn("Could not check the job's access to Kafka: {}", e.getMessage());
         }

@@ -1,6 +1,6 @@
 package dev.streaminglstm.job.input;
 
-import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.config.KafkaSettings;
 import dev.streaminglstm.job.output.DeadLetterBudget;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.TextEvent;
@@ -61,9 +61,8 @@ public final class InputRecordDeserializer implements KafkaRecordDeserialization
     }
 
     /** The deserializer the job's configuration asks for. */
-    public static InputRecordDeserializer from(JobConfig config) {
-        return new InputRecordDeserializer(config.maxRecordBytes(), config.conditioningSize(),
-                DeadLetterBudget.of(config));
+    public static InputRecordDeserializer from(KafkaSettings kafka, int conditioningSize) {
+        return new InputRecordDeserializer(kafka.maxRecordBytes(), conditioningSize, DeadLetterBudget.of(kafka));
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.streaminglstm.job.output;
 
 import dev.streaminglstm.job.config.ConfigException;
-import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.job.config.KafkaSettings;
 import dev.streaminglstm.schema.DeadLetter;
+import dev.streaminglstm.schema.WireFormat;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -66,9 +66,9 @@ public final class DeadLetterBudget implements Serializable {
      *
      * @throws ConfigException if that property is not a whole number of at least {@link #MIN_RECORD_BYTES}
      */
-    public static DeadLetterBudget of(JobConfig config) {
+    public static DeadLetterBudget of(KafkaSettings kafka) {
         String property = ProducerConfig.MAX_REQUEST_SIZE_CONFIG;
-        String value = config.kafkaClientProperties().get(property);
+        String value = kafka.clientProperties().get(property);
         if (value == null) {
             return kafkaDefault();
         }

@@ -2,7 +2,7 @@ package dev.streaminglstm.job.access;
 
 import static dev.streaminglstm.kafka.EmbeddedKafkaBroker.acl;
 
-import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.config.KafkaSettings;
 import java.util.EnumSet;
 import java.util.Set;
 import org.apache.kafka.common.acl.AclBinding;
@@ -24,39 +24,39 @@ enum JobAcls {
     WRITE_TRANSACTIONS;
 
     /** Every ACL the job needs. */
-    static AclBinding[] all(String user, JobConfig config) {
-        return of(user, config, EnumSet.allOf(JobAcls.class));
+    static AclBinding[] all(String user, KafkaSettings kafka) {
+        return of(user, kafka, EnumSet.allOf(JobAcls.class));
     }
 
     /** Every ACL the job needs but {@code missing}; all of them if it is null. */
-    static AclBinding[] allBut(JobAcls missing, String user, JobConfig config) {
+    static AclBinding[] allBut(JobAcls missing, String user, KafkaSettings kafka) {
         Set<JobAcls> grants = EnumSet.allOf(JobAcls.class);
         if (missing != null) {
             grants.remove(missing);
         }
-        return of(user, config, grants);
+        return of(user, kafka, grants);
     }
 
     /** The ACL of {@code grant} alone. */
-    static AclBinding of(JobAcls grant, String user, JobConfig config) {
-        return grant.binding(user, config);
+    static AclBinding of(JobAcls grant, String user, KafkaSettings kafka) {
+        return grant.binding(user, kafka);
     }
 
-    private static AclBinding[] of(String user, JobConfig config, Set<JobAcls> grants) {
-        return grants.stream().map(grant -> grant.binding(user, config)).toArray(AclBinding[]::new);
+    private static AclBinding[] of(String user, KafkaSettings kafka, Set<JobAcls> grants) {
+        return grants.stream().map(grant -> grant.binding(user, kafka)).toArray(AclBinding[]::new);
     }
 
-    private AclBinding binding(String user, JobConfig config) {
+    private AclBinding binding(String user, KafkaSettings kafka) {
         return switch (this) {
-            case READ_INPUT -> acl(user, AclOperation.READ, ResourceType.TOPIC, config.inputTopic(),
+            case READ_INPUT -> acl(user, AclOperation.READ, ResourceType.TOPIC, kafka.inputTopic(),
                     PatternType.LITERAL);
-            case READ_GROUP -> acl(user, AclOperation.READ, ResourceType.GROUP, config.groupId(), PatternType.LITERAL);
-            case WRITE_PREDICTIONS -> acl(user, AclOperation.WRITE, ResourceType.TOPIC, config.predictionTopic(),
+            case READ_GROUP -> acl(user, AclOperation.READ, ResourceType.GROUP, kafka.groupId(), PatternType.LITERAL);
+            case WRITE_PREDICTIONS -> acl(user, AclOperation.WRITE, ResourceType.TOPIC, kafka.predictionTopic(),
                     PatternType.LITERAL);
-            case WRITE_DEAD_LETTERS -> acl(user, AclOperation.WRITE, ResourceType.TOPIC, config.deadLetterTopic(),
+            case WRITE_DEAD_LETTERS -> acl(user, AclOperation.WRITE, ResourceType.TOPIC, kafka.deadLetterTopic(),
                     PatternType.LITERAL);
             case WRITE_TRANSACTIONS -> acl(user, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID,
-                    config.groupId() + "-predictions", PatternType.PREFIXED);
+                    kafka.groupId() + "-predictions", PatternType.PREFIXED);
         };
     }
 }

@@ -3,7 +3,6 @@ package dev.streaminglstm.job.access;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.MiniClusters;
-import dev.streaminglstm.job.KafkaConnectors;
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
@@ -101,7 +100,7 @@ class JobOnSecuredKafkaITCase {
                 "--embed", "8", "--hidden", "16", "--window", "16", "--batch", "4", "--publish-every-windows", "2",
                 "--checkpoint-interval-ms", "1000", "--continuation-length", "4", "--max-record-bytes", "512");
         JobConfig config = JobConfig.parse(args.toArray(String[]::new));
-        KAFKA.broker().allow(JobAcls.all(USER, config));
+        KAFKA.broker().allow(JobAcls.all(USER, config.kafka()));
         List<ProducerRecord<byte[], byte[]>> bad = List.of(
                 new ProducerRecord<>("text-in", WireFormat.key("north"), bytes("not avro at all")),
                 new ProducerRecord<>("text-in", WireFormat.key("south"), bytes("neither")));
@@ -109,7 +108,7 @@ class JobOnSecuredKafkaITCase {
         Run run;
         List<String> loggedSecrets;
         try (InfoLogWatch log = InfoLogWatch.lookingFor(secret)) {
-            KafkaAccessCheck.requireJobAccessBeforeSubmitting(config); // what main does
+            KafkaAccessCheck.requireJobAccessBeforeSubmitting(config.kafka()); // what main does
             run = runUntilPredictedAndPublished(config, bad, rest);
             assertThat(log.events()).as("log events at INFO while the job ran").isGreaterThan(100);
             loggedSecrets = log.hits();
@@ -196,7 +195,7 @@ class JobOnSecuredKafkaITCase {
             producer.flush();
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             while (predictionRecords.size() < expected || deadLetters.size() < bad.size()
-                    || modelVersions(Path.of(URI.create(config.store()))).isEmpty()) {
+                    || modelVersions(Path.of(URI.create(config.store().uri()))).isEmpty()) {
                 predictions.poll(Duration.ofMillis(200)).forEach(predictionRecords::add);
                 dlq.poll(Duration.ofMillis(10)).forEach(deadLetters::add);
                 if (job.getJobStatus().get().isGloballyTerminalState()) {
@@ -219,8 +218,7 @@ class JobOnSecuredKafkaITCase {
     private static StreamGraph graph(JobConfig config) {
         StreamExecutionEnvironment env = MiniClusters.environment(1);
         StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        StreamingLstmJob.buildOnKafka(env, config);
         return env.getStreamGraph();
     }
 

@@ -3,7 +3,6 @@ package dev.streaminglstm.job.access;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.streaminglstm.job.KafkaConnectors;
 import dev.streaminglstm.job.MiniClusters;
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
@@ -160,7 +159,7 @@ class KafkaRefusalITCase {
         String user = newUser("job-whose-acl-is-revoked");
         JobConfig config = config(KAFKA.securedClientProperties(user, PASSWORD), "--prediction-guarantee",
                 "AT_LEAST_ONCE", "--checkpoint-interval-ms", "1000");
-        KAFKA.broker().allow(JobAcls.all(user, config));
+        KAFKA.broker().allow(JobAcls.all(user, config.kafka()));
         JobClient job = startWithManyRestarts(config, "its ACL is revoked while it runs");
         long predictionsBefore = predictionsWritten();
 
@@ -171,7 +170,7 @@ class KafkaRefusalITCase {
                 producer.send(chunk("revoked", ++sequence));
                 Thread.sleep(100);
             }
-            KAFKA.broker().revoke(JobAcls.of(JobAcls.WRITE_PREDICTIONS, user, config));
+            KAFKA.broker().revoke(JobAcls.of(JobAcls.WRITE_PREDICTIONS, user, config.kafka()));
             while (!job.getJobStatus().get().isGloballyTerminalState()) { // the job tries to write more: refused
                 producer.send(chunk("revoked", ++sequence));
                 Thread.sleep(100);
@@ -203,8 +202,7 @@ class KafkaRefusalITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(manyRestarts());
         env.setParallelism(1);
         StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        StreamingLstmJob.buildOnKafka(env, config);
         return env.executeAsync(name);
     }
 
@@ -269,7 +267,7 @@ class KafkaRefusalITCase {
     private static String userWithAllBut(JobAcls missing) {
         String user = newUser(missing == null ? "job-with-every-acl"
                 : "job-without-" + missing.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        KAFKA.broker().allow(JobAcls.allBut(missing, user, config(KAFKA.securedClientProperties(user, PASSWORD))));
+        KAFKA.broker().allow(JobAcls.allBut(missing, user, config(KAFKA.securedClientProperties(user, PASSWORD)).kafka()));
         return user;
     }
 

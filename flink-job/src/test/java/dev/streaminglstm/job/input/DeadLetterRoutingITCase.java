@@ -6,9 +6,9 @@ import dev.streaminglstm.job.KafkaConnectors;
 import dev.streaminglstm.job.MiniClusters;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
-import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.WireFormat;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,7 +71,7 @@ class DeadLetterRoutingITCase {
                 .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
                         WatermarkStrategy.noWatermarks(), "input")
                 .process(new DeadLetterRouter()).name("route");
-        valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(KafkaConnectors.deadLetterSink(config));
+        valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(KafkaConnectors.deadLetterSink(config.kafka()));
 
         List<TextEvent> passed = new ArrayList<>();
         JobID jobId;

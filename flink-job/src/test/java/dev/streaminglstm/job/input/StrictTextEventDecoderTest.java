@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.wire.ValueRejected;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -117,6 +118,14 @@ class StrictTextEventDecoderTest {
                 .hasMessageContaining("TYPE_MISMATCH at /fields/1/type");
         // a writer with an extra field without default is readable: the reader skips it
         assertThat(new StrictTextEventDecoder(List.of(CURRENT, required)).knownFingerprints()).hasSize(2);
+    }
+
+    @Test
+    void everyReasonOfTheWireFormatIsADeadLetterReason() {
+        for (ValueRejected.Reason reason : ValueRejected.Reason.values()) {
+            assertThat(StrictTextEventDecoder.reasonOf(new ValueRejected(reason, "why")).name())
+                    .isEqualTo(reason.name());
+        }
     }
 
     /** A record of {@code schema} with the required fields set. */

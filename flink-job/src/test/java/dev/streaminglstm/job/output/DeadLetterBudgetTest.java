@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.input.RejectReason;
-import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
+import dev.streaminglstm.schema.WireFormat;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;
@@ -133,8 +133,8 @@ class DeadLetterBudgetTest {
         JobConfig smaller = JobConfig.parse("--bootstrap-servers", "k:9092", "--store", "file:///s",
                 "--kafka-property", "max.request.size= 500000");
 
-        assertThat(DeadLetterBudget.of(plain).maxRecordBytes()).isEqualTo(1_048_576);
-        assertThat(DeadLetterBudget.of(smaller).maxRecordBytes()).isEqualTo(500_000);
+        assertThat(DeadLetterBudget.of(plain.kafka()).maxRecordBytes()).isEqualTo(1_048_576);
+        assertThat(DeadLetterBudget.of(smaller.kafka()).maxRecordBytes()).isEqualTo(500_000);
     }
 
     @ParameterizedTest
@@ -143,7 +143,7 @@ class DeadLetterBudgetTest {
         JobConfig config = JobConfig.parse("--bootstrap-servers", "k:9092", "--store", "file:///s",
                 "--kafka-property", "max.request.size=" + value);
 
-        assertThatThrownBy(() -> DeadLetterBudget.of(config))
+        assertThatThrownBy(() -> DeadLetterBudget.of(config.kafka()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("--kafka-property: max.request.size='" + value + "' must be a whole number of bytes"
                         + " of at least 16384, to leave room for dead letters");

@@ -1,4 +1,4 @@
-package dev.streaminglstm.job.training;
+package dev.streaminglstm.job.merging;
 
 import dev.streaminglstm.store.ModelStore;
 import java.io.IOException;

@@ -1,11 +1,17 @@
-package dev.streaminglstm.job.training;
+package dev.streaminglstm.job.merging;
 
+import static dev.streaminglstm.job.merging.MergerRuns.config;
+import static dev.streaminglstm.job.merging.MergerRuns.delta;
+import static dev.streaminglstm.job.merging.MergerRuns.mergeAtCompletedCheckpoints;
+import static dev.streaminglstm.job.merging.MergerRuns.storedParameters;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.training.ParameterDelta;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import dev.streaminglstm.store.StoredModel;
@@ -35,62 +41,21 @@ class ModelMergerTest {
     @BeforeEach
     void openStore() throws IOException {
         config = config(dir, 1);
-        shape = TrainingSetup.modelConfig(config);
-        store = ModelStores.open(config.store());
-    }
-
-    /** A small model (seed 7) trained at {@code parallelism}, its store in {@code dir}. */
-    static JobConfig config(Path dir, int parallelism) {
-        return JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
-                "--embed", "4", "--hidden", "8", "--seed", "7", "--parallelism", Integer.toString(parallelism));
-    }
-
-    /**
-     * Runs a merger of {@code config}, restored from {@code restored} (a job started afresh if null): before each of
-     * {@code checkpoints}, which all complete, it merges a delta of {@code value} per parameter over one window of
-     * four tokens.
-     */
-    static void mergeAtCompletedCheckpoints(JobConfig config, OperatorSubtaskState restored, float value,
-            long... checkpoints) throws Exception {
-        ModelConfig shape = TrainingSetup.modelConfig(config);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
-            if (restored != null) {
-                h.initializeState(restored);
-            }
-            h.open();
-            for (long checkpoint : checkpoints) {
-                h.processElement(delta(shape, value, 1, 4), 0);
-                h.snapshot(checkpoint, 0);
-                h.notifyOfCompletedCheckpoint(checkpoint);
-            }
-        }
+        shape = config.model().config();
+        store = ModelStores.open(config.store().uri());
     }
 
     /** A merger of {@link #config} whose store fails as {@code flaky} is told to. */
     ModelMerger mergerOn(FlakyModelStore flaky) {
-        return new ModelMerger(config, uri -> flaky.wrap(ModelStores.open(uri)));
-    }
-
-    static ParameterDelta delta(ModelConfig shape, float value, long windows, long tokens) {
-        ParameterDelta d = new ParameterDelta();
-        d.delta = new float[(int) ParameterSet.zeros(shape, DataType.FLOAT).size()];
-        Arrays.fill(d.delta, value);
-        d.windows = windows;
-        d.tokens = tokens;
-        d.lossNats = tokens * 2.0;
-        return d;
-    }
-
-    static float[] storedParameters(ModelStore store, long version) throws Exception {
-        StoredModel m = store.readVersion(version);
-        return ModelFile.read(new ByteArrayInputStream(m.parameters())).parameters().toFlatFloats();
+        return new ModelMerger(StreamingLstmJob.models(config), StreamingLstmJob.manifests(config), 1,
+                models -> flaky.wrap(models.open()));
     }
 
     @Test
     void aVersionIsWrittenAtTheCheckpointAndServedOnlyOnceItCompletes() throws Exception {
         float[] initial = ParameterSet.initialize(shape, DataType.FLOAT, 7).toFlatFloats();
         // Flink ships operators serialized: test the copy it would run.
-        ModelMerger shipped = InstantiationUtil.clone(new ModelMerger(config));
+        ModelMerger shipped = InstantiationUtil.clone(StreamingLstmJob.merger(config));
         try (var h = new OneInputStreamOperatorTestHarness<>(shipped)) {
             h.open();
             h.processElement(delta(shape, 0.25f, 3, 12), 0);
@@ -118,7 +83,7 @@ class ModelMergerTest {
     void deltasOfParallelSubtasksAreAveraged() throws Exception {
         JobConfig parallel = config(dir, 2);
         float[] initial = ParameterSet.initialize(shape, DataType.FLOAT, 7).toFlatFloats();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(parallel))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(parallel))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 1, 4), 0);
             h.processElement(delta(shape, 1.5f, 1, 4), 0);
@@ -134,7 +99,7 @@ class ModelMergerTest {
 
     @Test
     void aNonFiniteDeltaIsRejectedAndNeverPublished() throws Exception {
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.open();
             ParameterDelta bad = delta(shape, 0.1f, 1, 4);
             bad.delta[17] = Float.NaN;
@@ -151,14 +116,14 @@ class ModelMergerTest {
     @Test
     void aRestoreServesTheVersionOfItsCheckpointEvenIfTheNotificationWasLost() throws Exception {
         OperatorSubtaskState snapshot;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.open();
             h.processElement(delta(shape, 0.1f, 1, 4), 0);
             snapshot = h.snapshot(1, 0); // completes, but the task fails before the notification
         }
         assertThat(store.latestVersion()).isEmpty();
         dev.streaminglstm.schema.ModelManifest written = store.readVersion(1).manifest();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.initializeState(snapshot);
             h.open();
             assertThat(store.latestVersion()).hasValue(1);
@@ -169,7 +134,7 @@ class ModelMergerTest {
     @Test
     void aVersionWhoseCheckpointFailedIsWrittenAgainAfterTheRestore() throws Exception {
         OperatorSubtaskState first;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             first = publishFirstVersion(h);
             h.processElement(delta(shape, 0.2f, 1, 4), 0);
             h.snapshot(2, 0); // writes version 2; checkpoint 2 never completes
@@ -197,7 +162,7 @@ class ModelMergerTest {
         JobConfig otherShape = JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
                 "--embed", "4", "--hidden", "16");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
-            try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(otherShape))) {
+            try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(otherShape))) {
                 h.open();
             }
         }).isInstanceOf(IllegalStateException.class).hasMessageContaining("holds version 2 of another model");
@@ -227,7 +192,7 @@ class ModelMergerTest {
     @Test
     void aRestoreFromACheckpointOlderThanLatestContinuesAfterEveryExistingVersion() throws Exception {
         OperatorSubtaskState savepoint;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             savepoint = publishFirstVersion(h);
             for (long checkpoint = 2; checkpoint <= 3; checkpoint++) {
                 h.processElement(delta(shape, 0.2f, 1, 4), 0);
@@ -244,7 +209,7 @@ class ModelMergerTest {
         }
 
         OperatorSubtaskState rolledBack;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.initializeState(savepoint); // the rollback: back to version 1
             h.open();
             h.processElement(delta(shape, -0.5f, 2, 8), 0);
@@ -266,7 +231,7 @@ class ModelMergerTest {
 
     @Test
     void aJobStartedAfreshContinuesTheCountersAndNumbersAfterEveryExistingVersion() throws Exception {
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.open();
             h.processElement(delta(shape, 0.5f, 3, 12), 0);
             h.snapshot(1, 0);
@@ -276,7 +241,7 @@ class ModelMergerTest {
         }
         float[] one = storedParameters(store, 1);
         float[] abandoned = storedParameters(store, 2);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) { // no state: a new job
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) { // no state: a new job
             h.open();
             h.processElement(delta(shape, 0.25f, 2, 8), 0);
             h.snapshot(1, 0);
@@ -297,7 +262,7 @@ class ModelMergerTest {
         damaged[damaged.length / 2] ^= 0x01;
         java.nio.file.Files.write(parameters2, damaged);
 
-        assertThat(TrainingSetup.start(config).parameters().toFlatFloats()).isEqualTo(one);
+        assertThat(StreamingLstmJob.models(config).start().parameters().toFlatFloats()).isEqualTo(one);
         mergeAtCompletedCheckpoints(config, null, 0.25f, 1);
         assertThat(store.latestVersion()).hasValue(3);
         ModelManifestAssert.parentTokensWindows(store.readVersion(3).manifest(), 1L, 8, 2);
@@ -364,7 +329,7 @@ class ModelMergerTest {
             second = h.snapshot(2, 0); // completes, but the task fails before the notification
         }
         assertThat(store.latestVersion()).isEmpty();
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.initializeState(second);
             h.open();
             assertThat(store.latestVersion()).hasValue(1);
@@ -375,20 +340,20 @@ class ModelMergerTest {
     void aRestoreRewritesItsUnpublishedVersionIfAnotherRunReplacedIt() throws Exception {
         OperatorSubtaskState first;
         OperatorSubtaskState second;
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             first = publishFirstVersion(h);
             h.processElement(delta(shape, 0.2f, 1, 4), 0);
             second = h.snapshot(2, 0); // completes, but its notification is lost
         }
         float[] ours = storedParameters(store, 2);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.initializeState(first); // someone restores the older checkpoint first
             h.open();
             h.processElement(delta(shape, -0.7f, 1, 4), 0);
             h.snapshot(3, 0); // and its version 2 replaces ours, which was never LATEST
         }
         assertThat(storedParameters(store, 2)).isNotEqualTo(ours);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             h.initializeState(second);
             h.open();
         }
