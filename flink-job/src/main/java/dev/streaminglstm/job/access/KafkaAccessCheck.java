@@ -115,7 +115,7 @@ public final class KafkaAccessCheck implements AutoCloseable {
     }
 
     /**
-     * Checks everything the job with settings {@code kafka} does with Kafka: log in; READ the input topic and its consumer
+     * Checks everything the job with these settings does with Kafka: log in; READ the input topic and its consumer
      * group; WRITE the prediction and dead-letter topics; with EXACTLY_ONCE, WRITE under its transactional ids.
      * Brokers that do not answer within the client's {@code default.api.timeout.ms} (30 s if unset) are not a
      * refusal: that is logged and left to the job's own clients, which wait for them.

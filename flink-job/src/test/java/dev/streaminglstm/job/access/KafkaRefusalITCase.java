@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.streaminglstm.job.MiniClusters;
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.config.KafkaSettings;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
 import dev.streaminglstm.kafka.SelfSignedTls;
 import dev.streaminglstm.schema.TextEvent;
@@ -267,7 +268,8 @@ class KafkaRefusalITCase {
     private static String userWithAllBut(JobAcls missing) {
         String user = newUser(missing == null ? "job-with-every-acl"
                 : "job-without-" + missing.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        KAFKA.broker().allow(JobAcls.allBut(missing, user, config(KAFKA.securedClientProperties(user, PASSWORD)).kafka()));
+        KafkaSettings kafka = config(KAFKA.securedClientProperties(user, PASSWORD)).kafka();
+        KAFKA.broker().allow(JobAcls.allBut(missing, user, kafka));
         return user;
     }
 
