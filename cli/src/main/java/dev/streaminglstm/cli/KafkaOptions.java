@@ -1,20 +1,13 @@
 package dev.streaminglstm.cli;
 
+import dev.streaminglstm.job.access.KafkaAccessCheck;
 import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeTopicsOptions;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.acl.AclOperation;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -77,61 +70,15 @@ public final class KafkaOptions {
     }
 
     /**
-     * Checks, within the timeout, that the brokers answer and that every topic exists.
+     * Checks, within the timeout, that the brokers answer, let these client properties log in, and allow
+     * {@code operation} (READ, WRITE) on {@code topic}, which must exist.
      *
-     * @throws IllegalStateException naming the brokers and what is wrong
+     * @throws dev.streaminglstm.job.access.KafkaRefusal naming the brokers, the principal and what they refused
+     * @throws IllegalStateException naming the brokers and what else is wrong
      */
-    void requireTopics(Properties clientProperties, String... topics) {
-        Properties adminProperties = new Properties();
-        adminProperties.putAll(clientProperties);
-        adminProperties.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "streaming-lstm-cli");
-        Admin admin = create(adminProperties);
-        try {
-            admin.describeTopics(List.of(topics), new DescribeTopicsOptions().timeoutMs(timeoutMs))
-                    .allTopicNames()
-                    .get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw failure(e.getCause(), topics);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw unreachable();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for Kafka at " + bootstrapServers, e);
-        } finally {
-            admin.close(Duration.ZERO); // nothing to wait for: the answer is in, or will not come
+    void requireAccess(Properties clientProperties, AclOperation operation, String topic) {
+        try (KafkaAccessCheck check = KafkaAccessCheck.login(clientProperties, timeoutMs)) {
+            check.requireTopic(topic, operation);
         }
-    }
-
-    private Admin create(Properties adminProperties) {
-        try {
-            return Admin.create(adminProperties);
-        } catch (KafkaException e) {
-            throw new IllegalStateException("cannot connect to Kafka at " + bootstrapServers + ": " + rootMessage(e), e);
-        }
-    }
-
-    private IllegalStateException failure(Throwable cause, String... topics) {
-        if (cause instanceof TimeoutException) {
-            return unreachable();
-        }
-        if (cause instanceof UnknownTopicOrPartitionException) {
-            return new IllegalStateException("Kafka at " + bootstrapServers + " has no topic "
-                    + (topics.length == 1 ? "'" + topics[0] + "'" : "among " + String.join(", ", topics))
-                    + "; create it first", cause);
-        }
-        return new IllegalStateException("Kafka at " + bootstrapServers + ": " + rootMessage(cause), cause);
-    }
-
-    private IllegalStateException unreachable() {
-        return new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " within " + timeoutMs
-                + " ms (is it running? check --bootstrap-servers and the security properties)");
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 }

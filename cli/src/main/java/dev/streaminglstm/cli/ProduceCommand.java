@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -98,7 +99,7 @@ final class ProduceCommand implements Callable<Integer> {
         List<Corpus> corpora = corpora();
         long totalBytes = totalBytes();
         Properties properties = kafka.clientProperties();
-        kafka.requireTopics(properties, topic);
+        kafka.requireAccess(properties, AclOperation.WRITE, topic);
         properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "streaming-lstm-produce");
         properties.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Integer.toString(kafka.timeoutMs()));
 

@@ -26,6 +26,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +92,7 @@ final class TailCommand implements Callable<Integer> {
         }
         String followed = topic != null ? topic : deadLetters ? "text-dlq" : "predictions";
         Properties properties = kafka.clientProperties();
-        kafka.requireTopics(properties, followed);
+        kafka.requireAccess(properties, AclOperation.READ, followed);
         properties.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "streaming-lstm-tail");
         properties.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

@@ -258,7 +258,8 @@ class ProduceAndTailITCase {
                 .build();
     }
 
-    private static String decodeText(byte[] value) {
+    /** The text of a {@code TextEvent} record's value. */
+    static String decodeText(byte[] value) {
         try {
             return TextEvent.getDecoder().decode(value).getText();
         } catch (IOException e) {

@@ -12,9 +12,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import kafka.server.KafkaConfig;
@@ -22,8 +27,20 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.network.ListenerName;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.common.utils.Exit;
@@ -41,6 +58,11 @@ import org.apache.kafka.server.common.MetadataVersion;
  * JVM (a fatal broker error would otherwise kill the sandbox or the test run); {@link #close()} restores them.
  *
  * <p>{@link #startOn} places a broker instead: on one address and port, with its data in a folder that outlives it.
+ *
+ * <p>{@link #startSecured} adds a listener that demands what a production cluster demands: TLS, a SCRAM-SHA-512 login
+ * and ACLs ({@code StandardAuthorizer}, nothing allowed without one). The broker's own listeners stay plaintext on
+ * {@code localhost}, and whoever connects there (principal {@code User:ANONYMOUS}) is the super user: that is how
+ * {@link #createScramUser} and {@link #allow} set up users and ACLs, and how a test plays the cluster's operator.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -56,20 +78,35 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
+    /** Name of the listener of {@link #startSecured}: SASL_SSL with SCRAM-SHA-512. */
+    public static final String SECURED_LISTENER = "SECURED";
+
+    /** The only SASL mechanism of the secured listener. */
+    public static final ScramMechanism SCRAM = ScramMechanism.SCRAM_SHA_512;
+
+    /** The principal of the plaintext listeners, the super user of a secured broker. */
+    private static final String OPERATOR = "User:ANONYMOUS";
+
+    private static final int SCRAM_ITERATIONS = 4096;
+    private static final long PROPAGATION_TIMEOUT_MS = 15_000;
+
     /** The test kit's cluster, or null for a broker of {@link #startOn}. */
     private final KafkaClusterTestKit cluster;
     /** The broker of {@link #startOn}, or null. */
     private final KafkaRaftServer server;
     private final String bootstrapServers;
+    private final boolean secured;
 
-    private EmbeddedKafkaBroker(KafkaClusterTestKit cluster) {
+    private EmbeddedKafkaBroker(KafkaClusterTestKit cluster, boolean secured) {
         this.cluster = cluster;
+        this.secured = secured;
         this.server = null;
         this.bootstrapServers = null;
     }
 
     private EmbeddedKafkaBroker(KafkaRaftServer server, String bootstrapServers) {
         this.cluster = null;
+        this.secured = false;
         this.server = server;
         this.bootstrapServers = bootstrapServers;
     }
@@ -81,6 +118,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Starts a broker with the single-node settings above, then {@code brokerSettings} on top of them. */
     public static EmbeddedKafkaBroker start(Map<String, String> brokerSettings) {
+        return start(brokerSettings, Optional.empty());
+    }
+
+    /**
+     * Starts a broker that also listens on {@link #SECURED_LISTENER} ({@link #securedBootstrapServers()}): TLS with
+     * {@code tls}'s key and certificate, then a SCRAM-SHA-512 login of a user made with {@link #createScramUser}, and
+     * the KRaft {@code StandardAuthorizer}, which refuses every operation that no ACL ({@link #allow}) allows.
+     */
+    public static EmbeddedKafkaBroker startSecured(SelfSignedTls tls) {
+        return start(Map.of(), Optional.of(tls));
+    }
+
+    private static EmbeddedKafkaBroker start(Map<String, String> brokerSettings, Optional<SelfSignedTls> tls) {
         Exit.setExitProcedure((status, message) -> {
             throw new IllegalStateException("Kafka broker tried to exit the JVM with status " + status + ": " + message);
         });
@@ -89,18 +139,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         });
         KafkaClusterTestKit cluster = null;
         try {
-            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+            TestKitNodes nodes = new TestKitNodes.Builder()
                     .setCombined(true)
                     .setNumBrokerNodes(1)
                     .setNumControllerNodes(1)
-                    .build());
+                    .build();
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
             SINGLE_NODE_SETTINGS.forEach(builder::setConfigProp);
+            tls.ifPresent(identity -> securedSettings(nodes, identity).forEach(builder::setConfigProp));
             brokerSettings.forEach(builder::setConfigProp);
             cluster = builder.build();
             cluster.format();
             cluster.startup();
             cluster.waitForReadyBrokers();
-            return new EmbeddedKafkaBroker(cluster);
+            return new EmbeddedKafkaBroker(cluster, tls.isPresent());
         } catch (Exception e) {
             closeQuietly(cluster, e);
             resetExit();
@@ -227,9 +279,91 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** The {@code host:port} clients connect to. */
+    /**
+     * The broker's own listener settings (the test kit binds the plaintext ones, whatever port they name) plus the
+     * secured listener on a free port of {@code localhost}.
+     */
+    private static Map<String, String> securedSettings(TestKitNodes nodes, SelfSignedTls tls) {
+        String plain = nodes.brokerListenerName().value();
+        String controller = nodes.controllerListenerName().value();
+        String prefix = "listener.name." + SECURED_LISTENER.toLowerCase(Locale.ROOT) + ".";
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("listeners", plain + "://localhost:0," + controller + "://localhost:0," + SECURED_LISTENER
+                + "://localhost:0");
+        settings.put("listener.security.protocol.map", plain + ":PLAINTEXT," + controller + ":PLAINTEXT,"
+                + SECURED_LISTENER + ":SASL_SSL");
+        settings.put("inter.broker.listener.name", plain);
+        settings.put(prefix + "sasl.enabled.mechanisms", SCRAM.mechanismName());
+        settings.put(prefix + SCRAM.mechanismName().toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        settings.put(prefix + "ssl.keystore.type", "PKCS12");
+        settings.put(prefix + "ssl.keystore.location", tls.keyStore().toString());
+        settings.put(prefix + "ssl.keystore.password", tls.keyStorePassword());
+        settings.put(prefix + "ssl.key.password", tls.keyStorePassword());
+        settings.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        settings.put("allow.everyone.if.no.acl.found", "false");
+        settings.put("super.users", OPERATOR);
+        return settings;
+    }
+
+    /** The {@code host:port} of the plaintext listener: the super user's on a secured broker. */
     public String bootstrapServers() {
         return cluster != null ? cluster.bootstrapServers() : bootstrapServers;
+    }
+
+    /**
+     * The {@code host:port} of the secured listener.
+     *
+     * @throws IllegalStateException if the broker was not started by {@link #startSecured}
+     */
+    public String securedBootstrapServers() {
+        requireSecured();
+        int port = cluster.brokers().values().iterator().next().boundPort(ListenerName.normalised(SECURED_LISTENER));
+        return "localhost:" + port;
+    }
+
+    /**
+     * Makes (or gives a new password to) a SCRAM-SHA-512 user of the secured listener, and waits until the broker
+     * knows it.
+     */
+    public void createScramUser(String user, String password) {
+        requireSecured();
+        withAdmin("create SCRAM user " + user, admin -> {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(user,
+                    new ScramCredentialInfo(SCRAM, SCRAM_ITERATIONS), password))).all().get();
+            awaitPropagation("SCRAM user " + user, () -> admin.describeUserScramCredentials().all().get()
+                    .containsKey(user));
+            return null;
+        });
+    }
+
+    /** An ACL that lets {@code User:user}, from any host, do {@code operation} on the resource. */
+    public static AclBinding acl(String user, AclOperation operation, ResourceType type, String name,
+            PatternType pattern) {
+        return new AclBinding(new ResourcePattern(type, name, pattern),
+                new AccessControlEntry("User:" + user, "*", operation, AclPermissionType.ALLOW));
+    }
+
+    /** Creates the ACLs and waits until the broker's authorizer applies every one of them. */
+    public void allow(AclBinding... acls) {
+        requireSecured();
+        withAdmin("create ACLs " + Arrays.toString(acls), admin -> {
+            admin.createAcls(List.of(acls)).all().get();
+            awaitPropagation("ACLs", () -> new HashSet<>(admin.describeAcls(AclBindingFilter.ANY).values().get())
+                    .containsAll(Set.of(acls)));
+            return null;
+        });
+    }
+
+    /** Deletes the ACLs and waits until the broker's authorizer no longer applies any of them. */
+    public void revoke(AclBinding... acls) {
+        requireSecured();
+        withAdmin("delete ACLs " + Arrays.toString(acls), admin -> {
+            admin.deleteAcls(Arrays.stream(acls).map(AclBinding::toFilter).toList()).all().get();
+            awaitPropagation("ACL deletions", () -> admin.describeAcls(AclBindingFilter.ANY).values().get().stream()
+                    .noneMatch(List.of(acls)::contains));
+            return null;
+        });
     }
 
     /**
@@ -248,9 +382,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         List<NewTopic> topics = Arrays.stream(names)
                 .map(name -> new NewTopic(name, partitions, (short) 1).configs(topicSettings))
                 .toList();
-        Properties properties = new Properties();
-        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        try (Admin admin = Admin.create(properties)) {
+        withAdmin("create topics " + Arrays.toString(names), admin -> {
             for (var created : admin.createTopics(topics).values().entrySet()) {
                 try {
                     created.getValue().get();
@@ -261,10 +393,48 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     }
                 }
             }
+            return null;
+        });
+    }
+
+    /** One admin call on the plaintext listener; checked failures become {@link IllegalStateException}s. */
+    private <T> T withAdmin(String what, AdminCall<T> call) {
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        try (Admin admin = Admin.create(properties)) {
+            return call.apply(admin);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics " + Arrays.toString(names), e);
+            throw new IllegalStateException("interrupted while trying to " + what, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot " + what + ": " + e.getCause(), e.getCause());
         }
+    }
+
+    /** Users and ACLs go to the controller first; the broker applies them a moment later. */
+    private static void awaitPropagation(String what, Condition applied) throws InterruptedException, ExecutionException {
+        long deadline = System.currentTimeMillis() + PROPAGATION_TIMEOUT_MS;
+        while (!applied.holds()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("the broker did not apply the new " + what + " within "
+                        + PROPAGATION_TIMEOUT_MS + " ms");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private void requireSecured() {
+        if (!secured) {
+            throw new IllegalStateException("this broker has no secured listener: start it with startSecured");
+        }
+    }
+
+    private interface AdminCall<T> {
+        T apply(Admin admin) throws InterruptedException, ExecutionException;
+    }
+
+    private interface Condition {
+        boolean holds() throws InterruptedException, ExecutionException;
     }
 
     /**

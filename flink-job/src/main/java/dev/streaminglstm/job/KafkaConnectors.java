@@ -1,5 +1,6 @@
 package dev.streaminglstm.job;
 
+import dev.streaminglstm.job.access.RefusalCheckingSource;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.config.KafkaSettings.PredictionGuarantee;
 import dev.streaminglstm.job.config.KafkaSettings;
@@ -23,7 +24,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * {@link KafkaSettings#clientConfig()} (security settings and the like); the settings below win over them.
  *
  * <ul>
- *   <li>Source: the input topic, read by {@link InputRecordDeserializer}; offsets are committed to the group
+ *   <li>Source: the input topic, read by {@link InputRecordDeserializer}; its enumerator and readers start only if
+ *       Kafka does not refuse the job's access ({@link RefusalCheckingSource}); offsets are committed to the group
  *       {@code --group-id} on each completed checkpoint (Flink's own state stays the truth on restore), and a
  *       fresh job starts from the group's committed offsets, or from the earliest offset where there are none.</li>
  *   <li>Prediction sink: {@code --prediction-guarantee}. EXACTLY_ONCE writes in transactions with the id prefix
@@ -55,6 +57,11 @@ public final class KafkaConnectors {
     /** The input source of {@code config}'s topic, for its model's conditioning size. */
     public static KafkaSourceBuilder<InputRecord> sourceBuilder(JobConfig config) {
         return sourceBuilder(config.kafka(), config.model().config().conditioningSize());
+    }
+
+    /** The job's unbounded input source, started only where Kafka does not refuse the job's access. */
+    public static RefusalCheckingSource<InputRecord> source(JobConfig config) {
+        return RefusalCheckingSource.of(config.kafka(), sourceBuilder(config).build());
     }
 
     /** The sink of {@link Prediction}s to the prediction topic. */

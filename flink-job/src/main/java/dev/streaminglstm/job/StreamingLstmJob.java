@@ -1,5 +1,6 @@
 package dev.streaminglstm.job;
 
+import dev.streaminglstm.job.access.KafkaAccessCheck;
 import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.inference.InferenceOperator;
@@ -56,15 +57,19 @@ public final class StreamingLstmJob {
             System.exit(2);
             return;
         }
+        KafkaAccessCheck.requireJobAccessBeforeSubmitting(config.kafka()); // a refused login or ACL ends it here
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, config);
         buildOnKafka(env, config);
         env.execute("streaming-lstm");
     }
 
-    /** Adds the job's operators to {@code env}, reading and writing the Kafka topics of {@code config}. */
+    /**
+     * Adds the job's operators to {@code env}, reading and writing the Kafka topics of {@code config}; the source
+     * checks the job's access to Kafka as it starts on the cluster ({@link KafkaConnectors#source}).
+     */
     public static void buildOnKafka(StreamExecutionEnvironment env, JobConfig config) {
-        build(env, config, KafkaConnectors.sourceBuilder(config).build(), KafkaConnectors.predictionSink(config.kafka()),
+        build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config.kafka()),
                 KafkaConnectors.deadLetterSink(config.kafka()), config.training().flushOnCheckpoint());
     }
 

@@ -24,19 +24,15 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -106,7 +102,7 @@ class StreamingLstmJobITCase {
         List<ModelManifest> versions = List.of();
         JobClient job = env.executeAsync("streaming-lstm end to end");
         try (Producer<byte[], byte[]> producer = KAFKA.newProducer();
-                KafkaConsumer<byte[], byte[]> reader = committedReader("predictions")) {
+                KafkaConsumer<byte[], byte[]> reader = KAFKA.committedReader("predictions")) {
             for (ProducerRecord<byte[], byte[]> record : bad.values()) {
                 producer.send(record);
             }
@@ -296,19 +292,6 @@ class StreamingLstmJobITCase {
         } catch (java.io.IOException e) {
             throw new AssertionError("not a Prediction on the prediction topic", e);
         }
-    }
-
-    private static KafkaConsumer<byte[], byte[]> committedReader(String topic) {
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        return consumer;
     }
 
     /**

@@ -1,7 +1,12 @@
 package dev.streaminglstm.kafka;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -25,28 +30,111 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * One {@link EmbeddedKafkaBroker} per test class: register it as {@code @RegisterExtension static final}. Adds
- * small helpers to write and read raw byte records.
+ * small helpers to write and read raw byte records. {@link #secured()} makes one with a secured listener as well;
+ * the helpers then act as the cluster's operator, on the plaintext listener.
  */
 public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCallback {
 
+    private final boolean secured;
     private EmbeddedKafkaBroker broker;
+    private Path tlsDir;
+    private SelfSignedTls tls;
 
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        broker = EmbeddedKafkaBroker.start();
+    public KafkaBrokerExtension() {
+        this(false);
+    }
+
+    private KafkaBrokerExtension(boolean secured) {
+        this.secured = secured;
+    }
+
+    /** A broker with a secured listener ({@link EmbeddedKafkaBroker#startSecured}) and a TLS key made for it. */
+    public static KafkaBrokerExtension secured() {
+        return new KafkaBrokerExtension(true);
     }
 
     @Override
-    public void afterAll(ExtensionContext context) {
+    public void beforeAll(ExtensionContext context) throws IOException {
+        if (secured) {
+            tlsDir = Files.createTempDirectory("kafka-tls");
+            tls = SelfSignedTls.generate(tlsDir);
+            broker = EmbeddedKafkaBroker.startSecured(tls);
+        } else {
+            broker = EmbeddedKafkaBroker.start();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
         if (broker != null) {
             broker.close();
             broker = null;
         }
+        if (tlsDir != null) {
+            try (var files = Files.walk(tlsDir)) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            }
+            tlsDir = null;
+        }
     }
 
-    /** The running broker's {@code host:port}. */
+    /** The running broker's {@code host:port}: on a secured broker, its operator's plaintext listener. */
     public String bootstrapServers() {
         return running().bootstrapServers();
+    }
+
+    /** The running broker itself: its secured listener, users and ACLs. */
+    public EmbeddedKafkaBroker broker() {
+        return running();
+    }
+
+    /** The TLS identity of a {@link #secured()} broker. */
+    public SelfSignedTls tls() {
+        running().securedBootstrapServers(); // throws unless secured
+        return tls;
+    }
+
+    /**
+     * The properties of a client of the secured listener: SASL_SSL, SCRAM-SHA-512 as {@code user} with
+     * {@code password}, trusting the broker's certificate. A password such as {@code ${env:VARIABLE}} is left to
+     * Kafka's {@code EnvVarConfigProvider}, which these properties then name. No {@code bootstrap.servers}: the
+     * secured listener's is {@code broker().securedBootstrapServers()}.
+     */
+    public Properties securedClientProperties(String user, String password) {
+        Properties properties = new Properties();
+        properties.put("security.protocol", "SASL_SSL");
+        properties.put("sasl.mechanism", EmbeddedKafkaBroker.SCRAM.mechanismName());
+        properties.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                + "username=\"" + user + "\" password=\"" + password + "\";");
+        properties.put("ssl.truststore.type", "PEM");
+        properties.put("ssl.truststore.location", tls().certificatePem().toString());
+        if (password.contains("${env:")) {
+            properties.put("config.providers", "env");
+            properties.put("config.providers.env.class",
+                    "org.apache.kafka.common.config.provider.EnvVarConfigProvider");
+        }
+        return properties;
+    }
+
+    /**
+     * Writes {@code properties} to {@code file} as {@code --kafka-properties-file} reads it: one {@code key=value}
+     * line each, sorted, unescaped, as a person writes them (values with a backslash or a line break are refused).
+     */
+    public static Path write(Properties properties, Path file) {
+        StringBuilder lines = new StringBuilder();
+        new TreeMap<>(properties).forEach((key, value) -> {
+            if (value.toString().matches("(?s).*[\\\\\n\r].*")) {
+                throw new IllegalArgumentException("write cannot write " + key + " unescaped");
+            }
+            lines.append(key).append('=').append(value).append('\n');
+        });
+        try {
+            return Files.writeString(file, lines);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** See {@link EmbeddedKafkaBroker#createTopics}. */
@@ -84,22 +172,31 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
      * {@code timeout} passed, and returns what came: fewer than {@code count} on timeout, so callers assert the size.
      */
     public List<ConsumerRecord<byte[], byte[]>> consume(String topic, int count, Duration timeout) {
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
+        try (KafkaConsumer<byte[], byte[]> consumer = committedReader(topic)) {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (records.size() < count && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }
         }
         return records;
+    }
+
+    /**
+     * A consumer of {@code topic} from its beginning, of committed records only, in a group of its own that commits
+     * nothing; the caller polls and closes it.
+     */
+    public KafkaConsumer<byte[], byte[]> committedReader(String topic) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(topic));
+        return consumer;
     }
 
     /** Per-partition end offsets of {@code topic}, to check that nothing more than expected was written. */

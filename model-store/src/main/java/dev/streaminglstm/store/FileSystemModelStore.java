@@ -341,7 +341,7 @@ public final class FileSystemModelStore implements ModelStore {
     private ModelManifest readManifest(long version) throws IOException {
         byte[] json;
         try (FSDataInputStream in = fs.open(new Path(versionDir(version), MANIFEST))) {
-            json = in.readAllBytes();
+            json = in.readNBytes(ManifestJson.MAX_BYTES + 1); // one more: a longer one is refused, unread
         } catch (FileNotFoundException e) {
             throw corrupt(version, MANIFEST + " is missing");
         }

@@ -10,9 +10,9 @@ import java.util.zip.CRC32C;
 
 /**
  * The reading side of our binary formats (see {@link ChecksummedOutput}): bounded reads that
- * never allocate more than the caller allows, a running CRC-32C, and truncation reported as
- * {@link ModelFormatException} with how many bytes there were and how many were expected.
- * Never reads past the checksum.
+ * never allocate more than the caller allows nor more than the input holds, a running CRC-32C,
+ * and truncation reported as {@link ModelFormatException} with how many bytes there were and how
+ * many were expected. Never reads past the checksum.
  */
 public final class ChecksummedInput {
     private final InputStream in;
@@ -93,10 +93,18 @@ public final class ChecksummedInput {
         }
     }
 
-    /** Exactly {@code n} bytes; the caller bounds {@code n} before calling. */
+    /**
+     * Exactly {@code n} bytes; the caller bounds {@code n} before calling. Memory is taken as the bytes arrive, in
+     * small pieces, never for all {@code n} at once: a header that claims more than the input holds costs no more
+     * than the input.
+     */
     public byte[] readBytes(int n) throws IOException {
-        byte[] bytes = new byte[n];
-        readFully(bytes, n);
+        byte[] bytes = in.readNBytes(n);
+        position += bytes.length;
+        if (bytes.length < n) {
+            throw truncated(n - bytes.length);
+        }
+        crc.update(bytes);
         return bytes;
     }
 
