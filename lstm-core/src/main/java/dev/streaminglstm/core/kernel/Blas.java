@@ -8,14 +8,19 @@ import dev.streaminglstm.core.kernel.NativeMatrix.Block;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
- * Single-precision BLAS calls on native memory, through the OpenBLAS that ND4J itself loads (the
- * JavaCPP preset nd4j-native depends on), without ND4J's op dispatch or any copying.
+ * Single-precision BLAS calls on native memory, through JavaCPP's OpenBLAS preset (the one
+ * nd4j-native depends on), without ND4J's op dispatch or any copying. The calls run on the
+ * OpenBLAS {@link BundledOpenBlas} loads, where it could.
  *
  * <p>The number of OpenBLAS threads is process-wide. ND4J sets it once, when its backend starts,
  * to {@code OMP_NUM_THREADS} (or the number of cores if that is unset); {@link #setThreads}
  * changes it afterwards, for ND4J's own matrix products too.
  */
 public final class Blas {
+    static {
+        BundledOpenBlas.load();
+    }
+
     private Blas() {}
 
     /** The number of threads OpenBLAS runs a large product on. */
