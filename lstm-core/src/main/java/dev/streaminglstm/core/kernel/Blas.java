@@ -6,19 +6,22 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 
 import dev.streaminglstm.core.kernel.NativeMatrix.Block;
 import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Single-precision BLAS calls on native memory, through JavaCPP's OpenBLAS preset (the one
  * nd4j-native depends on), without ND4J's op dispatch or any copying. The calls run on the
  * OpenBLAS {@link BundledOpenBlas} loads, where it could.
  *
- * <p>The number of OpenBLAS threads is process-wide. ND4J sets it once, when its backend starts,
- * to {@code OMP_NUM_THREADS} (or the number of cores if that is unset); {@link #setThreads}
- * changes it afterwards, for ND4J's own matrix products too.
+ * <p>The number of OpenBLAS threads is process-wide. ND4J sets it once, when its backend starts
+ * (before this class is used), to {@code OMP_NUM_THREADS} (or the number of cores if that is
+ * unset); {@link #setThreads} changes it afterwards, for ND4J's own matrix products too.
  */
 public final class Blas {
     static {
         BundledOpenBlas.load();
+        // ND4J sets OpenBLAS's thread count when it starts: let it start first, so that it cannot undo setThreads
+        Nd4j.getBackend();
     }
 
     private Blas() {}
