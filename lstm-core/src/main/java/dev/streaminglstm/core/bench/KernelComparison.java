@@ -4,6 +4,7 @@ import dev.streaminglstm.core.kernel.Blas;
 import dev.streaminglstm.core.kernel.BundledOpenBlas;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +83,7 @@ public final class KernelComparison {
         out.println("BLAS: " + BundledOpenBlas.load() + "; OPENBLAS_CORETYPE="
                 + Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).orElse("(unset)")
                 + " (inherited by the peer too)");
+        out.println("load average at the start: " + loadAverage());
         warmUp();
         for (int round = 1; round <= options.rounds(); round++) {
             out.println("-- round " + round);
@@ -96,7 +98,18 @@ public final class KernelComparison {
                 inference.add(r);
             }
         }
+        out.println("load average at the end: " + loadAverage());
         printTable();
+    }
+
+    /** The 1, 5 and 15 minute load averages: how much else ran on the cores meanwhile. */
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     private void warmUp() {
