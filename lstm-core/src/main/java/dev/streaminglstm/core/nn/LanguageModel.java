@@ -71,8 +71,22 @@ public final class LanguageModel {
      * the window only. Parameters and carried state are not modified.
      */
     public WindowResult forwardBackward(ParameterSet params, RecurrentState carried, WindowBatch batch) {
+        return forwardBackward(params, carried, batch, params.zerosLike());
+    }
+
+    /**
+     * As {@link #forwardBackward(ParameterSet, RecurrentState, WindowBatch)}, writing the
+     * gradients into {@code grads} (zeroed first; of the parameters' shape and type), which the
+     * result holds: a caller that trains window after window can keep one gradient set.
+     */
+    public WindowResult forwardBackward(ParameterSet params, RecurrentState carried, WindowBatch batch,
+            ParameterSet grads) {
+        if (!grads.config().equals(params.config()) || grads.dataType() != params.dataType()) {
+            throw new IllegalArgumentException("gradients of shape " + grads.config() + " in " + grads.dataType()
+                    + " for parameters of shape " + params.config() + " in " + params.dataType());
+        }
+        grads.asMap().values().forEach(a -> a.assign(0)); // not muli(0): NaN * 0 stays NaN
         Forward fwd = run(params, carried, batch);
-        ParameterSet grads = params.zerosLike();
         int[] targets = batch.targetsTimeMajor();
         OutputHead.Result out = head.lossAndGradient(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),

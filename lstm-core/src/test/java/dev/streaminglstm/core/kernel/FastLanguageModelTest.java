@@ -56,6 +56,20 @@ class FastLanguageModelTest {
     }
 
     @Test
+    void writesIntoAGivenGradientSetWhateverItHeld() {
+        Case c = Case.random(3, DataType.FLOAT);
+        LanguageModel fast = Kernel.FAST.create(c.config);
+        WindowResult fresh = fast.forwardBackward(c.params, c.carried, c.window);
+        ParameterSet held = c.params.zerosLike();
+        held.asMap().values().forEach(a -> a.assign(Double.NaN));
+        WindowResult reused = fast.forwardBackward(c.params, c.carried, c.window, held);
+        assertThat(reused.gradients()).isSameAs(held);
+        assertThat(held.toFlatFloats()).containsExactly(fresh.gradients().toFlatFloats());
+        assertThatThrownBy(() -> fast.forwardBackward(c.params, c.carried, c.window,
+                c.params.castTo(DataType.DOUBLE))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void refusesParametersOtherThanFloat() {
         Case c = Case.random(3, DataType.DOUBLE);
         LanguageModel fast = Kernel.FAST.create(c.config);
