@@ -10,6 +10,7 @@ import dev.streaminglstm.core.nn.WindowBatch;
 import dev.streaminglstm.core.optim.Optimizer;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.train.Trainer;
+import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -88,7 +89,14 @@ public final class KernelBenchmark {
     }
 
     /** Tokens per second and the rate of useful arithmetic it implies. */
-    public record Result(double tokensPerSecond, double gflopsPerSecond, int steps, double lastLossBits) {}
+    /**
+     * What a run measured.
+     *
+     * @param tokensPerCpuSecond tokens per second of the process's CPU time (all its threads, the
+     *     JIT's and collector's too): what a neighbour's load disturbs least
+     */
+    public record Result(double tokensPerSecond, double gflopsPerSecond, int steps, double lastLossBits,
+            double tokensPerCpuSecond) {}
 
     private KernelBenchmark() {}
 
@@ -114,13 +122,21 @@ public final class KernelBenchmark {
         }
         int steps = s.timedSteps();
         long start = System.nanoTime();
+        long cpuStart = processCpuNanos();
         for (int i = 0; i < steps; i++) {
             step = trainer.train(state, batch);
             state = step.nextState();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
         double tokensPerSecond = (double) steps * s.batch() * s.seq() / seconds;
-        return new Result(tokensPerSecond, tokensPerSecond * s.flopsPerToken() / 1e9, steps, step.lossBits());
+        return new Result(tokensPerSecond, tokensPerSecond * s.flopsPerToken() / 1e9, steps, step.lossBits(),
+                (double) steps * s.batch() * s.seq() / cpuSeconds);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** GFLOP/s of an {@code n x n x n} float matrix product through ND4J (best of a few runs). */

@@ -52,6 +52,10 @@ public final class KernelComparison {
     /** Tokens per second by batch, then by setting name, one entry per round. */
     private final Map<Integer, Map<String, List<Double>>> ourRuns = new LinkedHashMap<>();
     private final Map<Integer, Map<String, List<Double>>> peerRuns = new LinkedHashMap<>();
+    /** Tokens per CPU-second on one thread each: ours (kernel 1, BLAS 1) and the peer's (1, 1). */
+    private final Map<Integer, Map<String, List<Double>>> cpuRuns = new LinkedHashMap<>();
+    private static final String OURS = "ours";
+    private static final String PEER = "peer";
     private double ceilingGflops;
     private String ceilingSource = "";
     private final List<InferenceBenchmark.Result> inference = new ArrayList<>();
@@ -83,6 +87,9 @@ public final class KernelComparison {
         out.println("BLAS: " + BundledOpenBlas.load() + "; OPENBLAS_CORETYPE="
                 + Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).orElse("(unset)")
                 + " (inherited by the peer too)");
+        String omp = System.getenv("OMP_NUM_THREADS");
+        out.println("this JVM: OMP_NUM_THREADS=" + (omp == null ? "(unset: ND4J's OpenMP threads spin beside the kernel;"
+                + " run with OMP_NUM_THREADS=1 as bin/streaming-lstm does)" : omp) + "; the peer gets its own per run");
         out.println("load average at the start: " + loadAverage());
         warmUp();
         for (int round = 1; round <= options.rounds(); round++) {
@@ -123,9 +130,12 @@ public final class KernelComparison {
         for (Ours o : options.ours()) {
             Blas.setThreads(o.blas());
             KernelBenchmark.Result r = KernelBenchmark.run(settings(batch).withThreads(o.kernel()));
-            out.printf(Locale.ROOT, "B=%d ours %s: tokens/s=%.0f (%d steps, loss %.3f bits)%n", batch, o,
-                    r.tokensPerSecond(), r.steps(), r.lastLossBits());
+            out.printf(Locale.ROOT, "B=%d ours %s: tokens/s=%.0f tokens/cpu-s=%.0f (%d steps, loss %.3f bits)%n",
+                    batch, o, r.tokensPerSecond(), r.tokensPerCpuSecond(), r.steps(), r.lastLossBits());
             record(ourRuns, batch, o.toString(), r.tokensPerSecond());
+            if (o.kernel() == 1 && o.blas() == 1) {
+                record(cpuRuns, batch, OURS, r.tokensPerCpuSecond());
+            }
         }
         Blas.setThreads(1);
     }
@@ -138,6 +148,11 @@ public final class KernelComparison {
             PythonPeer.Measurement m = options.peer().lstm(options.peerScript(), settings(batch), t);
             out.printf(Locale.ROOT, "B=%d peer %s: %s%n", batch, t, m.line());
             record(peerRuns, batch, t.toString(), m.value());
+        }
+        if (cpuRuns.containsKey(batch)) {
+            PythonPeer.Measurement cpu = options.peer().lstmCpu(options.peerScript(), settings(batch));
+            out.printf(Locale.ROOT, "B=%d peer, one thread each, per CPU-second: %s%n", batch, cpu.line());
+            record(cpuRuns, batch, PEER, cpu.value());
         }
     }
 
@@ -179,8 +194,9 @@ public final class KernelComparison {
         out.printf(Locale.ROOT, "ceiling: 1024^3 sgemm at 2 threads, best of the run: %.1f GFLOP/s (%s) = %.0f tokens/s%n",
                 ceilingGflops, ceilingSource, ceilingTokens);
         out.println("| batch | ours tokens/s (setting) | PyTorch tokens/s (best setting) | ratio, median [min-max] |"
-                + " ceiling GFLOP/s | ceiling tokens/s | share of ceiling |");
-        out.println("|---|---|---|---|---|---|---|");
+                + " ceiling GFLOP/s | ceiling tokens/s | share of ceiling | one thread each, tokens per CPU-s:"
+                + " ours / PyTorch, ratio [min-max] |");
+        out.println("|---|---|---|---|---|---|---|---|");
         StringBuilder keys = new StringBuilder();
         for (int batch : options.batches()) {
             Best ours = best(ourRuns.get(batch));
@@ -195,8 +211,18 @@ public final class KernelComparison {
                         batch, peer.median(), batch, median(ratios), batch, min(ratios)));
             }
             double share = ours.median() / ceilingTokens;
-            out.printf(Locale.ROOT, "| %d | %.0f (%s) | %s | %s | %.1f | %.0f | %.1f%% |%n", batch, ours.median(),
-                    ours.setting(), p, ratio, ceilingGflops, ceilingTokens, 100 * share);
+            String cpu = "-";
+            Map<String, List<Double>> c = cpuRuns.get(batch);
+            if (c != null && c.containsKey(PEER)) {
+                double[] o = c.get(OURS).stream().mapToDouble(Double::doubleValue).toArray();
+                double[] q = c.get(PEER).stream().mapToDouble(Double::doubleValue).toArray();
+                double[] r = ratios(o, q);
+                cpu = String.format(Locale.ROOT, "%.0f / %.0f, %.2fx [%.2f-%.2f]", median(o), median(q), median(r),
+                        min(r), max(r));
+                keys.append(String.format(Locale.ROOT, " b%d_cpu_ratio=%.2f", batch, median(r)));
+            }
+            out.printf(Locale.ROOT, "| %d | %.0f (%s) | %s | %s | %.1f | %.0f | %.1f%% | %s |%n", batch, ours.median(),
+                    ours.setting(), p, ratio, ceilingGflops, ceilingTokens, 100 * share, cpu);
             keys.insert(0, String.format(Locale.ROOT, " b%d_tokens_per_s=%.0f b%d_share_of_ceiling=%.3f", batch,
                     ours.median(), batch, share));
         }

@@ -107,6 +107,24 @@ public final class PythonPeer {
     }
 
     /**
+     * As {@link #lstm(Path, KernelBenchmark.Settings, Threads)} on one thread of each kind, timed
+     * by the process's CPU time rather than the clock: the anchor runs unchanged, with
+     * {@code time.perf_counter} (its clock) replaced by {@code time.process_time}. Tokens per
+     * CPU-second, the figure a neighbour's load disturbs least.
+     */
+    public Measurement lstmCpu(Path script, KernelBenchmark.Settings s) throws IOException {
+        if (!Files.isRegularFile(script)) {
+            throw new IOException("peer script not found: " + script);
+        }
+        String run = "import runpy, sys, time; time.perf_counter = time.process_time; sys.argv = sys.argv[1:];"
+                + " runpy.run_path(sys.argv[0], run_name='__main__')";
+        List<String> command = List.of(python, "-c", run, script.toString(), Integer.toString(s.batch()),
+                Integer.toString(s.seq()), Integer.toString(s.hidden()), Integer.toString(s.embed()),
+                Integer.toString(s.vocab()), "cpu", "1");
+        return read(command, TOKENS, new Threads(1, 1), Long.toString(s.tokens()));
+    }
+
+    /**
      * As {@link #lstm(Path, KernelBenchmark.Settings, Threads)} with OpenBLAS at one thread and
      * torch at {@code threads}.
      */
