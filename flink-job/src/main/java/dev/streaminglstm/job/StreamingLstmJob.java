@@ -3,12 +3,13 @@ package dev.streaminglstm.job;
 import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.inference.InferenceOperator;
-import dev.streaminglstm.job.source.DeadLetterRouter;
-import dev.streaminglstm.job.source.InputRecord;
-import dev.streaminglstm.job.source.KafkaConnectors;
-import dev.streaminglstm.job.training.ModelMerger;
+import dev.streaminglstm.job.input.DeadLetterRouter;
+import dev.streaminglstm.job.input.InputRecord;
+import dev.streaminglstm.job.merging.ModelMerger;
 import dev.streaminglstm.job.training.ParameterDelta;
 import dev.streaminglstm.job.training.TrainingOperator;
+import dev.streaminglstm.job.versions.Manifests;
+import dev.streaminglstm.job.versions.PublishedModels;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.TextEvent;
@@ -27,12 +28,17 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
- * The streaming-lstm job graph:
+ * The streaming-lstm job graph. Parameters leave the graph for the model store and come back through it
+ * ({@link PublishedModels}): Flink 2 has no cyclic dataflow, so the store closes the loop.
  *
  * <pre>
  *  text-in ─▶ validate ─┬─▶ dead letters ─▶ text-dlq
- *                       └─▶ keyBy(stream) ─┬─▶ train (p) ─▶ merge (1) ─▶ model store
- *                                          └─▶ infer ─▶ predictions      ▲ reads LATEST
+ *                       └─▶ keyBy(stream) ─┬─▶ train (p) ─▶ merge (1) ─▶ model store: versions, LATEST
+ *                                          │      ▲ start, rebase (p &gt; 1)      │
+ *                                          │      └────────────────────────────┤
+ *                                          └─▶ infer ─▶ predictions            │
+ *                                                 ▲ serving version (LATEST or a pin)
+ *                                                 └────────────────────────────┘
  * </pre>
  *
  * Sources and sinks are arguments, so tests run the same graph on bounded or in-memory ends.
@@ -52,9 +58,14 @@ public final class StreamingLstmJob {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, config);
-        build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        buildOnKafka(env, config);
         env.execute("streaming-lstm");
+    }
+
+    /** Adds the job's operators to {@code env}, reading and writing the Kafka topics of {@code config}. */
+    public static void buildOnKafka(StreamExecutionEnvironment env, JobConfig config) {
+        build(env, config, KafkaConnectors.sourceBuilder(config).build(), KafkaConnectors.predictionSink(config.kafka()),
+                KafkaConnectors.deadLetterSink(config.kafka()), config.training().flushAtCheckpoint());
     }
 
     /**
@@ -63,10 +74,10 @@ public final class StreamingLstmJob {
      * life of the job's savepoints).
      */
     public static void configure(StreamExecutionEnvironment env, JobConfig config) {
-        env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
-        env.setMaxParallelism(config.maxParallelism());
+        env.enableCheckpointing(config.state().checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        env.setMaxParallelism(config.state().maxParallelism());
         Configuration backend = new Configuration();
-        backend.set(StateBackendOptions.STATE_BACKEND, config.stateBackend().flinkName());
+        backend.set(StateBackendOptions.STATE_BACKEND, config.state().stateBackend().flinkName());
         env.configure(backend);
     }
 
@@ -97,14 +108,15 @@ public final class StreamingLstmJob {
 
         // Every keyed operator gets the configured max parallelism explicitly, so that its key groups (and with them
         // every savepoint's keyed state) do not depend on the environment's default.
+        int maxParallelism = config.state().maxParallelism();
         KeyedStream<TextEvent, String> byStream = valid.keyBy(TextEvent::getStreamId);
         SingleOutputStreamOperator<ParameterDelta> deltas = byStream
-                .transform("train", TypeInformation.of(ParameterDelta.class), new TrainingOperator(config, flushOnCheckpoint))
+                .transform("train", TypeInformation.of(ParameterDelta.class), trainer(config, flushOnCheckpoint))
                 .uid("train")
-                .setParallelism(config.trainingParallelism())
-                .setMaxParallelism(config.maxParallelism());
+                .setParallelism(config.training().parallelism())
+                .setMaxParallelism(maxParallelism);
         deltas.global()
-                .transform("merge", Types.VOID, new ModelMerger(config))
+                .transform("merge", Types.VOID, merger(config))
                 .uid("merge")
                 .setParallelism(1)
                 .setMaxParallelism(1)
@@ -112,15 +124,42 @@ public final class StreamingLstmJob {
                 .uid("merge-end")
                 .name("merge-end")
                 .setParallelism(1);
-        byStream.process(new InferenceOperator(config))
+        byStream.process(inference(config))
                 .uid("infer")
                 .name("infer")
-                .setParallelism(config.inferenceParallelism())
-                .setMaxParallelism(config.maxParallelism())
+                .setParallelism(config.inference().parallelism())
+                .setMaxParallelism(maxParallelism)
                 .sinkTo(predictions)
                 .uid("predictions")
                 .name("predictions")
-                .setParallelism(config.inferenceParallelism());
+                .setParallelism(config.inference().parallelism());
         return deltas;
+    }
+
+    /** Where the job's models are published and read back. */
+    public static PublishedModels models(JobConfig config) {
+        return new PublishedModels(config.store(), config.model().config(), config.model().kernel(), config.seed());
+    }
+
+    /** The training operator of {@code config}. */
+    public static TrainingOperator trainer(JobConfig config, boolean flushOnCheckpoint) {
+        return new TrainingOperator(config.training(), config.optimizer().config(), models(config),
+                config.state().streamIdleTimeout(), flushOnCheckpoint);
+    }
+
+    /** The merger of {@code config}. */
+    public static ModelMerger merger(JobConfig config) {
+        return new ModelMerger(models(config), manifests(config), config.training().parallelism());
+    }
+
+    /** The inference operator of {@code config}. */
+    public static InferenceOperator inference(JobConfig config) {
+        return new InferenceOperator(config.inference(), models(config), config.state().streamIdleTimeout(),
+                config.seed());
+    }
+
+    /** What the merger writes beside each version. */
+    public static Manifests manifests(JobConfig config) {
+        return new Manifests(config.model().config(), config.optimizer().config(), config.training(), config.seed());
     }
 }

@@ -3,7 +3,6 @@ package dev.streaminglstm.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.source.KafkaConnectors;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -28,8 +27,7 @@ class StreamingLstmJobGraphTest {
         JobConfig config = JobConfig.parse(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        StreamingLstmJob.buildOnKafka(env, config);
         return env.getStreamGraph();
     }
 

@@ -3,18 +3,18 @@ package dev.streaminglstm.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.source.KafkaConnectors;
-import dev.streaminglstm.job.source.RejectReason;
+import dev.streaminglstm.job.input.RejectReason;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
-import dev.streaminglstm.kafka.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
+import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.Publication;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -96,10 +97,9 @@ class StreamingLstmJobITCase {
 
         StreamExecutionEnvironment env = MiniClusters.environment(1);
         StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.build(env, config, KafkaConnectors.source(config), KafkaConnectors.predictionSink(config),
-                KafkaConnectors.deadLetterSink(config), true);
+        StreamingLstmJob.buildOnKafka(env, config);
 
-        ModelStore store = ModelStores.open(config.store());
+        ModelStore store = ModelStores.open(config.store().uri());
         Map<String, TextStream> byId = new HashMap<>();
         streams.forEach(stream -> byId.put(stream.id, stream));
         List<Prediction> predictions = new ArrayList<>();
@@ -144,6 +144,15 @@ class StreamingLstmJobITCase {
                     nextLook = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
                 }
             }
+            // Nothing more is sent: every chunk sent so far must get its prediction.
+            while (streams.stream().anyMatch(stream -> stream.awaitingPrediction() > 0)
+                    && System.nanoTime() - deadline - PATIENCE.toNanos() < 0) {
+                for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(100))) {
+                    Prediction p = decode(record);
+                    predictions.add(p);
+                    byId.get(p.getStreamId()).predicted(p.getSequenceNumber());
+                }
+            }
         } finally {
             if (!job.getJobStatus().get().isGloballyTerminalState()) {
                 job.cancel().get(1, TimeUnit.MINUTES);
@@ -163,7 +172,10 @@ class StreamingLstmJobITCase {
         assertThat(last.getRecentLossBpc()).as("recent loss of the last version, in bits per token")
                 .isLessThan(first.getRecentLossBpc() - LOSS_DROP_BITS);
 
-        // The predictions: one per accepted chunk, in order per stream, served by rising versions.
+        // The predictions: one per accepted chunk, in order per stream, served by rising versions, each once LATEST
+        // pointed at it and not before.
+        Map<Long, Publication> published = new HashMap<>();
+        store.publications().forEach(p -> published.put(p.version(), p));
         for (TextStream stream : streams) {
             List<Prediction> mine = predictions.stream().filter(p -> p.getStreamId().equals(stream.id)).toList();
             assertThat(mine).as("predictions of %s", stream.id).isNotEmpty();
@@ -181,10 +193,15 @@ class StreamingLstmJobITCase {
                 }
                 assertThat(p.getModelVersion()).as("%s: versions never go back", stream.id)
                         .isGreaterThanOrEqualTo(previousVersion)
-                        .isLessThanOrEqualTo(last.getVersion());
+                        .isIn(published.keySet());
+                published.get(p.getModelVersion()).at().ifPresent(at -> assertThat(p.getEmittedAt())
+                        .as("%s #%d: made with version %d once it was LATEST", stream.id, p.getSequenceNumber(),
+                                p.getModelVersion()).isAfterOrEqualTo(at));
                 previousVersion = p.getModelVersion();
-                assertWellFormed(p, config.topK());
+                assertWellFormed(p, config.inference().topK());
             }
+            assertThat(mine).extracting(Prediction::getSequenceNumber).as("%s: one per chunk sent", stream.id)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, stream.sent()).boxed().toList());
             assertThat(mine.stream().filter(p -> p.getStatus() == PredictionStatus.OK)
                     .map(Prediction::getModelVersion).distinct().count())
                     .as("%s: model versions seen", stream.id).isGreaterThanOrEqualTo(2);
@@ -331,6 +348,11 @@ class StreamingLstmJobITCase {
         /** Notes that the prediction of chunk {@code sequenceNumber} came. */
         void predicted(long sequenceNumber) {
             predictedUpTo = Math.max(predictedUpTo, sequenceNumber);
+        }
+
+        /** Chunks sent (replays not counted). */
+        long sent() {
+            return sequence;
         }
 
         /** Chunks sent whose prediction has not come yet. */

@@ -69,10 +69,10 @@ class DeployManifestsTest {
 
     @Test
     void jobArgsAreFlagsTheJobAcceptsWithOneParallelism() {
-        assertThat(jobConfig.trainingParallelism()).as("--parallelism")
-                .isEqualTo(jobConfig.inferenceParallelism())
+        assertThat(jobConfig.training().parallelism()).as("--parallelism")
+                .isEqualTo(jobConfig.inference().parallelism())
                 .isEqualTo(job().get("parallelism"));
-        assertThat(jobConfig.store()).as("--store").startsWith("s3://");
+        assertThat(jobConfig.store().uri()).as("--store").startsWith("s3://");
     }
 
     @Test
@@ -106,6 +106,20 @@ class DeployManifestsTest {
         assertThat(flinkBases).as("FROM flink:... in the Dockerfile").hasSize(1);
         assertThat(flinkBases.get(0)).startsWith("flink:" + FLINK_VERSION + "-");
         assertThat(spec().get("flinkVersion")).isEqualTo("v" + FLINK_VERSION.replaceAll("^(\\d+)\\.(\\d+).*", "$1_$2"));
+    }
+
+    /** The manifests ask for the Flink Kubernetes Operator release that deploy/README.md names for flinkVersion. */
+    @Test
+    void theManifestsNameTheOperatorReleaseOfTheReadme() throws IOException {
+        Matcher readme = Pattern.compile("Flink Kubernetes Operator]\\([^)]*\\)\\s+"
+                + "\\*\\*(\\d+\\.\\d+\\.\\d+) or later\\*\\*").matcher(Files.readString(DEPLOY.resolve("README.md")));
+        assertThat(readme.find()).as("README.md: Flink Kubernetes Operator **x.y.z or later**").isTrue();
+        for (String file : List.of("k8s/flink-deployment.yaml", "k8s/kustomization.yaml")) {
+            String comments = Files.readString(DEPLOY.resolve(file)).replaceAll("\\s*\\n#\\s*", " ");
+            Matcher named = Pattern.compile("Flink Kubernetes Operator (\\d+\\.\\d+\\.\\d+) or later").matcher(comments);
+            assertThat(named.find()).as("%s names the operator release", file).isTrue();
+            assertThat(named.group(1)).as("operator release in %s", file).isEqualTo(readme.group(1));
+        }
     }
 
     @Test
@@ -145,7 +159,7 @@ class DeployManifestsTest {
      */
     @Test
     void kafkaCredentialsInTheJobArgsAreEnvironmentReferencesToSecrets() {
-        Map<String, String> kafka = jobConfig.kafkaClientProperties();
+        Map<String, String> kafka = jobConfig.kafka().clientProperties();
         assertThat(kafka).as("Kafka client properties of the job args")
                 .containsEntry("config.providers", "env")
                 .containsEntry("config.providers.env.class", EnvVarConfigProvider.class.getName());
@@ -194,10 +208,10 @@ class DeployManifestsTest {
         List<Object> containers = list("containers", map("template.spec", map("template",
                 map("spec", jobs.get(0).get("spec")).get("template")).get("spec")).get("containers"));
         List<String> args = strings("args", map("container", containers.get(0)).get("args"));
-        assertThat(flagValue(args, "--bootstrap-server")).isEqualTo(jobConfig.bootstrapServers());
-        assertThat(flagValue(args, "--input-topic")).isEqualTo(jobConfig.inputTopic());
-        assertThat(flagValue(args, "--prediction-topic")).isEqualTo(jobConfig.predictionTopic());
-        assertThat(flagValue(args, "--dead-letter-topic")).isEqualTo(jobConfig.deadLetterTopic());
+        assertThat(flagValue(args, "--bootstrap-server")).isEqualTo(jobConfig.kafka().bootstrapServers());
+        assertThat(flagValue(args, "--input-topic")).isEqualTo(jobConfig.kafka().inputTopic());
+        assertThat(flagValue(args, "--prediction-topic")).isEqualTo(jobConfig.kafka().predictionTopic());
+        assertThat(flagValue(args, "--dead-letter-topic")).isEqualTo(jobConfig.kafka().deadLetterTopic());
     }
 
     @Test

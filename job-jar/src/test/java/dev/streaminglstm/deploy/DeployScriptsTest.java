@@ -91,7 +91,8 @@ class DeployScriptsTest {
 
         Result noJar = bash(env, List.of(scripts + "/submit.sh", dir.resolve("missing.jar").toString(), "--",
                 "--bootstrap-servers", "kafka:9092"));
-        assertThat(noJar.err()).contains("no jar at");
+        assertThat(noJar.err()).contains("no jar at").doesNotContain("cannot reach");
+        assertThat(noJar.status()).as("a failure, not a usage error").isEqualTo(1);
 
         Result parallelismInFlags = bash(env, List.of(scripts + "/rescale.sh", JOB_ID, "4", jar.toString(), "--",
                 "--bootstrap-servers", "kafka:9092", "--parallelism", "2"));

@@ -62,7 +62,7 @@ class ImageCommandLineITCase {
     private record Run(int status, String out, String err) {}
 
     private Run cli(String... args) throws IOException, InterruptedException {
-        List<String> classpath = new ArrayList<>(List.of(System.getProperty("job.jar")));
+        List<String> classpath = new ArrayList<>(List.of(System.getProperty("cli.jar"), System.getProperty("job.jar")));
         classpath.addAll(List.of(Files.readString(Path.of(System.getProperty("flink.cluster.classpath.file")))
                 .trim().split(":")));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")

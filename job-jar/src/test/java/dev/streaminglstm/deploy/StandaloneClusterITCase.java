@@ -4,26 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
-import dev.streaminglstm.kafka.WireFormat;
-import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
+import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.Publication;
+import dev.streaminglstm.store.S3Server;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -39,7 +37,6 @@ import org.apache.flink.client.program.rest.RestClusterClient;
 import org.apache.flink.runtime.clusterframework.ApplicationStatus;
 import org.apache.flink.runtime.jobmaster.JobResult;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -62,7 +59,10 @@ import org.junit.jupiter.api.io.TempDir;
  * holds Flink and log4j only, as does the CLI's: the job's classes, the Kafka connector, Avro and ND4J with its
  * natives can come from the job jar alone (main class from its manifest). The test follows and cancels the job
  * through Flink's REST client. Text streams go in through an in-JVM Kafka broker; the test waits until every stream
- * gets predictions with status OK from a model version the job trained and published on the TaskManager.
+ * gets predictions with status OK from a model version the job trained and published on the TaskManager. The
+ * cluster keeps its checkpoints on S3 (s3proxy in this JVM, {@link S3Server}, reached through Flink's
+ * flink-s3-fs-hadoop plugin as a cluster's {@code plugins/} has it), and so does this job its model store: the
+ * checkpoints it completed and the versions it served are found there.
  *
  * <p>A second test takes a job through its life with {@code deploy/scripts} (curl and jq against the REST API, as
  * on an operator's machine): submit, savepoint (the job runs on), stop with a savepoint, resume from it, rescale
@@ -84,25 +84,30 @@ class StandaloneClusterITCase {
             "(flink-job|lstm-core|model-store|proto-schemas|nd4j.*|javacpp|openblas|kafka.*|avro|flink-avro|"
                     + "flink-connector-kafka|picocli)-[0-9].*\\.jar");
 
-    /** The REST API's JSON, read with the Jackson the cluster's class path has. */
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path DEPLOY = Path.of(System.getProperty("deploy.dir", "../deploy"));
     private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(3);
 
+    private static final String BUCKET = S3Server.SHARED_BUCKET;
+
+    private static S3Server s3;
     private static EmbeddedKafkaBroker kafka;
     private static StandaloneFlinkCluster flink;
 
     @BeforeAll
     static void startKafkaAndFlink() throws IOException {
-        List<Path> classpath = clusterClasspath();
+        List<Path> classpath = StandaloneFlinkCluster.classpathFromBuild();
         assertThat(classpath).as("cluster class path: Flink and log4j, no job classes or job dependencies")
                 .allMatch(jar -> jar.toString().endsWith(".jar"))
                 .noneMatch(jar -> JOB_DEPENDENCY.matcher(jar.getFileName().toString()).matches());
+        s3 = S3Server.shared();
         kafka = EmbeddedKafkaBroker.start();
         kafka.createTopics(1, "text-in", "predictions", "text-dlq");
         kafka.createTopics(1, Topics.SCRIPTS.input(), Topics.SCRIPTS.predictions(), Topics.SCRIPTS.deadLetters());
+        Map<String, String> checkpointsOnS3 = new java.util.TreeMap<>(s3.flinkSettings());
+        checkpointsOnS3.put("execution.checkpointing.storage", "filesystem");
+        checkpointsOnS3.put("execution.checkpointing.dir", "s3://" + BUCKET + "/standalone-cluster-it/checkpoints");
         flink = StandaloneFlinkCluster.start(Path.of(System.getProperty("flink.cluster.dir")), classpath,
-                CLUSTER_START);
+                checkpointsOnS3, Path.of(System.getProperty(S3Server.PLUGINS_DIR_PROPERTY)), CLUSTER_START);
     }
 
     @AfterAll
@@ -120,8 +125,9 @@ class StandaloneClusterITCase {
 
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
-    void jobJarTrainsAndPredictsOnAStandaloneCluster(@TempDir Path storeDir) throws Throwable {
-        String[] args = {"--bootstrap-servers", kafka.bootstrapServers(), "--store", storeDir.toUri().toString(),
+    void jobJarTrainsAndPredictsOnAStandaloneClusterWithCheckpointsAndModelsOnS3() throws Throwable {
+        String store = "s3://" + BUCKET + "/standalone-cluster-it/models";
+        String[] args = {"--bootstrap-servers", kafka.bootstrapServers(), "--store", store,
                 "--group-id", "standalone-cluster-it", "--hidden", "32", "--embed", "16", "--window", "16",
                 "--batch", "4", "--checkpoint-interval-ms", "1000", "--publish-every-windows", "8",
                 "--keep-versions", "1000"};
@@ -134,12 +140,17 @@ class StandaloneClusterITCase {
                 Feed feed = new Feed(Topics.DEFAULT)) {
             JobID job = flink.submit(jobJar, List.of(args), Duration.ofMinutes(2));
             List<Prediction> predictions;
+            List<String> checkpointObjects;
             try {
                 predictions = feed.untilEveryStreamIsPredictedAfter(client, job, 0);
+                checkpointObjects = s3.list(BUCKET, "standalone-cluster-it/checkpoints/" + job + "/");
             } finally {
                 cancel(client, job);
             }
-            assertServedByPublishedVersions(predictions, ModelStores.open(storeDir.toUri().toString()));
+            // a version is served once LATEST points at it, after the checkpoint that wrote it completed
+            assertThat(checkpointObjects).as("the job's checkpoint files on S3 while it ran")
+                    .anyMatch(key -> key.contains("/chk-") && key.endsWith("/_metadata"));
+            assertServedByPublishedVersions(predictions, ModelStores.open(store));
         } catch (Throwable failure) {
             throw withLogTails(failure);
         }
@@ -232,23 +243,21 @@ class StandaloneClusterITCase {
 
     private static void assertServedByPublishedVersions(List<Prediction> predictions, ModelStore store)
             throws IOException {
-        Set<Long> published = store.listVersions().stream().map(ModelManifest::getVersion)
-                .collect(Collectors.toSet());
-        assertThat(published).as("versions the job published to the model store").isNotEmpty();
+        Map<Long, Publication> published = new HashMap<>(); // the versions LATEST pointed at, and when
+        store.publications().forEach(p -> published.put(p.version(), p));
+        assertThat(published).as("versions LATEST pointed at").isNotEmpty();
         List<Prediction> ok = predictions.stream().filter(p -> p.getStatus() == PredictionStatus.OK).toList();
         assertThat(ok).isNotEmpty().allSatisfy(p -> {
             assertThat(STREAMS).contains(p.getStreamId());
-            assertThat(p.getModelVersion()).as("model version of an OK prediction").isNotNull().isIn(published);
+            assertThat(p.getModelVersion()).as("model version of an OK prediction").isNotNull()
+                    .isIn(published.keySet());
+            published.get(p.getModelVersion()).at().ifPresent(at -> assertThat(p.getEmittedAt())
+                    .as("made with version %d once it was LATEST", p.getModelVersion()).isAfterOrEqualTo(at));
             assertThat(p.getTopK()).isNotEmpty();
             for (TokenProbability token : p.getTopK()) {
                 assertThat(token.getProbability()).isGreaterThan(0f).isLessThanOrEqualTo(1f);
             }
         });
-    }
-
-    private static List<Path> clusterClasspath() throws IOException {
-        String line = Files.readString(Path.of(System.getProperty("flink.cluster.classpath.file"))).trim();
-        return Arrays.stream(line.split(":")).map(Path::of).toList();
     }
 
     private static Throwable withLogTails(Throwable failure) {
@@ -300,7 +309,7 @@ class StandaloneClusterITCase {
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         JsonNode restored = null;
         while (System.nanoTime() < deadline) {
-            restored = rest("/jobs/" + job + "/checkpoints").path("latest").path("restored");
+            restored = flink.rest("/jobs/" + job + "/checkpoints").path("latest").path("restored");
             if (restored.hasNonNull("external_path")) {
                 assertThat(restored.path("is_savepoint").asBoolean()).as("restored from a savepoint").isTrue();
                 return location(restored.path("external_path").asText());
@@ -313,19 +322,11 @@ class StandaloneClusterITCase {
     /** The parallelism of each of a job's vertices, by the name of its first operator (GET /jobs/JOB). */
     private static Map<String, Integer> vertexParallelism(JobID job) throws IOException, InterruptedException {
         Map<String, Integer> parallelism = new java.util.TreeMap<>();
-        for (JsonNode vertex : rest("/jobs/" + job).path("vertices")) {
+        for (JsonNode vertex : flink.rest("/jobs/" + job).path("vertices")) {
             String name = vertex.path("name").asText().split(" -> ")[0].trim();
             parallelism.put(name, vertex.path("parallelism").asInt());
         }
         return parallelism;
-    }
-
-    private static JsonNode rest(String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(flink.restUrl() + path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
     }
 
     /** The topics of one test: the job's input, predictions and dead letters. */

@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +28,8 @@ import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * A real Flink session cluster on this machine, started the way Flink's {@code bin/} scripts start one, from
@@ -34,14 +37,19 @@ import org.apache.flink.configuration.RestOptions;
  * ({@code StandaloneSessionClusterEntrypoint}) and one TaskManager ({@code TaskManagerRunner}) as two JVM
  * processes, with {@code conf/config.yaml}, memory flags from {@code BashJavaUtils} (as the scripts compute
  * them), the Java 17 {@code --add-opens} flags of this JVM, and {@code OMP_NUM_THREADS=1} for ND4J on the
- * TaskManager.
+ * TaskManager. Settings given to {@link #start(Path, List, Map, Path, Duration)} (HA, checkpoint storage, S3)
+ * are added to the configuration, and a plugins folder given there is every process's {@code FLINK_PLUGINS_DIR}.
+ *
+ * <p>Faults: {@link #killTaskManager()} and {@link #killJobManager()} end a process with {@code kill -9};
+ * {@link #startTaskManager} and {@link #startJobManager} start a new one in its place (the JobManager on the same
+ * ports).
  *
  * <p>Everything lives under one directory: {@code conf/}, {@code log/} (the processes' logs and stdout, kept
- * after {@link #close()} for diagnosis), {@code tmp/}, {@code savepoints/} (the cluster's default savepoint
- * directory) and the TaskManager's ND4J native library cache ({@code javacpp-cache/}, deleted on close: it holds
- * about 400 MB). {@link #close()} stops both processes with
- * SIGTERM and kills what has not stopped after {@value #STOP_TIMEOUT_SECONDS} s; so does a shutdown hook, should
- * the test JVM end first.
+ * after {@link #close()} for diagnosis; a process started in place of another logs to {@code NAME-2.log} and so
+ * on), {@code tmp/}, {@code savepoints/} (the cluster's default savepoint directory) and the TaskManager's ND4J
+ * native library cache ({@code javacpp-cache/}, deleted on close: it holds about 400 MB). {@link #close()} stops
+ * the processes with SIGTERM and kills what has not stopped after {@value #STOP_TIMEOUT_SECONDS} s; so does a
+ * shutdown hook, should the test JVM end first.
  */
 final class StandaloneFlinkCluster implements AutoCloseable {
 
@@ -52,7 +60,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     private static final Pattern SUBMITTED = Pattern.compile("submitted with JobID ([0-9a-f]{32})");
     private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
     private static final long STOP_TIMEOUT_SECONDS = 30;
-    private static final Pattern TASK_MANAGERS = Pattern.compile("\"taskmanagers\"\\s*:\\s*(\\d+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final String LOG4J_PROPERTIES = """
             rootLogger.level = INFO
@@ -70,14 +78,20 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     private final Path dir;
     private final String classpath;
     private final int restPort;
+    private final Path plugins;
+    /** Every process started, in order; the living ones are stopped on close. */
     private final List<Process> processes = new ArrayList<>();
+    private final Map<String, Integer> launches = new java.util.HashMap<>();
+    private Process jobManager;
+    private Process taskManager;
     private int submissions;
     private final Thread shutdownHook = new Thread(this::stopProcesses, "stop-standalone-flink-cluster");
 
-    private StandaloneFlinkCluster(Path dir, List<Path> classpath, int restPort) {
+    private StandaloneFlinkCluster(Path dir, List<Path> classpath, int restPort, Path plugins) {
         this.dir = dir;
         this.classpath = classpath.stream().map(Path::toString).collect(Collectors.joining(":"));
         this.restPort = restPort;
+        this.plugins = plugins;
     }
 
     /**
@@ -86,18 +100,25 @@ final class StandaloneFlinkCluster implements AutoCloseable {
      * carries the ends of their logs.
      */
     static StandaloneFlinkCluster start(Path dir, List<Path> classpath, Duration timeout) throws IOException {
+        return start(dir, classpath, Map.of(), null, timeout);
+    }
+
+    /**
+     * {@link #start(Path, List, Duration)} with {@code settings} added to (or replacing) the configuration, and
+     * {@code plugins} (null for none) as the processes' plugins folder.
+     */
+    static StandaloneFlinkCluster start(Path dir, List<Path> classpath, Map<String, String> settings, Path plugins,
+            Duration timeout) throws IOException {
         deleteRecursively(dir);
         Files.createDirectories(dir.resolve("conf"));
         Files.createDirectories(dir.resolve("log"));
         Files.createDirectories(dir.resolve("tmp"));
-        StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir, classpath, freePort());
+        StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir, classpath, freePort(), plugins);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
-            cluster.writeConfiguration(freePort());
-            cluster.launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS", Map.of(), List.of());
-            cluster.launch("taskmanager", TASK_MANAGER, "GET_TM_RESOURCE_PARAMS", Map.of("OMP_NUM_THREADS", "1"),
-                    List.of("-Dorg.bytedeco.javacpp.cachedir=" + cluster.javacppCache()));
-            cluster.awaitTaskManager(timeout);
+            cluster.writeConfiguration(freePort(), settings);
+            cluster.startJobManager();
+            cluster.startTaskManager(Set.of(), timeout);
             return cluster;
         } catch (IOException | RuntimeException e) {
             String logs = cluster.logTails(60);
@@ -109,6 +130,89 @@ final class StandaloneFlinkCluster implements AutoCloseable {
             throw new IllegalStateException("the standalone Flink cluster did not start: " + e.getMessage()
                     + "\n" + logs, e);
         }
+    }
+
+    /** Ends the TaskManager's JVM with {@code kill -9} (SIGKILL: no shutdown hook, no goodbye to the JobManager). */
+    void killTaskManager() throws IOException {
+        kill(taskManager);
+    }
+
+    /** Ends the JobManager's JVM with {@code kill -9}. */
+    void killJobManager() throws IOException {
+        kill(jobManager);
+    }
+
+    /**
+     * Starts a TaskManager (in place of one killed) and waits until it, not one that was there before, has
+     * registered with the JobManager.
+     */
+    void startTaskManager(Duration timeout) throws IOException {
+        startTaskManager(taskManagerIds(), timeout);
+    }
+
+    private void startTaskManager(Set<String> before, Duration timeout) throws IOException {
+        taskManager = launch("taskmanager", TASK_MANAGER, "GET_TM_RESOURCE_PARAMS", Map.of("OMP_NUM_THREADS", "1"),
+                List.of("-Dorg.bytedeco.javacpp.cachedir=" + javacppCache()));
+        awaitRegistration(before, timeout);
+    }
+
+    /**
+     * Starts a JobManager (in place of one killed), on the ports of the first; returns once its REST endpoint
+     * answers.
+     */
+    void startJobManager() throws IOException {
+        jobManager = launch("jobmanager", JOB_MANAGER, "GET_JM_RESOURCE_PARAMS", Map.of(), List.of());
+    }
+
+    /** Cancels a job unless it has ended, and waits until it has (PATCH /jobs/JOB?mode=cancel). */
+    void cancel(JobID job) throws IOException {
+        List<String> ended = List.of("CANCELED", "FAILED", "FINISHED");
+        if (ended.contains(rest("/jobs/" + job).path("state").asText())) {
+            return;
+        }
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(restUrl() + "/jobs/" + job + "?mode=cancel"))
+                    .method("PATCH", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 202) {
+                throw new IOException("cancelling " + job + " answered " + response.statusCode() + ": "
+                        + response.body());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while cancelling " + job, e);
+        }
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (!ended.contains(rest("/jobs/" + job).path("state").asText())) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("job " + job + " has not ended a minute after it was cancelled");
+            }
+            sleep(Duration.ofMillis(250));
+        }
+    }
+
+    /** GET on the REST API; the response's JSON, or an exception naming the status and body. */
+    JsonNode rest(String path) throws IOException {
+        HttpResponse<String> response;
+        try {
+            response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
+                    HttpRequest.newBuilder(URI.create(restUrl() + path)).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during GET " + path, e);
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    /** The jars the build lists in {@code flink.cluster.classpath.file}: what a Flink 2.2 cluster's lib/ holds. */
+    static List<Path> classpathFromBuild() throws IOException {
+        String line = Files.readString(Path.of(System.getProperty("flink.cluster.classpath.file"))).trim();
+        return Arrays.stream(line.split(":")).map(Path::of).toList();
     }
 
     /** The JobManager's REST endpoint, as deploy/scripts take it in FLINK_REST_URL. */
@@ -197,7 +301,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         return dir.resolve("javacpp-cache");
     }
 
-    private void writeConfiguration(int rpcPort) throws IOException {
+    private void writeConfiguration(int rpcPort, Map<String, String> settings) throws IOException {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("jobmanager.rpc.address", "localhost");
         config.put("jobmanager.rpc.port", Integer.toString(rpcPort));
@@ -219,6 +323,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         // where savepoints go when none is named (deploy/scripts rely on it, as on a cluster configured for them)
         config.put("execution.checkpointing.savepoint-dir", savepointDirectory().toUri().toString());
         config.put("io.tmp.dirs", dir.resolve("tmp").toString());
+        config.putAll(settings);
         String yaml = config.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
                 .collect(Collectors.joining("\n", "", "\n"));
         Files.writeString(dir.resolve("conf/config.yaml"), yaml);
@@ -229,8 +334,10 @@ final class StandaloneFlinkCluster implements AutoCloseable {
      * Starts one Flink process the way {@code bin/jobmanager.sh} and {@code bin/taskmanager.sh} do: JVM memory
      * flags and dynamic properties from {@code BashJavaUtils}, then the entry point with {@code --configDir}.
      */
-    private void launch(String name, String mainClass, String resourceCommand, Map<String, String> environment,
+    private Process launch(String role, String mainClass, String resourceCommand, Map<String, String> environment,
             List<String> extraJvmFlags) throws IOException {
+        int launch = launches.merge(role, 1, Integer::sum);
+        String name = launch == 1 ? role : role + "-" + launch;
         List<String> resourceParams = bashJavaUtils(resourceCommand);
         List<String> command = new ArrayList<>();
         command.add(javaExecutable());
@@ -246,7 +353,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("log/" + name + ".out").toFile());
         builder.environment().putAll(environment);
-        processes.add(builder.start());
+        if (plugins != null) {
+            builder.environment().put("FLINK_PLUGINS_DIR", plugins.toString());
+        }
+        Process process = builder.start();
+        processes.add(process);
+        return process;
     }
 
     /** Runs {@code BashJavaUtils COMMAND --configDir conf}; returns its two result lines (JVM flags, -D properties). */
@@ -284,38 +396,82 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         }
     }
 
-    private void awaitTaskManager(Duration timeout) throws IOException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest overview = HttpRequest.newBuilder(URI.create("http://localhost:" + restPort + "/overview"))
-                .timeout(Duration.ofSeconds(5)).build();
+    /** Waits until a TaskManager not in {@code before} has registered; fails at once if a process ends. */
+    private void awaitRegistration(Set<String> before, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (Process process : processes) {
+            for (Process process : List.of(jobManager, taskManager)) {
                 if (!process.isAlive()) {
                     throw new IllegalStateException("a cluster process exited with status " + process.exitValue());
                 }
             }
             try {
-                HttpResponse<String> response = http.send(overview, HttpResponse.BodyHandlers.ofString());
-                Matcher registered = TASK_MANAGERS.matcher(response.body());
-                if (response.statusCode() == 200 && registered.find() && Integer.parseInt(registered.group(1)) > 0) {
+                Set<String> registered = new java.util.HashSet<>(taskManagerIds());
+                registered.removeAll(before);
+                if (!registered.isEmpty()) {
                     return;
                 }
             } catch (IOException notUpYet) {
-                // the REST endpoint is not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the TaskManager", e);
+                // the REST endpoint is not listening yet, or has no leader yet
             }
             sleep(Duration.ofMillis(500));
         }
-        throw new IllegalStateException("no TaskManager registered within " + timeout);
+        throw new IllegalStateException("no new TaskManager registered within " + timeout);
+    }
+
+    /**
+     * A metric of the TaskManagers, e.g. {@code Status.JVM.Memory.Metaspace.Used}: the highest value among those the
+     * JobManager knows; 0 if none reports it.
+     */
+    long taskManagerMetric(String metric) throws IOException {
+        long highest = 0;
+        for (String id : taskManagerIds()) {
+            for (JsonNode value : rest("/taskmanagers/" + id + "/metrics?get=" + metric)) {
+                highest = Math.max(highest, value.path("value").asLong());
+            }
+        }
+        return highest;
+    }
+
+    /** The ids of the TaskManagers the JobManager knows (a killed one until it is declared lost). */
+    private Set<String> taskManagerIds() throws IOException {
+        Set<String> ids = new java.util.HashSet<>();
+        for (JsonNode taskManager : rest("/taskmanagers").path("taskmanagers")) {
+            ids.add(taskManager.path("id").asText());
+        }
+        return ids;
+    }
+
+    private static void kill(Process process) throws IOException {
+        Process kill = new ProcessBuilder("kill", "-9", Long.toString(process.pid())).inheritIO().start();
+        int status = runToEnd(kill, "kill -9 " + process.pid(), Duration.ofSeconds(30));
+        if (status != 0) {
+            throw new IOException("kill -9 " + process.pid() + " exited with " + status);
+        }
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IOException("process " + process.pid() + " still runs 30 s after kill -9");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for process " + process.pid() + " to end", e);
+        }
     }
 
     private void stopProcesses() {
         // the TaskManager first, so that it does not try to reconnect to a JobManager that is gone
-        for (int i = processes.size() - 1; i >= 0; i--) {
-            Process process = processes.get(i);
+        List<Process> order = new ArrayList<>();
+        if (taskManager != null) {
+            order.add(taskManager);
+        }
+        if (jobManager != null) {
+            order.add(jobManager);
+        }
+        order.addAll(processes);
+        for (Process process : order) {
+            if (!process.isAlive()) {
+                continue;
+            }
             process.destroy();
             try {
                 if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

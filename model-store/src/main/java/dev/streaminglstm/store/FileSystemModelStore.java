@@ -10,10 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
@@ -31,6 +33,7 @@ import org.apache.flink.core.fs.Path;
  * versions/&lt;n&gt;/parameters.bin   opaque parameter bytes
  * versions/&lt;n&gt;/manifest.json    Avro JSON of ModelManifest (with size and SHA-256 of the bytes)
  * versions/&lt;n&gt;/_COMMITTED       empty marker, written last: the version is complete
+ * versions/&lt;n&gt;/_PUBLISHED       when LATEST first pointed here (epoch ms), written after it moved
  * LATEST                        decimal version number, replaced atomically
  * PINNED                        decimal version number, optional
  * </pre>
@@ -41,12 +44,15 @@ public final class FileSystemModelStore implements ModelStore {
     static final String PARAMETERS = "parameters.bin";
     static final String MANIFEST = "manifest.json";
     static final String COMMITTED = "_COMMITTED";
+    static final String PUBLISHED = "_PUBLISHED";
     static final String LATEST = "LATEST";
     static final String PINNED = "PINNED";
 
     /** A pointer is a decimal long; anything longer is not a pointer. */
     private static final int MAX_POINTER_BYTES = 32;
     private static final int MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
+    /** Reads of a pointer that is replaced each time it is read, before giving up. */
+    private static final int POINTER_READ_ATTEMPTS = 3;
 
     private final FileSystem fs;
     private final Path root;
@@ -128,10 +134,25 @@ public final class FileSystemModelStore implements ModelStore {
                             latest.getAsLong(), version, version));
         }
         if (latest.isPresent() && version == latest.getAsLong()) {
+            markPublished(version, System.currentTimeMillis()); // a move retried after its record failed
             return;
         }
         readVersion(version); // committed and verified, or CorruptVersionException
+        publish(version);
+    }
+
+    /** Moves the pointer (one atomic replace), then records that, and when, it pointed here. */
+    private void publish(long version) throws IOException {
+        long at = System.currentTimeMillis(); // before the move: no reader can have served it earlier
         writePointer(LATEST, version);
+        markPublished(version, at);
+    }
+
+    private void markPublished(long version, long at) throws IOException {
+        Path marker = new Path(versionDir(version), PUBLISHED);
+        if (!fs.exists(marker)) {
+            writeFile(marker, (at + "\n").getBytes(US_ASCII));
+        }
     }
 
     /**
@@ -142,7 +163,7 @@ public final class FileSystemModelStore implements ModelStore {
             throws IOException {
         requireNothingCommittedFrom(version + 1, "move LATEST to " + version, unreadable);
         readVersion(version);
-        writePointer(LATEST, version);
+        publish(version);
     }
 
     /**
@@ -252,6 +273,34 @@ public final class FileSystemModelStore implements ModelStore {
     }
 
     @Override
+    public List<Publication> publications() throws IOException {
+        OptionalLong latest = latestVersion();
+        List<Publication> published = new ArrayList<>();
+        for (long version : versionNumbers()) {
+            Path marker = new Path(versionDir(version), PUBLISHED);
+            if (fs.exists(marker)) {
+                published.add(new Publication(version, Optional.of(Instant.ofEpochMilli(readMillis(marker)))));
+            } else if (latest.isPresent() && version == latest.getAsLong()) {
+                published.add(new Publication(version, Optional.empty())); // moved, not yet recorded
+            }
+        }
+        return published;
+    }
+
+    private long readMillis(Path marker) throws IOException {
+        byte[] content;
+        try (FSDataInputStream in = fs.open(marker)) {
+            content = in.readNBytes(32);
+        }
+        String text = new String(content, US_ASCII).trim();
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IOException(marker + " does not hold a time in epoch ms: '" + text + "'", e);
+        }
+    }
+
+    @Override
     public void retain(int keepLast) throws IOException {
         if (keepLast < 1) {
             throw new IllegalArgumentException("keepLast must be at least 1, got " + keepLast);
@@ -346,7 +395,34 @@ public final class FileSystemModelStore implements ModelStore {
         return new Path(new Path(root, VERSIONS), Long.toString(version));
     }
 
+    /**
+     * Reads a pointer. One replaced while it is read is read again: S3A's change detection fails a read whose object
+     * changed between its metadata request and its content request (RemoteFileChangedException), and for a pointer
+     * the new content is the one wanted.
+     */
     private OptionalLong readPointer(String name) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readPointerOnce(name);
+            } catch (IOException e) {
+                if (attempt >= POINTER_READ_ATTEMPTS || !replacedWhileRead(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Known by name: the exception comes from the S3 plugin's own class loader. */
+    private static boolean replacedWhileRead(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t.getClass().getSimpleName().equals("RemoteFileChangedException")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private OptionalLong readPointerOnce(String name) throws IOException {
         Path pointer = new Path(root, name);
         byte[] content;
         try (FSDataInputStream in = fs.open(pointer)) {

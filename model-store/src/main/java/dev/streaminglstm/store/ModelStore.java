@@ -42,6 +42,14 @@ public interface ModelStore {
     void moveLatest(long version) throws IOException;
 
     /**
+     * The versions {@code LATEST} has pointed at that are still stored, ascending, each with the time
+     * it became {@code LATEST}: what readers may have served from {@code LATEST}, and from when.
+     * Versions written but never made {@code LATEST} (a failed checkpoint's, a skipped one) are not
+     * among them.
+     */
+    List<Publication> publications() throws IOException;
+
+    /**
      * The version {@code LATEST} points at, empty before the first publication.
      *
      * @throws CorruptPointerException if {@code LATEST} does not hold a version number

@@ -147,6 +147,11 @@ public final class RetryingModelStore implements ModelStore {
     }
 
     @Override
+    public List<Publication> publications() throws IOException {
+        return retried("listing publications", delegate::publications);
+    }
+
+    @Override
     public List<ModelManifest> listVersions() throws IOException {
         return retried("listing versions", delegate::listVersions);
     }

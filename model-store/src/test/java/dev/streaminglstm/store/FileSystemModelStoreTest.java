@@ -9,23 +9,30 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streaminglstm.schema.ModelManifest;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
+/** The store's promises, on local files and on a real S3 server. */
+@ParameterizedClass
+@EnumSource(StoreBackend.class)
 class FileSystemModelStoreTest {
 
-    @TempDir Path root;
+    @Parameter StoreBackend backend;
+    @TempDir Path temporaryFolder;
+    private StoreLocation root;
     private ModelStore store;
 
     @BeforeEach
     void openStore() throws IOException {
-        store = ModelStores.open(root.toString());
+        root = backend.newLocation(temporaryFolder);
+        store = root.open();
     }
 
     @Test
@@ -44,10 +51,8 @@ class FileSystemModelStoreTest {
         assertThat(read.manifest()).isEqualTo(written);
         assertThat(read.manifest().getCreatedAt()).isEqualTo(Instant.ofEpochMilli(1_700_000_000_001L));
         assertThat(read.manifest().getHyperParameters().getExtra()).containsEntry("beta1", "0.9");
-        assertThat(root.resolve("versions/1"))
-                .isDirectoryContaining("glob:**/parameters.bin")
-                .isDirectoryContaining("glob:**/manifest.json")
-                .isDirectoryContaining("glob:**/_COMMITTED");
+        assertThat(root.children("versions/1"))
+                .containsExactlyInAnyOrder("parameters.bin", "manifest.json", "_COMMITTED");
         assertThat(store.listVersions()).containsExactly(written);
         assertThat(store.latestVersion()).isEmpty();
     }
@@ -59,11 +64,29 @@ class FileSystemModelStoreTest {
 
         assertThat(store.latestVersion()).hasValue(2);
         assertThat(store.servingVersion()).hasValue(2);
-        assertThat(Files.readString(root.resolve("LATEST"))).isEqualTo("2\n");
-        try (Stream<Path> files = Files.list(root)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
-                    "LATEST", "versions");
-        }
+        assertThat(root.readString("LATEST")).isEqualTo("2\n");
+        assertThat(root.children("")).as("no temporary pointer left").containsExactlyInAnyOrder(
+                "LATEST", "versions");
+    }
+
+    @Test
+    void thePublishedVersionsAreTheOnesLatestPointedAtNotEveryVersionWritten() throws IOException {
+        publish(store, 1);
+        store.writeVersion(manifest(2), parameters(2)); // written, then skipped
+        publish(store, 3);
+        store.writeVersion(manifest(4), parameters(4)); // above LATEST: a checkpoint that has not completed
+
+        assertThat(store.listVersions()).hasSize(4);
+        List<Publication> published = store.publications();
+        assertThat(published).extracting(Publication::version).containsExactly(1L, 3L);
+        assertThat(published.get(0).at()).get().isNotNull();
+        assertThat(published.get(1).at().orElseThrow()).as("in the order LATEST moved")
+                .isAfterOrEqualTo(published.get(0).at().orElseThrow());
+        assertThat(root.children("versions/3"))
+                .containsExactlyInAnyOrder("parameters.bin", "manifest.json", "_COMMITTED", "_PUBLISHED");
+        store.retain(1);
+        assertThat(store.publications()).as("what retention deleted is gone").extracting(Publication::version)
+                .containsExactly(3L);
     }
 
     @Test
@@ -83,7 +106,7 @@ class FileSystemModelStoreTest {
     void latestOnlyMovesToCommittedVerifiedVersions() throws IOException {
         publish(store, 1);
         store.writeVersion(manifest(2), parameters(2));
-        Files.delete(root.resolve("versions/2/_COMMITTED"));
+        root.delete("versions/2/_COMMITTED");
 
         assertThatThrownBy(() -> store.moveLatest(2))
                 .isInstanceOf(CorruptVersionException.class)
@@ -141,7 +164,7 @@ class FileSystemModelStoreTest {
                 .hasMessage(
                         "cannot write model version 2: it is at or below LATEST (3) and was never committed;"
                                 + " versions at or below LATEST cannot be created");
-        assertThat(root.resolve("versions/2")).doesNotExist();
+        assertThat(root.children("versions")).doesNotContain("2");
     }
 
     @Test
@@ -172,7 +195,7 @@ class FileSystemModelStoreTest {
         publish(store, 1);
         publish(store, 2);
         store.writeVersion(manifest(3), parameters(3));
-        Files.write(root.resolve("versions/1/parameters.bin"), parameters(5));
+        root.write("versions/1/parameters.bin", parameters(5));
 
         assertThatThrownBy(() -> store.pin(3))
                 .isInstanceOf(IllegalStateException.class)
@@ -189,7 +212,7 @@ class FileSystemModelStoreTest {
             publish(store, version);
         }
         store.writeVersion(manifest(6), parameters(6));
-        Files.delete(root.resolve("versions/3/_COMMITTED")); // a torn leftover below LATEST
+        root.delete("versions/3/_COMMITTED"); // a torn leftover below LATEST
         store.pin(2);
 
         store.retain(2);
@@ -222,8 +245,8 @@ class FileSystemModelStoreTest {
         for (long version : new long[] {10, 2, 9, 11}) {
             store.writeVersion(manifest(version), parameters(version));
         }
-        Files.delete(root.resolve("versions/11/_COMMITTED"));
-        Files.createDirectories(root.resolve("versions/not-a-version"));
+        root.delete("versions/11/_COMMITTED");
+        root.makeFolder("versions/not-a-version");
 
         assertThat(store.listVersions()).extracting(ModelManifest::getVersion)
                 .containsExactly(2L, 9L, 10L);
@@ -231,7 +254,7 @@ class FileSystemModelStoreTest {
 
     @Test
     void unreadablePointerIsAnErrorNamingIt() throws IOException {
-        Files.writeString(root.resolve("LATEST"), "garbage");
+        root.writeString("LATEST", "garbage");
 
         assertThatThrownBy(() -> store.latestVersion())
                 .isInstanceOf(CorruptPointerException.class)
@@ -245,8 +268,8 @@ class FileSystemModelStoreTest {
         publish(store, 2);
         store.writeVersion(manifest(3), parameters(3));
         store.writeVersion(manifest(4), parameters(4));
-        Files.delete(root.resolve("versions/4/_COMMITTED")); // a torn write does not count
-        Files.writeString(root.resolve("LATEST"), "2\u0000garb");
+        root.delete("versions/4/_COMMITTED"); // a torn write does not count
+        root.writeString("LATEST", "2\u0000garb");
 
         assertThatThrownBy(() -> store.moveLatest(2))
                 .isInstanceOf(IllegalStateException.class)
@@ -261,14 +284,14 @@ class FileSystemModelStoreTest {
         store.moveLatest(3);
 
         assertThat(store.latestVersion()).hasValue(3);
-        assertThat(Files.readString(root.resolve("LATEST"))).isEqualTo("3\n");
+        assertThat(root.readString("LATEST")).isEqualTo("3\n");
     }
 
     @Test
     void withAnUnreadableLatestOnlyVersionsAboveEveryCommittedOneAreWritten() throws IOException {
         publish(store, 1);
         store.writeVersion(manifest(2), parameters(2));
-        Files.writeString(root.resolve("LATEST"), "garbage");
+        root.writeString("LATEST", "garbage");
 
         assertThatThrownBy(() -> store.writeVersion(manifest(2), parameters(22)))
                 .isInstanceOf(IllegalStateException.class)
@@ -288,11 +311,11 @@ class FileSystemModelStoreTest {
         for (long version : new long[] {10, 9, 11}) {
             store.writeVersion(manifest(version), parameters(version));
         }
-        Files.delete(root.resolve("versions/11/_COMMITTED"));
-        Files.createDirectories(root.resolve("versions/not-a-version"));
+        root.delete("versions/11/_COMMITTED");
+        root.makeFolder("versions/not-a-version");
 
         assertThat(store.versionNumbers()).containsExactly(2L, 9L, 10L, 11L);
-        assertThat(ModelStores.open(root.resolve("empty").toString()).versionNumbers()).isEmpty();
+        assertThat(ModelStores.open(root.uri() + "/empty").versionNumbers()).isEmpty();
     }
 
     @Test
@@ -303,8 +326,6 @@ class FileSystemModelStoreTest {
     }
 
     private List<String> versionDirs() throws IOException {
-        try (Stream<Path> dirs = Files.list(root.resolve("versions"))) {
-            return dirs.map(p -> p.getFileName().toString()).toList();
-        }
+        return root.children("versions");
     }
 }

@@ -6,9 +6,7 @@ import static dev.streaminglstm.store.TestVersions.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,17 +14,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
+/** A reader of the store (inference, the replicas) on local files and on a real S3 server. */
+@ParameterizedClass
+@EnumSource(StoreBackend.class)
 class ModelFollowerTest {
 
-    @TempDir Path root;
+    @Parameter StoreBackend backend;
+    @TempDir Path temporaryFolder;
+    private StoreLocation root;
     private ModelStore store;
     private ModelFollower follower;
 
     @BeforeEach
     void openStore() throws IOException {
-        store = ModelStores.open(root.toUri().toString());
-        follower = new ModelFollower(ModelStores.open(root.toString()));
+        root = backend.newLocation(temporaryFolder);
+        store = root.open();
+        follower = new ModelFollower(root.open());
     }
 
     @Test
@@ -49,10 +56,9 @@ class ModelFollowerTest {
         publish(store, 1);
         assertThat(follower.poll()).isTrue();
         publish(store, 2);
-        Path parameters2 = root.resolve("versions/2/parameters.bin");
-        byte[] damaged = Files.readAllBytes(parameters2);
+        byte[] damaged = root.read("versions/2/parameters.bin");
         damaged[0] ^= (byte) 0x80;
-        Files.write(parameters2, damaged); // bit rot after publication
+        root.write("versions/2/parameters.bin", damaged); // bit rot after publication
 
         assertThat(follower.poll()).isFalse();
         assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
@@ -88,7 +94,7 @@ class ModelFollowerTest {
 
     @Test
     void aFollowerOfLatestIgnoresThePinThatHoldsBackTheServingFollower() throws IOException {
-        ModelFollower ofLatest = ModelFollower.followingLatest(ModelStores.open(root.toString()));
+        ModelFollower ofLatest = ModelFollower.followingLatest(root.open());
         publish(store, 1);
         publish(store, 2);
         store.pin(1);
@@ -104,7 +110,7 @@ class ModelFollowerTest {
         assertThat(ofLatest.current().orElseThrow().parameters()).isEqualTo(parameters(3));
         assertThat(follower.current().orElseThrow().version()).isEqualTo(1);
 
-        Files.writeString(root.resolve("LATEST"), "x");
+        root.writeString("LATEST", "x");
         assertThat(ofLatest.poll()).isFalse();
         assertThat(ofLatest.current().orElseThrow().version()).isEqualTo(3);
         assertThat(ofLatest.lastFailure().orElseThrow()).startsWith("cannot read the LATEST version of ");
@@ -114,7 +120,7 @@ class ModelFollowerTest {
     void anUnreadablePointerIsRecordedAndTheCurrentModelKept() throws IOException {
         publish(store, 1);
         follower.poll();
-        Files.writeString(root.resolve("PINNED"), "x");
+        root.writeString("PINNED", "x");
 
         assertThat(follower.poll()).isFalse();
 
@@ -129,7 +135,7 @@ class ModelFollowerTest {
     void aReaderPollingDuringFiftyPublicationsSeesOnlyCompleteVersionsInOrder() throws Exception {
         int versions = 50;
         AtomicBoolean writerDone = new AtomicBoolean();
-        List<Long> served = new ArrayList<>();
+        List<Long> served = new CopyOnWriteArrayList<>();
         List<String> problems = new CopyOnWriteArrayList<>();
         Thread reader =
                 new Thread(
@@ -160,6 +166,9 @@ class ModelFollowerTest {
         for (long version = 1; version <= versions; version++) {
             store.writeVersion(manifest(version), parameters(version, 64 * 1024));
             store.moveLatest(version);
+            if (version == 1 || version == versions / 2) {
+                awaitServed(served, version); // the reader reads while the writer still writes
+            }
         }
         writerDone.set(true);
         reader.join();
@@ -167,6 +176,16 @@ class ModelFollowerTest {
         assertThat(problems).isEmpty();
         assertThat(follower.failedReads()).isZero();
         assertThat(served).isSorted().doesNotHaveDuplicates().endsWith(50L);
+        assertThat(served).as("versions served while the writer went on").contains(1L).hasSizeGreaterThan(2);
+    }
+
+    /** Waits until the reader has served {@code version} or a newer one. */
+    private static void awaitServed(List<Long> served, long version) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (served.isEmpty() || served.get(served.size() - 1) < version) {
+            assertThat(System.nanoTime()).as("the reader serves version %d in time", version).isLessThan(deadline);
+            Thread.sleep(1);
+        }
     }
 
     /** Returns whether LATEST exists; records a problem if it vanished after being seen. */

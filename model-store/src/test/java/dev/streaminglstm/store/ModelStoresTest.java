@@ -36,6 +36,7 @@ class ModelStoresTest {
 
     @Test
     void anObjectStoreWithoutItsPluginFailsWithOneLineNamingThePlugin() {
+        S3Server.flinkFileSystemsWithoutS3(); // other tests of this JVM may have loaded the plugin
         assertThatThrownBy(() -> ModelStores.open("s3://bucket/prefix"))
                 .isInstanceOf(IOException.class)
                 .hasMessage(

@@ -33,4 +33,16 @@ public final class StreamTokens {
         }
         return tokens;
     }
+
+    /** The chunk's conditioning vector, or null if it carries none. */
+    public static float[] features(TextEvent event) {
+        if (event.getFeatures() == null) {
+            return null;
+        }
+        float[] f = new float[event.getFeatures().size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = event.getFeatures().get(i);
+        }
+        return f;
+    }
 }

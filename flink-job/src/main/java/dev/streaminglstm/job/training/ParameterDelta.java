@@ -1,8 +1,8 @@
 package dev.streaminglstm.job.training;
 
 /**
- * What a training subtask sends the merger: how far its replica moved since its last delta, and
- * what it trained to get there (a Flink POJO).
+ * What a training subtask sends the merger: how far its replica moved since its last delta, and what it trained
+ * to get there (a Flink POJO).
  */
 public class ParameterDelta {
     /** Index of the training subtask that sent it. */
@@ -18,4 +18,16 @@ public class ParameterDelta {
     public long skippedSteps;
 
     public ParameterDelta() {}
+
+    static ParameterDelta of(int subtask, long baseVersion, float[] delta, Progress progress) {
+        ParameterDelta d = new ParameterDelta();
+        d.subtask = subtask;
+        d.baseVersion = baseVersion;
+        d.delta = delta;
+        d.windows = progress.windows();
+        d.tokens = progress.tokens();
+        d.lossNats = progress.lossNats();
+        d.skippedSteps = progress.skippedSteps();
+        return d;
+    }
 }

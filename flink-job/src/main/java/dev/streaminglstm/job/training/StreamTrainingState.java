@@ -42,6 +42,11 @@ public class StreamTrainingState {
         return firstPending(window + 1);
     }
 
+    /** The stream's next window of {@code window + 1} tokens, from its carried state. */
+    TokenWindow window(String streamId, int window) {
+        return new TokenWindow(streamId, nextWindow(window), carried, features);
+    }
+
     /** Drops the {@code window} tokens a trained window consumed; its last token opens the next window. */
     void consume(int window) {
         pending = Arrays.copyOfRange(pending, window, pending.length);

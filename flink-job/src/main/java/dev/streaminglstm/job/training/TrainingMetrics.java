@@ -7,8 +7,8 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
-/** The training operator's metrics, registered on its Flink metric group. */
-final class TrainingMetrics {
+/** The training operator's metrics, registered on its Flink metric group and fed by its {@link StreamTrainer}. */
+final class TrainingMetrics implements StreamTrainer.Listener {
     final Counter tokensReceived;
     final Counter tokensTrained;
     final Counter windowsTrained;
@@ -36,7 +36,18 @@ final class TrainingMetrics {
         group.gauge("baseModelVersion", baseVersion::getAsLong);
     }
 
-    void recordBatch(int windows, Trainer.Step step, long nanos) {
+    @Override
+    public void tokensReceived(int tokens) {
+        tokensReceived.inc(tokens);
+    }
+
+    @Override
+    public void duplicateDropped() {
+        duplicates.inc();
+    }
+
+    @Override
+    public void batchTrained(int windows, Trainer.Step step, long nanos) {
         batches.inc();
         windowsTrained.inc(windows);
         tokensTrained.inc(step.tokens());
@@ -48,5 +59,15 @@ final class TrainingMetrics {
             lossBpc = Double.isNaN(lossBpc) ? bpc : 0.9 * lossBpc + 0.1 * bpc;
         }
         batchMillis = nanos / 1e6;
+    }
+
+    @Override
+    public void deltaSent() {
+        deltasEmitted.inc();
+    }
+
+    @Override
+    public void rebased() {
+        rebases.inc();
     }
 }

@@ -3,10 +3,12 @@ package dev.streaminglstm.job.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.streaminglstm.job.config.JobConfig.CellType;
-import dev.streaminglstm.job.config.JobConfig.Optimizer;
-import dev.streaminglstm.job.config.JobConfig.PredictionGuarantee;
-import dev.streaminglstm.job.config.JobConfig.StateBackend;
+import dev.streaminglstm.core.kernel.Kernel;
+import dev.streaminglstm.core.model.CellType;
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.optim.OptimizerKind;
+import dev.streaminglstm.job.config.KafkaSettings.PredictionGuarantee;
+import dev.streaminglstm.job.config.StateSettings.StateBackend;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -45,6 +47,8 @@ class JobConfigTest {
                 Arguments.of(withRequired("--window"), "--window: needs a value"),
                 Arguments.of(withRequired("--window", "1", "--window", "2"), "--window: given more than once"),
                 Arguments.of(withRequired("--window", "abc"), "--window: 'abc' is not a whole number"),
+                Arguments.of(withRequired("--flush-at-checkpoint", "maybe"),
+                        "--flush-at-checkpoint: 'maybe' is not a boolean"),
                 Arguments.of(withRequired("--window", "0"), "--window: must be between 1 and 4096, was 0"),
                 Arguments.of(withRequired("--window=4097"), "--window: must be between 1 and 4096, was 4097"),
                 Arguments.of(withRequired("--window", "99999999999"), "--window: 99999999999 is out of range"),
@@ -56,8 +60,11 @@ class JobConfigTest {
                 Arguments.of(withRequired("--learning-rate", "0"),
                         "--learning-rate: must be above 0 and at most 10.0, was 0.0"),
                 Arguments.of(withRequired("--clip-norm", "NaN"), "--clip-norm: must be above 0 and at most 1000000.0, was NaN"),
-                Arguments.of(withRequired("--cell", "GRU"), "--cell: 'GRU' is not one of LSTM, RNN"),
-                Arguments.of(withRequired("--optimizer", "adamw"), "--optimizer: 'adamw' is not one of ADAM, ADAGRAD, SGD"),
+                Arguments.of(withRequired("--cell", "GRU"), "--cell: 'GRU' is not one of RNN, LSTM"),
+                Arguments.of(withRequired("--kernel", "gpu"), "--kernel: 'gpu' is not one of REFERENCE, FAST"),
+                Arguments.of(withRequired("--cell", "RNN"),
+                        "--kernel: FAST does not run --cell RNN (give --kernel REFERENCE)"),
+                Arguments.of(withRequired("--optimizer", "adamw"), "--optimizer: 'adamw' is not one of SGD, ADAGRAD, ADAM"),
                 Arguments.of(withRequired("--prediction-guarantee", "NONE"),
                         "--prediction-guarantee: 'NONE' is not one of AT_LEAST_ONCE, EXACTLY_ONCE"),
                 Arguments.of(withRequired("--stream-idle-timeout", "5x"),
@@ -104,40 +111,39 @@ class JobConfigTest {
     void defaultsAreTheDocumentedOnes() {
         JobConfig config = JobConfig.parse(withRequired());
 
-        assertThat(config.bootstrapServers()).isEqualTo("broker:9092");
-        assertThat(config.store()).isEqualTo("file:///tmp/s");
-        assertThat(config.inputTopic()).isEqualTo("text-in");
-        assertThat(config.predictionTopic()).isEqualTo("predictions");
-        assertThat(config.deadLetterTopic()).isEqualTo("text-dlq");
-        assertThat(config.groupId()).isEqualTo("streaming-lstm");
-        assertThat(config.windowLength()).isEqualTo(64);
-        assertThat(config.windowsPerBatch()).isEqualTo(32);
-        assertThat(config.batchFlushMs()).isEqualTo(200);
-        assertThat(config.embedSize()).isEqualTo(32);
-        assertThat(config.hiddenSize()).isEqualTo(128);
-        assertThat(config.layers()).isEqualTo(1);
-        assertThat(config.cellType()).isEqualTo(CellType.LSTM);
-        assertThat(config.conditioningSize()).isZero();
-        assertThat(config.optimizer()).isEqualTo(Optimizer.ADAM);
-        assertThat(config.learningRate()).isEqualTo(2e-3);
-        assertThat(config.clipNorm()).isEqualTo(5.0);
-        assertThat(config.checkpointIntervalMs()).isEqualTo(10_000);
-        assertThat(config.trainingParallelism()).isEqualTo(1);
-        assertThat(config.inferenceParallelism()).isEqualTo(1);
-        assertThat(config.maxParallelism()).isEqualTo(128);
-        assertThat(config.stateBackend()).isEqualTo(StateBackend.HASHMAP);
-        assertThat(config.publishEveryWindows()).isEqualTo(64);
-        assertThat(config.keepVersions()).isEqualTo(20);
-        assertThat(config.maxRecordBytes()).isEqualTo(65_536);
-        assertThat(config.streamIdleTimeout()).isEqualTo(Duration.ofMinutes(30));
-        assertThat(config.predictionGuarantee()).isEqualTo(PredictionGuarantee.AT_LEAST_ONCE);
-        assertThat(config.topK()).isEqualTo(5);
-        assertThat(config.continuationLength()).isEqualTo(32);
-        assertThat(config.contextBytes()).isEqualTo(256);
+        KafkaSettings kafka = config.kafka();
+        assertThat(kafka.bootstrapServers()).isEqualTo("broker:9092");
+        assertThat(kafka.inputTopic()).isEqualTo("text-in");
+        assertThat(kafka.predictionTopic()).isEqualTo("predictions");
+        assertThat(kafka.deadLetterTopic()).isEqualTo("text-dlq");
+        assertThat(kafka.groupId()).isEqualTo("streaming-lstm");
+        assertThat(kafka.maxRecordBytes()).isEqualTo(65_536);
+        assertThat(kafka.predictionGuarantee()).isEqualTo(PredictionGuarantee.AT_LEAST_ONCE);
+        assertThat(kafka.clientProperties()).isEmpty();
+        assertThat(kafka.transactionTimeoutMs()).isEqualTo(60_000);
+        assertThat(kafka.clientConfig()).containsExactly(Map.entry("bootstrap.servers", "broker:9092"));
+        assertThat(config.store().uri()).isEqualTo("file:///tmp/s");
+        assertThat(config.store().keepVersions()).isEqualTo(20);
+        assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 32, 128, 1, CellType.LSTM, 0));
+        assertThat(config.model().kernel()).isEqualTo(Kernel.FAST);
+        assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.ADAM);
+        assertThat(config.optimizer().config().learningRate()).isEqualTo(2e-3);
+        assertThat(config.optimizer().config().clipNorm()).isEqualTo(5.0);
+        assertThat(config.training().window()).isEqualTo(64);
+        assertThat(config.training().batch()).isEqualTo(32);
+        assertThat(config.training().flushMs()).isEqualTo(200);
+        assertThat(config.training().flushAtCheckpoint()).isTrue();
+        assertThat(config.training().parallelism()).isEqualTo(1);
+        assertThat(config.training().publishEveryWindows()).isEqualTo(64);
+        assertThat(config.inference().parallelism()).isEqualTo(1);
+        assertThat(config.inference().topK()).isEqualTo(5);
+        assertThat(config.inference().continuationLength()).isEqualTo(32);
+        assertThat(config.inference().contextBytes()).isEqualTo(256);
+        assertThat(config.state().checkpointIntervalMs()).isEqualTo(10_000);
+        assertThat(config.state().maxParallelism()).isEqualTo(128);
+        assertThat(config.state().stateBackend()).isEqualTo(StateBackend.HASHMAP);
+        assertThat(config.state().streamIdleTimeout()).isEqualTo(Duration.ofMinutes(30));
         assertThat(config.seed()).isEqualTo(42);
-        assertThat(config.kafkaClientProperties()).isEmpty();
-        assertThat(config.transactionTimeoutMs()).isEqualTo(60_000);
-        assertThat(config.kafkaProperties()).containsExactly(Map.entry("bootstrap.servers", "broker:9092"));
     }
 
     @Test
@@ -145,8 +151,9 @@ class JobConfigTest {
         JobConfig config = JobConfig.parse(
                 "--bootstrap-servers=a:1,b:2", "--store", "s3://bucket/models", "--input-topic", "in",
                 "--prediction-topic", "out", "--dead-letter-topic", "dlq", "--group-id", "g1", "--window", "100",
-                "--batch", "8", "--flush-ms", "50", "--embed", "16", "--hidden", "256", "--layers", "3",
-                "--cell", "rnn", "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
+                "--batch", "8", "--flush-ms", "50", "--flush-at-checkpoint", "false", "--embed", "16", "--hidden", "256",
+                "--layers", "3", "--cell", "rnn", "--kernel", "reference",
+                "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
                 "--clip-norm", "1.5", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
                 "--inference-parallelism", "2", "--max-parallelism", "512", "--state-backend", "rocksdb",
                 "--publish-every-windows", "7", "--keep-versions", "3",
@@ -154,13 +161,16 @@ class JobConfigTest {
                 "EXACTLY_ONCE", "--top-k", "10", "--continuation-length", "0", "--context-bytes", "64",
                 "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5");
 
-        assertThat(config.cellType()).isEqualTo(CellType.RNN);
-        assertThat(config.streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 16, 256, 3, CellType.RNN, 12));
+        assertThat(config.model().kernel()).isEqualTo(Kernel.REFERENCE);
+        assertThat(config.training().flushAtCheckpoint()).isFalse();
+        assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.SGD);
+        assertThat(config.state().streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(config.seed()).isEqualTo(-7);
-        assertThat(config.maxParallelism()).isEqualTo(512);
-        assertThat(config.stateBackend()).isEqualTo(StateBackend.ROCKSDB);
-        assertThat(config.stateBackend().flinkName()).isEqualTo("rocksdb");
-        assertThat(config.kafkaClientProperties()).containsExactly(Map.entry("acks", "all"), Map.entry("linger.ms", "5"));
+        assertThat(config.state().maxParallelism()).isEqualTo(512);
+        assertThat(config.state().stateBackend()).isEqualTo(StateBackend.ROCKSDB);
+        assertThat(config.state().stateBackend().flinkName()).isEqualTo("rocksdb");
+        assertThat(config.kafka().clientProperties()).containsExactly(Map.entry("acks", "all"), Map.entry("linger.ms", "5"));
 
         JobConfig reparsed = JobConfig.parse(config.toArgs().toArray(String[]::new));
         assertThat(reparsed).isEqualTo(config);
@@ -182,7 +192,7 @@ class JobConfigTest {
             List<String> args = config.toArgs();
             assertThat(args.get(args.indexOf("--stream-idle-timeout") + 1)).isEqualTo(spelled);
         }
-        assertThat(JobConfig.parse(withRequired("--stream-idle-timeout", "120s")).streamIdleTimeout())
+        assertThat(JobConfig.parse(withRequired("--stream-idle-timeout", "120s")).state().streamIdleTimeout())
                 .isEqualTo(Duration.ofMinutes(2));
     }
 
@@ -198,13 +208,13 @@ class JobConfigTest {
         JobConfig config = JobConfig.parse(withRequired("--kafka-properties-file", file.toString(),
                 "--kafka-property", "sasl.mechanism=SCRAM-SHA-512", "--kafka-property", "client.rack=r1"));
 
-        assertThat(config.kafkaClientProperties())
+        assertThat(config.kafka().clientProperties())
                 .containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
                 .containsEntry("client.rack", "r1")
                 .containsKey("sasl.jaas.config")
                 .hasSize(5);
-        assertThat(config.kafkaProperties())
+        assertThat(config.kafka().clientConfig())
                 .containsEntry("bootstrap.servers", "broker:9092")
                 .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
                 .hasSize(5);
@@ -213,20 +223,20 @@ class JobConfigTest {
     }
 
     @Test
-    void constructorValidatesLikeParse() {
-        JobConfig config = JobConfig.parse(withRequired());
-        assertThatThrownBy(() -> new JobConfig(config.bootstrapServers(), config.inputTopic(),
-                config.predictionTopic(), config.deadLetterTopic(), config.groupId(), config.store(), 0,
-                config.windowsPerBatch(), config.batchFlushMs(), config.embedSize(), config.hiddenSize(),
-                config.layers(), config.cellType(), config.conditioningSize(), config.optimizer(),
-                config.learningRate(), config.clipNorm(), config.checkpointIntervalMs(),
-                config.trainingParallelism(), config.inferenceParallelism(), config.maxParallelism(),
-                config.stateBackend(), config.publishEveryWindows(),
-                config.keepVersions(), config.maxRecordBytes(), config.streamIdleTimeout(),
-                config.predictionGuarantee(), config.topK(), config.continuationLength(), config.contextBytes(),
-                config.seed(), config.kafkaClientProperties()))
+    void eachGroupParsesAndChecksItsOwnFlagsAlone() {
+        TrainingSettings training = TrainingSettings.parse("--window", "8", "--batch", "4");
+        assertThat(training.window()).isEqualTo(8);
+        assertThat(training.batch()).isEqualTo(4);
+        assertThat(training.flushMs()).as("a default").isEqualTo(200);
+        assertThatThrownBy(() -> TrainingSettings.parse("--window", "0"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("--window: must be between 1 and 4096, was 0");
+        assertThatThrownBy(() -> TrainingSettings.parse("--bootstrap-servers", "b:1"))
+                .as("a flag of another group").isInstanceOf(ConfigException.class)
+                .hasMessage("--bootstrap-servers: unknown flag");
+        assertThat(ModelSettings.parse("--hidden", "16").config().hiddenSize()).isEqualTo(16);
+        assertThat(InferenceSettings.parse("--top-k", "3").topK()).isEqualTo(3);
+        assertThat(StoreSettings.parse("--store", "file:///s").uri()).isEqualTo("file:///s");
     }
 
     @Test

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.streaminglstm.core.infer.InferenceSession;
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
+import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.versions.PublishedModels;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
@@ -172,9 +174,9 @@ class InferenceOperatorTest {
             operator.waitPastPollInterval();
             Prediction swapped = operator.predict(event("s", 5, chunks[4], false));
             int[] all = seen.stream().mapToInt(Integer::intValue).toArray();
-            assertThat(all.length).as("the stream is longer than the kept context").isGreaterThan(config.contextBytes());
+            assertThat(all.length).as("the stream is longer than the kept context").isGreaterThan(config.inference().contextBytes());
             InferenceSession fresh = session(v2);
-            fresh.feed(Arrays.copyOfRange(all, all.length - config.contextBytes(), all.length));
+            fresh.feed(Arrays.copyOfRange(all, all.length - config.inference().contextBytes(), all.length));
             float[] expected = fresh.feed(tokens(chunks[4]));
             assertPrediction(swapped, 2, expected, fresh);
             assertThat(swapped.getSurpriseBits()).as("the previous prediction came from another model").isNull();
@@ -306,7 +308,7 @@ class InferenceOperatorTest {
         assertThat(p.getStatus()).isEqualTo(PredictionStatus.OK);
         assertThat(p.getModelVersion()).as("model version").isEqualTo(version);
         List<TokenProbability> top = p.getTopK();
-        assertThat(top).hasSize(config.topK());
+        assertThat(top).hasSize(config.inference().topK());
         Set<Integer> shown = new HashSet<>();
         for (int i = 0; i < top.size(); i++) {
             TokenProbability t = top.get(i);
@@ -327,13 +329,13 @@ class InferenceOperatorTest {
                         .isLessThanOrEqualTo(lowestShown + TOLERANCE);
             }
         }
-        int[] continuation = reference.generate(config.continuationLength(), 0.0, 0, END, new Random(0));
+        int[] continuation = reference.generate(config.inference().continuationLength(), 0.0, 0, END, new Random(0));
         assertThat(continuation).isNotEmpty();
         assertThat(p.getContinuation()).isEqualTo(ByteVocabulary.decode(continuation));
     }
 
     private InferenceSession session(ParameterSet parameters) {
-        return new InferenceSession(FastLanguageModel.create(versions.shape()), parameters, null, START);
+        return new InferenceSession(Kernel.FAST.create(versions.shape()), parameters, null, START);
     }
 
     private static TextEvent event(String streamId, long sequenceNumber, String text, boolean startsDocument) {
@@ -375,7 +377,7 @@ class InferenceOperatorTest {
 
         private Operator(JobConfig config) throws Exception {
             harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                    new KeyedProcessOperator<>(new InferenceOperator(config)), TextEvent::getStreamId, Types.STRING);
+                    new KeyedProcessOperator<>(StreamingLstmJob.inference(config)), TextEvent::getStreamId, Types.STRING);
             harness.setProcessingTime(1_000);
         }
 
@@ -394,7 +396,7 @@ class InferenceOperatorTest {
 
         /** Lets enough processing time pass that the next element looks at the store again. */
         void waitPastPollInterval() throws Exception {
-            harness.setProcessingTime(harness.getProcessingTime() + InferenceOperator.POLL_INTERVAL_MS);
+            harness.setProcessingTime(harness.getProcessingTime() + PublishedModels.SERVING_POLL_MS);
         }
 
         /** The predictions one event gives. */

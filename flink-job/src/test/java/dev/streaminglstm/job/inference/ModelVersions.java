@@ -3,11 +3,11 @@ package dev.streaminglstm.job.inference;
 import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.training.TrainingSetup;
+import dev.streaminglstm.job.versions.Manifests;
 import dev.streaminglstm.schema.HyperParameters;
 import dev.streaminglstm.schema.ModelManifest;
-import dev.streaminglstm.schema.ModelShape;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.io.ByteArrayOutputStream;
@@ -40,8 +40,8 @@ final class ModelVersions {
     ModelVersions(Path root, JobConfig config) throws IOException {
         this.store = ModelStores.open(root.toUri().toString());
         this.root = root;
-        this.shape = TrainingSetup.modelConfig(config);
-        this.hyperParameters = TrainingSetup.hyperParameters(config);
+        this.shape = config.model().config();
+        this.hyperParameters = StreamingLstmJob.manifests(config).hyperParameters();
     }
 
     /** The shape of the models this publishes by default. */
@@ -55,11 +55,11 @@ final class ModelVersions {
     }
 
     /** Publishes parameters of any shape drawn with {@code seed} as {@code version}; returns them. */
-    ParameterSet publish(long version, ModelConfig modelShape, long seed) throws IOException {
-        ParameterSet parameters = ParameterSet.initialize(modelShape, DataType.FLOAT, seed).muli(SHARPNESS);
+    ParameterSet publish(long version, ModelConfig model, long seed) throws IOException {
+        ParameterSet parameters = ParameterSet.initialize(model, DataType.FLOAT, seed).muli(SHARPNESS);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ModelFile.write(bytes, modelShape, hyperParameters, parameters);
-        store.writeVersion(manifest(version, modelShape), bytes.toByteArray());
+        ModelFile.write(bytes, model, hyperParameters, parameters);
+        store.writeVersion(manifest(version, model), bytes.toByteArray());
         store.moveLatest(version);
         return parameters;
     }
@@ -83,19 +83,12 @@ final class ModelVersions {
         return root.resolve("versions").resolve(Long.toString(version)).resolve("parameters.bin");
     }
 
-    private static ModelManifest manifest(long version, ModelConfig modelShape) {
+    private static ModelManifest manifest(long version, ModelConfig model) {
         return ModelManifest.newBuilder()
                 .setVersion(version)
                 .setParentVersion(version > 1 ? version - 1 : null)
                 .setCreatedAt(Instant.ofEpochMilli(1_750_000_000_000L + version))
-                .setShape(ModelShape.newBuilder()
-                        .setCellType(modelShape.cellType().name())
-                        .setVocabSize(modelShape.vocabSize())
-                        .setEmbedSize(modelShape.embedSize())
-                        .setHiddenSize(modelShape.hiddenSize())
-                        .setLayers(modelShape.layers())
-                        .setConditioningSize(modelShape.conditioningSize())
-                        .build())
+                .setShape(Manifests.shape(model))
                 .setHyperParameters(HyperParameters.newBuilder()
                         .setOptimizer("ADAM")
                         .setLearningRate(2e-3)

@@ -5,8 +5,10 @@ import static dev.streaminglstm.job.training.TrainingOperatorTest.harness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.config.JobConfig.StateBackend;
+import dev.streaminglstm.job.config.StateSettings.StateBackend;
+import dev.streaminglstm.job.merging.MergerRuns;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.store.ModelStores;
@@ -32,6 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TrainingOperatorRescaleTest {
     static final int STREAMS = 8;
     static final int CHUNKS = 24;
+    /** T of {@link TrainingOperatorTest#config}. */
+    static final int WINDOW = 4;
 
     @TempDir
     Path store;
@@ -53,7 +57,7 @@ class TrainingOperatorRescaleTest {
         OperatorSubtaskState trainingSnapshot;
         OperatorSubtaskState mergerSnapshot;
         long unsentWindows;
-        try (var merger = merger(config(1)); var h = harness(new TrainingOperator(config(1), false), backend, 1, 0)) {
+        try (var merger = merger(config(1)); var h = harness(StreamingLstmJob.trainer(config(1), false), backend, 1, 0)) {
             merger.open();
             h.open();
             for (TextEvent e : events.subList(0, cut)) {
@@ -74,7 +78,8 @@ class TrainingOperatorRescaleTest {
         }
 
         // Parallelism 2 from checkpoint 1.
-        List<TrainingOperator> ops = List.of(new TrainingOperator(config(2), false), new TrainingOperator(config(2), false));
+        List<TrainingOperator> ops = List.of(StreamingLstmJob.trainer(config(2), false),
+                StreamingLstmJob.trainer(config(2), false));
         List<KeyedOneInputStreamOperatorTestHarness<String, TextEvent, ParameterDelta>> harnesses = new ArrayList<>();
         try (var merger = merger(config(2))) {
             merger.initializeState(mergerSnapshot);
@@ -91,15 +96,15 @@ class TrainingOperatorRescaleTest {
             assertThat(onOpen0).as("subtask 0 sends the old unsent delta").singleElement()
                     .satisfies(d -> assertThat(d.windows).isEqualTo(unsentWindows));
             assertThat(harnesses.get(1).extractOutputValues()).as("subtask 1 sends nothing of it").isEmpty();
-            assertThat(ops.get(1).replica().toFlatFloats()).as("one start for every replica")
-                    .isEqualTo(ops.get(0).replica().toFlatFloats());
-            assertThat(ops.get(1).optimizerState()).isEqualTo(ops.get(0).optimizerState());
+            assertThat(ops.get(1).replica().parameters().toFlatFloats()).as("one start for every replica")
+                    .isEqualTo(ops.get(0).replica().parameters().toFlatFloats());
+            assertThat(ops.get(1).replica().optimizerState()).isEqualTo(ops.get(0).replica().optimizerState());
 
             // The merger, given the old delta, holds exactly the replicas' start.
             ledger.forward(harnesses.get(0), merger);
             merger.snapshot(2, 0);
             merger.notifyOfCompletedCheckpoint(2);
-            assertThat(published(config(2), 2)).isEqualTo(ops.get(0).replica().toFlatFloats());
+            assertThat(published(config(2), 2)).isEqualTo(ops.get(0).replica().parameters().toFlatFloats());
 
             int[] perSubtask = new int[2];
             for (TextEvent e : events.subList(cut, events.size())) {
@@ -122,9 +127,11 @@ class TrainingOperatorRescaleTest {
         }
 
         ModelManifest last = newest(config(2));
-        assertThat(last.getWindowsTrained()).as("every window trained counted once").isEqualTo(ledger.windowsTrained);
-        assertThat(last.getTokensTrained()).isEqualTo(ledger.tokensTrained);
-        assertThat(ledger.windowsSent).isEqualTo(ledger.windowsTrained);
+        long[] made = TrainingOperatorTest.windowsAndTokensOf(events, WINDOW);
+        assertThat(last.getWindowsTrained()).as("every window the input makes, counted once").isEqualTo(made[0]);
+        assertThat(last.getTokensTrained()).isEqualTo(made[1]);
+        assertThat(ledger.windowsTrained).as("the subtasks' own counters").isEqualTo(made[0]);
+        assertThat(ledger.windowsSent).isEqualTo(made[0]);
     }
 
     @ParameterizedTest
@@ -143,7 +150,7 @@ class TrainingOperatorRescaleTest {
         try (var merger = merger(config(2))) {
             merger.open();
             for (int i = 0; i < 2; i++) {
-                try (var h = harness(new TrainingOperator(config(2), false), backend, 2, i)) {
+                try (var h = harness(StreamingLstmJob.trainer(config(2), false), backend, 2, i)) {
                     h.open();
                     TrainingOperator op = (TrainingOperator) h.getOperator();
                     for (int k = 0; k < events.size(); k++) {
@@ -169,7 +176,7 @@ class TrainingOperatorRescaleTest {
         }
 
         // Parallelism 1 from checkpoint 1.
-        TrainingOperator op = new TrainingOperator(config(1), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config(1), false);
         try (var merger = merger(config(1)); var h = harness(op, backend, 1, 0)) {
             merger.initializeState(mergerSnapshot);
             merger.open();
@@ -182,7 +189,7 @@ class TrainingOperatorRescaleTest {
             merger.snapshot(2, 0);
             merger.notifyOfCompletedCheckpoint(2);
             assertThat(published(config(1), 2)).as("the replica starts as the global model")
-                    .isEqualTo(op.replica().toFlatFloats());
+                    .isEqualTo(op.replica().parameters().toFlatFloats());
 
             for (int k = 0; k < events.size(); k++) {
                 if (!trainedBefore[k]) {
@@ -196,7 +203,7 @@ class TrainingOperatorRescaleTest {
             merger.notifyOfCompletedCheckpoint(3);
 
             float[] global = published(config(1), newest(config(1)).getVersion());
-            float[] replica = op.replica().toFlatFloats();
+            float[] replica = op.replica().parameters().toFlatFloats();
             for (int i = 0; i < global.length; i++) {
                 assertThat(global[i]).as("parameter %d: at parallelism 1 the replica is the global model", i)
                         .isCloseTo(replica[i], within(1e-5f));
@@ -204,8 +211,12 @@ class TrainingOperatorRescaleTest {
         }
 
         ModelManifest last = newest(config(1));
-        assertThat(last.getWindowsTrained()).as("no window lost, none counted twice").isEqualTo(ledger.windowsTrained);
-        assertThat(last.getTokensTrained()).isEqualTo(ledger.tokensTrained);
+        long[] made = TrainingOperatorTest.windowsAndTokensOf(events, WINDOW);
+        assertThat(last.getWindowsTrained()).as("no window the input makes lost, none counted twice")
+                .isEqualTo(made[0]);
+        assertThat(last.getTokensTrained()).isEqualTo(made[1]);
+        assertThat(ledger.windowsTrained).as("the subtasks' own counters").isEqualTo(made[0]);
+        assertThat(ledger.windowsSent).isEqualTo(made[0]);
     }
 
     static int subtaskOf(String streamId, int parallelism) {
@@ -213,15 +224,15 @@ class TrainingOperatorRescaleTest {
     }
 
     static OneInputStreamOperatorTestHarness<ParameterDelta, Void> merger(JobConfig config) throws Exception {
-        return new OneInputStreamOperatorTestHarness<>(new ModelMerger(config));
+        return new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config));
     }
 
     float[] published(JobConfig config, long version) throws Exception {
-        return ModelMergerTest.storedParameters(ModelStores.open(config.store()), version);
+        return MergerRuns.storedParameters(ModelStores.open(config.store().uri()), version);
     }
 
     ModelManifest newest(JobConfig config) throws Exception {
-        List<ModelManifest> versions = ModelStores.open(config.store()).listVersions();
+        List<ModelManifest> versions = ModelStores.open(config.store().uri()).listVersions();
         return versions.get(versions.size() - 1);
     }
 

@@ -1,14 +1,23 @@
 package dev.streaminglstm.job.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.model.RecurrentState;
+import dev.streaminglstm.core.nn.LanguageModel;
+import dev.streaminglstm.core.nn.WindowBatch;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
+import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.config.JobConfig.StateBackend;
+import dev.streaminglstm.job.config.StateSettings.StateBackend;
+import dev.streaminglstm.job.tokens.StreamTokens;
 import dev.streaminglstm.schema.TextEvent;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +27,12 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /** The training operator on Flink's keyed test harness: windows, batches, duplicates, documents, expiry, state. */
 class TrainingOperatorTest {
@@ -82,7 +93,7 @@ class TrainingOperatorTest {
 
     @Test
     void readyWindowsOfDifferentStreamsAreTrainedAsOneBatch() throws Exception {
-        TrainingOperator op = new TrainingOperator(config(), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config(), false);
         try (var h = harness(op)) {
             h.open();
             h.processElement(event("a", 0, "abcd", true), 0); // <start> a b c d: one window of T + 1 = 5
@@ -107,7 +118,7 @@ class TrainingOperatorTest {
 
     @Test
     void aStreamsSecondWindowWaitsForTheStateItsFirstProduces() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--batch", "8"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--batch", "8"), false);
         try (var h = harness(op)) {
             h.open();
             // 11 tokens: <start> a b c d | d e f g h, the second window overlapping the first by one token
@@ -116,16 +127,25 @@ class TrainingOperatorTest {
             StreamTrainingState a = op.streamState("a");
             assertThat(a.inFlight).as("the first window is in the batch").isTrue();
             assertThat(a.pending).containsExactly(ByteVocabulary.START, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j');
-            for (String other : List.of("b", "c", "d", "e", "f", "g")) {
-                h.processElement(event(other, 0, "abcd", true), 0);
+            for (String other : List.of("b", "c", "d", "e", "f", "g")) { // other text: other states
+                h.processElement(event(other, 0, "wxyz", true), 0);
             }
             assertThat(op.metrics().batches.getCount()).isZero();
-            h.processElement(event("i", 0, "abcd", true), 0); // the eighth window fills the batch
+            h.processElement(event("i", 0, "wxyz", true), 0); // the eighth window fills the batch
             assertThat(op.metrics().batches.getCount()).isEqualTo(1);
             assertThat(op.metrics().windowsTrained.getCount()).isEqualTo(8);
             a = op.streamState("a");
             assertThat(a.inFlight).as("the second window joined the next batch").isTrue();
-            assertThat(a.carried).as("with the state the first produced").isNotNull();
+            ModelConfig model = op.replica().parameters().config();
+            RecurrentState produced = new LanguageModel(model).evaluate(
+                    ParameterSet.initialize(model, DataType.FLOAT, 7), RecurrentState.zeros(model, 1, DataType.FLOAT),
+                    WindowBatch.of(ByteVocabulary.START, new int[] {ByteVocabulary.START, 'a', 'b', 'c', 'd'}))
+                    .nextState();
+            float[] expected = produced.row(0);
+            assertThat(a.carried).as("with the state the first produced").hasSameSizeAs(expected);
+            for (int i = 0; i < expected.length; i++) {
+                assertThat(a.carried[i]).as("carried value %d", i).isCloseTo(expected[i], within(1e-5f));
+            }
             assertThat(a.pending).containsExactly('d', 'e', 'f', 'g', 'h', 'i', 'j');
             h.endInput();
             assertThat(op.metrics().windowsTrained.getCount()).isEqualTo(9);
@@ -142,7 +162,7 @@ class TrainingOperatorTest {
         assertThat(b.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSize(24);
 
         // One chunk per stream, each of six windows.
-        TrainingOperator whole = new TrainingOperator(config, false);
+        TrainingOperator whole = StreamingLstmJob.trainer(config, false);
         Run chunks;
         try (var h = harness(whole, backend, 1, 0)) {
             h.open();
@@ -153,7 +173,7 @@ class TrainingOperatorTest {
             chunks = Run.of(whole, h.extractOutputValues());
         }
         // The same tokens, one window per chunk, alternating between the streams.
-        TrainingOperator windowed = new TrainingOperator(config, false);
+        TrainingOperator windowed = StreamingLstmJob.trainer(config, false);
         Run windows;
         try (var h = harness(windowed, backend, 1, 0)) {
             h.open();
@@ -185,7 +205,7 @@ class TrainingOperatorTest {
 
     @Test
     void aBackloggedStreamSharesEveryBatchWithOtherStreamsWindows() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--batch", "2"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--batch", "2"), false);
         try (var h = harness(op)) {
             h.open();
             h.processElement(event("a", 0, "the quick brown fox jump", true), 0); // six windows
@@ -206,7 +226,7 @@ class TrainingOperatorTest {
 
     @Test
     void afterATimerFlushABackloggedStreamsNextWindowIsTrainedWithoutWaitingAnotherInterval() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--batch", "8", "--flush-ms", "200"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--batch", "8", "--flush-ms", "200"), false);
         try (var h = harness(op)) {
             h.setProcessingTime(0);
             h.open();
@@ -215,9 +235,9 @@ class TrainingOperatorTest {
             assertThat(op.metrics().batches.getCount()).isZero();
             h.setProcessingTime(200);
             assertThat(op.metrics().batches.getCount()).isEqualTo(1);
-            h.setProcessingTime(200 + TrainingOperator.BACKLOG_FLUSH_MS);
+            h.setProcessingTime(200 + WindowBatcher.BACKLOG_FLUSH_MS);
             assertThat(op.metrics().batches.getCount()).isEqualTo(2);
-            h.setProcessingTime(200 + 2 * TrainingOperator.BACKLOG_FLUSH_MS);
+            h.setProcessingTime(200 + 2 * WindowBatcher.BACKLOG_FLUSH_MS);
             assertThat(op.metrics().batches.getCount()).isEqualTo(3);
             assertThat(op.batchSize()).isZero();
             h.setProcessingTime(399);
@@ -236,13 +256,13 @@ class TrainingOperatorTest {
                 pending.put(stream, op.streamState(stream).pendingTokens());
             }
             return new Run(op.metrics().batches.getCount(), op.metrics().batchSize.getStatistics().getMin(),
-                    op.metrics().windowsTrained.getCount(), op.replica().toFlatFloats(), carried, pending, deltas);
+                    op.metrics().windowsTrained.getCount(), op.replica().parameters().toFlatFloats(), carried, pending, deltas);
         }
     }
 
     @Test
     void duplicatesAndReplaysAreDroppedAndCounted() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--window", "64"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--window", "64"), false);
         try (var h = harness(op)) {
             h.open();
             h.processElement(event("a", 5, "one", true), 0);
@@ -258,7 +278,7 @@ class TrainingOperatorTest {
 
     @Test
     void aDocumentStartClosesThePreviousDocumentAndResetsTheState() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--window", "64"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--window", "64"), false);
         try (var h = harness(op)) {
             h.open();
             h.processElement(event("a", 0, "ab", true), 0);
@@ -270,7 +290,7 @@ class TrainingOperatorTest {
 
     @Test
     void idleStreamsExpire() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--window", "64", "--stream-idle-timeout", "1min"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--window", "64", "--stream-idle-timeout", "1min"), false);
         try (var h = harness(op)) {
             h.setStateTtlProcessingTime(0);
             h.open();
@@ -287,7 +307,7 @@ class TrainingOperatorTest {
 
     @Test
     void aPartlyFilledBatchIsTrainedBeforeTheCheckpointBarrier() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--batch", "8"), true);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--batch", "8"), true);
         try (var h = harness(op)) {
             h.open();
             h.processElement(event("a", 0, "abcd", true), 0);
@@ -301,7 +321,7 @@ class TrainingOperatorTest {
 
     @Test
     void theEndOfInputTrainsWhatIsLeftAndEmitsTheLastDelta() throws Exception {
-        TrainingOperator op = new TrainingOperator(config("--batch", "8", "--publish-every-windows", "100"), false);
+        TrainingOperator op = StreamingLstmJob.trainer(config("--batch", "8", "--publish-every-windows", "100"), false);
         try (var h = harness(op)) {
             h.open();
             h.processElement(event("a", 0, "abcd", true), 0);
@@ -314,13 +334,11 @@ class TrainingOperatorTest {
     @Test
     void aFreshStartContinuesFromTheStoresNewestVersion() throws Exception {
         JobConfig config = config();
-        dev.streaminglstm.core.model.ParameterSet published = dev.streaminglstm.core.model.ParameterSet.initialize(
-                TrainingSetup.modelConfig(config), org.nd4j.linalg.api.buffer.DataType.FLOAT, 99);
-        try (var merger = new org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness<>(new ModelMerger(config))) {
+        ParameterSet published = ParameterSet.initialize(config.model().config(), DataType.FLOAT, 99);
+        try (var merger = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
             merger.open();
             ParameterDelta d = new ParameterDelta();
-            float[] initial = dev.streaminglstm.core.model.ParameterSet.initialize(
-                    TrainingSetup.modelConfig(config), org.nd4j.linalg.api.buffer.DataType.FLOAT, 7).toFlatFloats();
+            float[] initial = ParameterSet.initialize(config.model().config(), DataType.FLOAT, 7).toFlatFloats();
             d.delta = published.toFlatFloats();
             for (int i = 0; i < d.delta.length; i++) {
                 d.delta[i] -= initial[i];
@@ -329,11 +347,14 @@ class TrainingOperatorTest {
             merger.snapshot(1, 0);
             merger.notifyOfCompletedCheckpoint(1);
         }
-        float[] stored = dev.streaminglstm.job.training.TrainingSetup.start(config).parameters().toFlatFloats();
-        TrainingOperator op = new TrainingOperator(config, false);
+        float[] stored = StreamingLstmJob.models(config).start().parameters().toFlatFloats();
+        assertThat(stored).as("the merger published a version: not the seeded start")
+                .isNotEqualTo(ParameterSet.initialize(config.model().config(), DataType.FLOAT, 7).toFlatFloats());
+        TrainingOperator op = StreamingLstmJob.trainer(config, false);
         try (var h = harness(op)) {
             h.open();
-            assertThat(op.replica().toFlatFloats()).isEqualTo(stored);
+            assertThat(op.replica().parameters().toFlatFloats()).isEqualTo(stored);
+            assertThat(op.replica().baseVersion()).isEqualTo(1);
         }
     }
 
@@ -344,7 +365,7 @@ class TrainingOperatorTest {
         List<TextEvent> events = randomEvents(new Random(3), 5, 12);
         int cut = events.size() / 2;
 
-        TrainingOperator whole = new TrainingOperator(config, false);
+        TrainingOperator whole = StreamingLstmJob.trainer(config, false);
         List<ParameterDelta> expected;
         float[] expectedReplica;
         try (var h = harness(whole, backend, 1, 0)) {
@@ -354,12 +375,12 @@ class TrainingOperatorTest {
             }
             h.endInput();
             expected = h.extractOutputValues();
-            expectedReplica = whole.replica().toFlatFloats();
+            expectedReplica = whole.replica().parameters().toFlatFloats();
         }
 
         List<ParameterDelta> actual = new ArrayList<>();
         OperatorSubtaskState snapshot;
-        TrainingOperator first = new TrainingOperator(config, false);
+        TrainingOperator first = StreamingLstmJob.trainer(config, false);
         try (var h = harness(first, backend, 1, 0)) {
             h.open();
             for (TextEvent e : events.subList(0, cut)) {
@@ -369,7 +390,7 @@ class TrainingOperatorTest {
             snapshot = h.snapshot(1, 0);
             actual.addAll(h.extractOutputValues());
         }
-        TrainingOperator second = new TrainingOperator(config, false);
+        TrainingOperator second = StreamingLstmJob.trainer(config, false);
         try (var h = harness(second, backend, 1, 0)) {
             h.initializeState(snapshot);
             h.open();
@@ -378,7 +399,7 @@ class TrainingOperatorTest {
             }
             h.endInput();
             actual.addAll(h.extractOutputValues());
-            assertThat(second.replica().toFlatFloats()).isEqualTo(expectedReplica);
+            assertThat(second.replica().parameters().toFlatFloats()).isEqualTo(expectedReplica);
         }
         assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
@@ -401,6 +422,20 @@ class TrainingOperatorTest {
             }
         }
         return events;
+    }
+
+    /**
+     * The windows and predicted tokens {@code events} make, from the input alone: a stream of n tokens makes
+     * (n - 1) / T windows of T + 1 tokens (consecutive windows share one), each predicting T.
+     */
+    static long[] windowsAndTokensOf(List<TextEvent> events, int window) {
+        Map<String, Long> tokens = new HashMap<>();
+        for (TextEvent e : events) {
+            long before = tokens.getOrDefault(e.getStreamId(), 0L);
+            tokens.put(e.getStreamId(), before + StreamTokens.of(e, before > 0).length);
+        }
+        long windows = tokens.values().stream().mapToLong(n -> (n - 1) / window).sum();
+        return new long[] {windows, windows * window};
     }
 
     static float maxAbs(float[] values) {

@@ -1,5 +1,7 @@
 package dev.streaminglstm.core.model;
 
+import java.io.Serializable;
+
 /**
  * The shape of a language model: a token embedding, {@code layers} stacked recurrent layers of
  * {@code hiddenSize} units, an optional per-sequence conditioning vector added to every layer's
@@ -13,7 +15,8 @@ package dev.streaminglstm.core.model;
  * @param conditioningSize length of the conditioning vector, 0 for none
  */
 public record ModelConfig(
-        int vocabSize, int embedSize, int hiddenSize, int layers, CellType cellType, int conditioningSize) {
+        int vocabSize, int embedSize, int hiddenSize, int layers, CellType cellType, int conditioningSize)
+        implements Serializable {
 
     /** Largest accepted size of any one dimension; guards against reading absurd headers. */
     public static final int MAX_DIMENSION = 1 << 20;

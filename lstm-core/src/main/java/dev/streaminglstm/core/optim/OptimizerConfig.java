@@ -1,5 +1,6 @@
 package dev.streaminglstm.core.optim;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,7 +17,8 @@ import java.util.Map;
  * @param epsilon the small constant that keeps Adagrad's and Adam's denominators positive
  */
 public record OptimizerConfig(
-        OptimizerKind kind, double learningRate, double clipNorm, double beta1, double beta2, double epsilon) {
+        OptimizerKind kind, double learningRate, double clipNorm, double beta1, double beta2, double epsilon)
+        implements Serializable {
 
     public static final double DEFAULT_BETA1 = 0.9;
     public static final double DEFAULT_BETA2 = 0.999;

@@ -24,8 +24,8 @@ final class GradientChecks {
     private GradientChecks() {}
 
     /**
-     * Checks every entry of {@code analytic} against {@code (f(x + e) - f(x - e)) / 2e}, perturbing
-     * {@code param} in place (and restoring it).
+     * Checks every entry of {@code analytic} against the five-point central difference above,
+     * perturbing {@code param} in place (and restoring it).
      *
      * @return number of entries compared with a nonzero gradient
      */

@@ -1,0 +1,400 @@
+package dev.streaminglstm.cli;
+
+import dev.streaminglstm.job.config.ConfigException;
+import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.sandbox.LiveView;
+import dev.streaminglstm.sandbox.Sandbox;
+import dev.streaminglstm.sandbox.SandboxException;
+import dev.streaminglstm.sandbox.SandboxLogging;
+import dev.streaminglstm.sandbox.SandboxSettings;
+import dev.streaminglstm.sandbox.SandboxSummary;
+import dev.streaminglstm.sandbox.SandboxView;
+import dev.streaminglstm.sandbox.corpus.Corpus;
+import dev.streaminglstm.sandbox.corpus.RateLimit;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.MissingParameterException;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.OverwrittenOptionException;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code streaming-lstm sandbox}: the whole system in one JVM (see {@link Sandbox}), with a live view in the
+ * terminal and a summary at the end whose last line is {@code key=value} pairs for scripts.
+ *
+ * <p>The command reads its own flags (class {@link Flags}) so that every mistake is reported as one line naming
+ * the flag, with exit code 2; flags it does not know are job flags, handed to {@link JobConfig#parse} as they are.
+ * Exit codes: 0 after a clean end (duration passed, or Ctrl-C), 1 if a part of the sandbox failed, 2 for bad flags.
+ */
+@Command(name = "sandbox",
+        description = "Run Kafka, the Flink job and a replayed multilingual corpus in this JVM, with a live view of "
+                + "the model learning. See sandbox --help.")
+public final class SandboxCommand implements Callable<Integer> {
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|min|h)");
+    private static final Duration STOP_WAIT = Duration.ofSeconds(90);
+    /** Classes of the in-JVM broker (kafka-test-common-runtime, kafka_2.13) that {@link Sandbox} starts. */
+    private static final List<String> BROKER_CLASSES =
+            List.of("org.apache.kafka.common.test.KafkaClusterTestKit", "kafka.server.KafkaRaftServer");
+
+    /**
+     * Job flags whose sandbox default differs from the job's, unless given. A stream's inference state is rebuilt
+     * from its kept context after every new model version (every few seconds here): 64 bytes instead of 256 keeps
+     * that from costing as much as the predictions themselves.
+     */
+    private static final Map<String, String> JOB_DEFAULTS = Map.of("--context-bytes", "64");
+
+    @Spec
+    CommandSpec spec;
+
+    @Unmatched
+    List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        String name = spec.qualifiedName();
+        Flags flags = new Flags();
+        CommandLine parser = parser(flags);
+        SandboxSettings settings;
+        try {
+            parser.parseArgs(args.toArray(String[]::new));
+            if (parser.isUsageHelpRequested()) {
+                PrintWriter out = spec.commandLine().getOut();
+                parser.usage(out);
+                out.println(JobConfig.usage());
+                return 0;
+            }
+            settings = flags.settings();
+            Sandbox.jobConfig(settings, "localhost:9092", "file:///sandbox-store"); // checks the job flags early
+        } catch (ParameterException e) {
+            err.println(name + ": " + describe(e) + " (see " + name + " --help)");
+            return 2;
+        } catch (IllegalArgumentException e) { // ConfigException too
+            err.println(name + ": " + e.getMessage() + " (see " + name + " --help)");
+            return 2;
+        }
+        Optional<String> missing = missingBrokerClass(SandboxCommand.class.getClassLoader());
+        if (missing.isPresent()) {
+            err.println(name + ": the sandbox is not in this image: its in-JVM Kafka broker (" + missing.get()
+                    + ") is left out of the job jar; use `docker compose up`, or bin/streaming-lstm sandbox in a "
+                    + "checkout of the project");
+            return 1;
+        }
+        try {
+            return run(settings, flags, spec.commandLine().getOut());
+        } catch (SandboxException e) {
+            err.println(name + ": " + e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            err.println(name + ": " + StreamingLstmCli.oneLine(e));
+            return 1;
+        }
+    }
+
+    /**
+     * The first class of the sandbox's in-JVM Kafka broker that {@code loader} cannot find, if any: the job jar, which
+     * the project's image runs the command line from, leaves the broker out (a cluster never needs it).
+     */
+    static Optional<String> missingBrokerClass(ClassLoader loader) {
+        for (String name : BROKER_CLASSES) {
+            try {
+                Class.forName(name, false, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return Optional.of(name);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int run(SandboxSettings settings, Flags flags, PrintWriter out) throws Exception {
+        SandboxView view = flags.quiet ? SandboxView.none() : liveView(out, settings, flags);
+        Sandbox sandbox = open(settings, view);
+        Path log = sandbox.runDir().resolve("sandbox.log");
+        SandboxLogging.toFile(log);
+        out.println("sandbox run folder: " + sandbox.runDir());
+        out.println("  model store " + sandbox.storeUri() + ", Flink checkpoints, log " + log.getFileName());
+        if (System.getenv("OMP_NUM_THREADS") == null) {
+            out.println("  note: OMP_NUM_THREADS is not set; ND4J may oversubscribe the cores "
+                    + "(bin/streaming-lstm sets it to 1)");
+        }
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            sandbox.stop();
+            try {
+                finished.await(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "sandbox-ctrl-c");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            SandboxSummary summary = sandbox.run();
+            out.println();
+            out.println(summary.report());
+            return 0;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down (Ctrl-C): the hook is running and ends now
+            }
+        }
+    }
+
+    private static Sandbox open(SandboxSettings settings, SandboxView view) throws SandboxException {
+        try {
+            return new Sandbox(settings, view);
+        } catch (IOException e) {
+            throw new SandboxException("--work-dir: cannot create a run folder in " + settings.workDir() + " ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+        }
+    }
+
+    private static SandboxView liveView(PrintWriter out, SandboxSettings settings, Flags flags) {
+        boolean terminal = System.console() != null && !"dumb".equals(System.getenv("TERM"));
+        String title = settings.corpus().name() + " · " + settings.streams() + " streams · hidden " + flags.hidden
+                + " · window " + flags.window;
+        return new LiveView(out, terminal ? LiveView.Style.ANSI : LiveView.Style.PLAIN,
+                terminal ? terminalColumns() : 160, title, Clock.systemUTC());
+    }
+
+    /** The terminal's width: $COLUMNS, else what {@code stty size} says, else 100; within 40..400. */
+    private static int terminalColumns() {
+        int columns = 100;
+        String env = System.getenv("COLUMNS");
+        if (env != null && env.matches("\\d{1,4}")) {
+            columns = Integer.parseInt(env);
+        } else {
+            try {
+                Process stty = new ProcessBuilder("stty", "size")
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/tty")))
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+                String[] size = new String(stty.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim()
+                        .split("\\s+");
+                if (stty.waitFor(2, TimeUnit.SECONDS) && stty.exitValue() == 0 && size.length == 2
+                        && size[1].matches("\\d{1,4}")) {
+                    columns = Integer.parseInt(size[1]);
+                }
+            } catch (IOException e) {
+                // no stty or no terminal: keep the default
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return Math.max(40, Math.min(400, columns));
+    }
+
+    private static CommandLine parser(Flags flags) {
+        CommandLine cl = new CommandLine(flags);
+        cl.registerConverter(Integer.TYPE, SandboxCommand::wholeNumber);
+        cl.registerConverter(Duration.class, SandboxCommand::duration);
+        cl.registerConverter(Corpus.Split.class, SandboxCommand::split);
+        cl.registerConverter(RateLimit.class, SandboxCommand::rate);
+        return cl;
+    }
+
+    /** One line for a parse error, naming the flag. */
+    private static String describe(ParameterException e) {
+        if (e instanceof MissingParameterException missing && !missing.getMissing().isEmpty()) {
+            return name(missing.getMissing().get(0)) + ": needs a value";
+        }
+        if (e instanceof OverwrittenOptionException overwritten) {
+            return name(overwritten.getOverwritten()) + ": given more than once";
+        }
+        if (e.getCause() instanceof TypeConversionException conversion && e.getArgSpec() != null) {
+            return name(e.getArgSpec()) + ": " + conversion.getMessage();
+        }
+        return e.getMessage().lines().findFirst().orElse("invalid flags");
+    }
+
+    private static String name(ArgSpec spec) {
+        return spec instanceof OptionSpec option ? option.longestName() : spec.paramLabel();
+    }
+
+    private static int wholeNumber(String text) {
+        try {
+            return Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + text + "' is not a whole number");
+        }
+    }
+
+    private static Duration duration(String text) {
+        Matcher m = DURATION.matcher(text.trim());
+        if (!m.matches()) {
+            throw new TypeConversionException("'" + text + "' is not a duration such as 500ms, 90s, 3min or 1h");
+        }
+        long amount = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "min" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
+        };
+    }
+
+    private static Corpus.Split split(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "lines" -> Corpus.Split.LINES;
+            case "paragraphs" -> Corpus.Split.PARAGRAPHS;
+            default -> throw new TypeConversionException("'" + text + "' is not lines or paragraphs");
+        };
+    }
+
+    private static RateLimit rate(String text) {
+        if (text.trim().equalsIgnoreCase("max")) {
+            return RateLimit.unlimited();
+        }
+        try {
+            double bytes = Double.parseDouble(text.trim());
+            if (bytes > 0 && Double.isFinite(bytes)) {
+                return RateLimit.bytesPerSecond(bytes);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new TypeConversionException("'" + text + "' is not a number of bytes per second above 0, or max");
+    }
+
+    /** The sandbox's flags; any other flag is a job flag. */
+    @Command(name = "streaming-lstm sandbox", sortOptions = false, usageHelpWidth = 100,
+            description = {
+                "Starts, in this JVM: a Kafka broker (KRaft), a Flink MiniCluster running the streaming-lstm job, "
+                        + "a file:// model store in the work dir, and a producer replaying a corpus as many "
+                        + "concurrent text streams (the bundled Europarl sample, about twenty languages, each "
+                        + "document a stream in turn; or --input FILE).",
+                "Shows live: input and training rates, the training loss in bits per token falling, the model "
+                        + "versions, and a few streams' text with the model's predicted continuation (after ▸).",
+                "Ends on --duration or Ctrl-C with a summary whose last line is key=value pairs: tokens, streams, "
+                        + "version, bpc, predictions, dead_letters, and more.",
+                ""},
+            footer = {"",
+                "Any other flag is a job flag, passed to the job as it is (for example --learning-rate 0.003, "
+                        + "--embed 64, --cell RNN --kernel REFERENCE, --continuation-length 16); "
+                        + "the sandbox sets --bootstrap-servers and --store itself, and uses --context-bytes 64 "
+                        + "unless given (inference rebuilds each stream's state from it at every new model version). "
+                        + "Job flags:",
+                ""},
+            footerHeading = "")
+    static final class Flags {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
+        @Option(names = "--duration", paramLabel = "DURATION",
+                description = "Run this long, then stop with a summary: 500ms, 90s, 3min, 1h. Default: until Ctrl-C.")
+        Duration duration;
+
+        @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "sandbox-work",
+                description = "Folder for the runs: each gets run-<time>/ with its model store, Flink checkpoints "
+                        + "and log. Default: ./${DEFAULT-VALUE}.")
+        Path workDir;
+
+        @Option(names = "--input", paramLabel = "FILE",
+                description = "Replay this UTF-8 text file instead of the Europarl sample.")
+        Path input;
+
+        @Option(names = "--split", paramLabel = "lines|paragraphs", defaultValue = "paragraphs",
+                description = "How --input is cut into documents. Default: ${DEFAULT-VALUE}.")
+        Corpus.Split split;
+
+        @Option(names = "--streams", paramLabel = "N", defaultValue = "16",
+                description = "Concurrent streams, 1..1024. Default: ${DEFAULT-VALUE}.")
+        int streams;
+
+        @Option(names = "--rate", paramLabel = "BYTES/S|max", defaultValue = "6000",
+                description = "Most bytes of text per second, across all streams. The producer also never gets "
+                        + "more than 2 chunks per stream (at least 32) ahead of the job's predictions; with max "
+                        + "that alone paces it. Default: ${DEFAULT-VALUE}.")
+        RateLimit rate;
+
+        @Option(names = "--chunk-bytes", paramLabel = "BYTES",
+                description = "Largest chunk of text per record. Default: the window, so that each chunk adds "
+                        + "about one window and batches fill from different streams.")
+        Integer chunkBytes;
+
+        @Option(names = "--hidden", paramLabel = "N", defaultValue = "128",
+                description = "Job flag --hidden with the sandbox's default: ${DEFAULT-VALUE}.")
+        int hidden;
+
+        @Option(names = "--window", paramLabel = "T", defaultValue = "64",
+                description = "Job flag --window with the sandbox's default: ${DEFAULT-VALUE}.")
+        int window;
+
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "16",
+                description = "Job flag --batch with the sandbox's default: ${DEFAULT-VALUE}.")
+        int batch;
+
+        @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "5s",
+                description = "Flink checkpoint interval; a model version is published at each checkpoint that "
+                        + "follows training. 100ms..1h. Default: ${DEFAULT-VALUE}.")
+        Duration checkpointInterval;
+
+        @Option(names = "--quiet", description = "No live view: only the run folder and the summary.")
+        boolean quiet;
+
+        @Unmatched
+        List<String> jobFlags = new ArrayList<>();
+
+        SandboxSettings settings() {
+            if (checkpointInterval.compareTo(Duration.ofMillis(100)) < 0
+                    || checkpointInterval.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("--checkpoint-interval: must be between 100ms and 1h, was "
+                        + checkpointInterval.toMillis() + "ms");
+            }
+            Corpus corpus;
+            if (input == null) {
+                corpus = Corpus.europarl();
+            } else {
+                if (!Files.isRegularFile(input) || !Files.isReadable(input)) {
+                    throw new IllegalArgumentException("--input: " + input + " is not a readable file");
+                }
+                corpus = Corpus.file(input, split);
+            }
+            if (Files.exists(workDir) && !Files.isDirectory(workDir)) {
+                throw new IllegalArgumentException("--work-dir: " + workDir + " exists and is not a folder");
+            }
+            List<String> job = new ArrayList<>(List.of("--hidden", Integer.toString(hidden), "--window",
+                    Integer.toString(window), "--batch", Integer.toString(batch), "--checkpoint-interval-ms",
+                    Long.toString(checkpointInterval.toMillis())));
+            Set<String> given = jobFlags.stream().filter(f -> f.startsWith("--")).map(f -> f.split("=", 2)[0])
+                    .collect(Collectors.toSet());
+            JOB_DEFAULTS.forEach((flag, value) -> {
+                if (!given.contains(flag)) {
+                    job.addAll(List.of(flag, value));
+                }
+            });
+            job.addAll(jobFlags);
+            return new SandboxSettings(corpus, streams, chunkBytes != null ? chunkBytes : Math.max(4, window),
+                    rate, Optional.ofNullable(duration), workDir, job, Duration.ofSeconds(2));
+        }
+    }
+}

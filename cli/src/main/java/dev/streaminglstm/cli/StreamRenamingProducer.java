@@ -1,0 +1,135 @@
+package dev.streaminglstm.cli;
+
+import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.schema.TextEvent;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.metrics.KafkaMetric;
+
+/**
+ * A producer of input records that renames their streams: a record of stream {@code <from><n>} leaves as stream
+ * {@code <to><n>}, in its key and in its {@link TextEvent}. {@code produce --stream-prefix} puts it in front of the
+ * {@link dev.streaminglstm.sandbox.corpus.CorpusReplayer}, whose streams are always called {@code doc-<n>}.
+ * Every other call, {@code close} included, goes to the wrapped producer.
+ */
+final class StreamRenamingProducer implements Producer<byte[], byte[]> {
+
+    private final Producer<byte[], byte[]> delegate;
+    private final String from;
+    private final String to;
+
+    StreamRenamingProducer(Producer<byte[], byte[]> delegate, String from, String to) {
+        this.delegate = delegate;
+        this.from = from;
+        this.to = to;
+    }
+
+    @Override
+    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
+        return delegate.send(renamed(record));
+    }
+
+    @Override
+    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+        return delegate.send(renamed(record), callback);
+    }
+
+    private ProducerRecord<byte[], byte[]> renamed(ProducerRecord<byte[], byte[]> record) {
+        TextEvent event;
+        try {
+            event = TextEvent.getDecoder().decode(record.value());
+        } catch (IOException e) {
+            throw new UncheckedIOException("not a TextEvent: " + e.getMessage(), e);
+        }
+        String stream = event.getStreamId();
+        if (!stream.startsWith(from) || !stream.equals(new String(record.key(), StandardCharsets.UTF_8))) {
+            throw new IllegalArgumentException("record of stream '" + stream + "' is not keyed by its id, or the id "
+                    + "does not start with '" + from + "'");
+        }
+        event.setStreamId(to + stream.substring(from.length()));
+        return new ProducerRecord<>(record.topic(), record.partition(), record.timestamp(),
+                WireFormat.key(event.getStreamId()), WireFormat.value(event), record.headers());
+    }
+
+    @Override
+    public void flush() {
+        delegate.flush();
+    }
+
+    @Override
+    public List<PartitionInfo> partitionsFor(String topic) {
+        return delegate.partitionsFor(topic);
+    }
+
+    @Override
+    public Map<MetricName, ? extends Metric> metrics() {
+        return delegate.metrics();
+    }
+
+    @Override
+    public Uuid clientInstanceId(Duration timeout) {
+        return delegate.clientInstanceId(timeout);
+    }
+
+    @Override
+    public void registerMetricForSubscription(KafkaMetric metric) {
+        delegate.registerMetricForSubscription(metric);
+    }
+
+    @Override
+    public void unregisterMetricFromSubscription(KafkaMetric metric) {
+        delegate.unregisterMetricFromSubscription(metric);
+    }
+
+    @Override
+    public void initTransactions() {
+        delegate.initTransactions();
+    }
+
+    @Override
+    public void beginTransaction() {
+        delegate.beginTransaction();
+    }
+
+    @Override
+    public void sendOffsetsToTransaction(Map<TopicPartition, OffsetAndMetadata> offsets,
+            ConsumerGroupMetadata groupMetadata) {
+        delegate.sendOffsetsToTransaction(offsets, groupMetadata);
+    }
+
+    @Override
+    public void commitTransaction() {
+        delegate.commitTransaction();
+    }
+
+    @Override
+    public void abortTransaction() {
+        delegate.abortTransaction();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        delegate.close(timeout);
+    }
+}

@@ -1,0 +1,296 @@
+package dev.streaminglstm.sandbox;
+
+import dev.streaminglstm.job.StreamingLstmJob;
+import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.config.KafkaSettings;
+import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
+import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole streaming-lstm system in one JVM, for trying it out: a real Kafka broker (KRaft), a Flink MiniCluster
+ * running the production job graph ({@link StreamingLstmJob#build}) with its Kafka source and sinks, a
+ * {@code file://} model store, and a producer replaying a corpus as many concurrent streams. {@link #run()} goes on
+ * until the settings' duration has passed or {@link #stop()} is called (from a shutdown hook, say), showing the
+ * figures on a {@link SandboxView} meanwhile, and then ends everything cleanly and returns a {@link SandboxSummary}.
+ *
+ * <p>Each run gets its own folder {@code run-<time>} in the work dir, holding the model store ({@code store/}) and the
+ * Flink checkpoints: the job numbers model versions from 1, so a store cannot be shared between runs of a fresh
+ * broker. At the end the producer stops first, then the job is cancelled: the summary reports the newest version
+ * published at a completed checkpoint, and what was trained after it is not counted.
+ */
+public final class Sandbox {
+
+    private static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("'run-'yyyyMMdd-HHmmss");
+    private static final int SHOWN_STREAMS = 4;
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
+    private static final int RESTART_ATTEMPTS = 3;
+
+    private final SandboxSettings settings;
+    private final SandboxView view;
+    private final Path runDir;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+    /** Prepares a run: creates its folder in the work dir; nothing starts before {@link #run()}. */
+    public Sandbox(SandboxSettings settings, SandboxView view) throws IOException {
+        this.settings = settings;
+        this.view = view;
+        this.runDir = createRunDir(settings.workDir());
+    }
+
+    /**
+     * The job's configuration for this sandbox: its job flags with {@code bootstrapServers} and {@code store}.
+     *
+     * @throws dev.streaminglstm.job.config.ConfigException if a job flag is wrong (one line, naming the flag)
+     */
+    public static JobConfig jobConfig(SandboxSettings settings, String bootstrapServers, String store) {
+        List<String> flags = new ArrayList<>(List.of("--bootstrap-servers", bootstrapServers, "--store", store));
+        flags.addAll(settings.jobFlags());
+        return JobConfig.parse(flags.toArray(String[]::new));
+    }
+
+    /** This run's folder: model store and checkpoints (and the command's log). */
+    public Path runDir() {
+        return runDir;
+    }
+
+    /** The URI of this run's model store. */
+    public String storeUri() {
+        return runDir.resolve("store").toUri().toString();
+    }
+
+    /** Makes {@link #run()} end soon, as if its duration had passed; any thread may call it, any number of times. */
+    public void stop() {
+        stopRequested.countDown();
+    }
+
+    /**
+     * Starts everything, runs until the duration has passed or {@link #stop()}, stops everything and returns what
+     * happened. Runs once.
+     *
+     * @throws SandboxException if a part failed (the job after its restarts, the producer, the monitor)
+     */
+    public SandboxSummary run() throws Exception {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("a sandbox runs once");
+        }
+        view.note("starting a Kafka broker (KRaft) in this JVM");
+        try (EmbeddedKafkaBroker broker = startBroker()) {
+            JobConfig config = jobConfig(settings, broker.bootstrapServers(), storeUri());
+            KafkaSettings kafka = config.kafka();
+            broker.createTopics(1, kafka.inputTopic(), kafka.predictionTopic(), kafka.deadLetterTopic());
+            long checkpointMs = config.state().checkpointIntervalMs();
+            view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
+                    + " hidden, window " + config.training().window() + ", batch " + config.training().batch()
+                    + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms"));
+            JobClient job = startJob(config);
+            try {
+                return runWith(config, job);
+            } finally {
+                cancelIfRunning(job);
+            }
+        }
+    }
+
+    private SandboxSummary runWith(JobConfig config, JobClient job) throws Exception {
+        List<String> shown = new ArrayList<>();
+        for (int i = 0; i < Math.min(SHOWN_STREAMS, settings.streams()); i++) {
+            shown.add("doc-" + i);
+        }
+        try (SandboxMonitor monitor = new SandboxMonitor(config, shown);
+                KafkaProducer<byte[], byte[]> kafkaProducer = newProducer(config)) {
+            InFlightLimitedProducer<byte[], byte[]> producer =
+                    new InFlightLimitedProducer<>(kafkaProducer, monitor::answered, settings.maxChunksInFlight());
+            CorpusReplayer replayer = CorpusReplayer.builder(producer, config.kafka().inputTopic(), settings.corpus())
+                    .streams(settings.streams())
+                    .chunkBytes(settings.chunkBytes())
+                    .rate(settings.rate())
+                    .repeat(true)
+                    .build();
+            AtomicReference<Throwable> replayFailure = new AtomicReference<>();
+            Thread replay = new Thread(() -> {
+                try {
+                    replayer.run();
+                } catch (Throwable e) {
+                    replayFailure.set(e);
+                }
+            }, "sandbox-producer");
+            replay.setDaemon(true);
+            view.note("replaying " + settings.corpus().name() + " as " + settings.streams() + " streams; "
+                    + settings.duration().map(d -> "running for " + LiveView.clock(d)).orElse("Ctrl-C stops"));
+
+            long startNanos = System.nanoTime();
+            replay.start();
+            String failure = null;
+            while (failure == null) {
+                Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+                view.show(monitor.status(elapsed, settings.streams(), replayer.bytesSent(), replayer.recordsSent(),
+                        producer.inFlight()));
+                failure = failure(replay, replayFailure, monitor, job);
+                if (failure != null || settings.duration().map(d -> elapsed.compareTo(d) >= 0).orElse(false)) {
+                    break;
+                }
+                long waitMs = settings.refresh().toMillis();
+                if (settings.duration().isPresent()) {
+                    waitMs = Math.min(waitMs, Math.max(1, settings.duration().get().minus(elapsed).toMillis()));
+                }
+                if (stopRequested.await(waitMs, TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+            }
+            Duration ranFor = Duration.ofNanos(System.nanoTime() - startNanos);
+
+            view.note(failure == null ? "stopping: the producer, then the job"
+                    : "stopping after a failure: " + failure);
+            replayer.stop();
+            producer.release();
+            replay.join(TimeUnit.SECONDS.toMillis(10));
+            cancelIfRunning(job);
+            monitor.finish(CATCH_UP_TIMEOUT);
+            SandboxStatus last = monitor.status(ranFor, settings.streams(), replayer.bytesSent(),
+                    replayer.recordsSent(), producer.inFlight());
+            view.show(last);
+            if (failure != null) {
+                throw new SandboxException(failure + " (log and checkpoints in " + runDir + ")");
+            }
+            return SandboxSummary.of(last, runDir);
+        }
+    }
+
+    /** Why the run must end now, or null while all is well. */
+    private static String failure(Thread replay, AtomicReference<Throwable> replayFailure, SandboxMonitor monitor,
+            JobClient job) {
+        if (replayFailure.get() != null) {
+            return "the producer failed: " + replayFailure.get().getMessage();
+        }
+        if (!replay.isAlive()) {
+            return "the producer ended";
+        }
+        if (monitor.failure().isPresent()) {
+            return "the monitor failed: " + monitor.failure().get().getMessage();
+        }
+        JobStatus status;
+        try {
+            status = job.getJobStatus().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return "cannot get the job's status: " + e;
+        }
+        if (status.isGloballyTerminalState()) {
+            return "the job ended " + status + jobFailure(job);
+        }
+        return null;
+    }
+
+    private static String jobFailure(JobClient job) {
+        try {
+            job.getJobExecutionResult().get(10, TimeUnit.SECONDS);
+            return "";
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            return ": " + root;
+        }
+    }
+
+    /** Starts the broker; Kafka's storage formatter prints a line to System.out, which would land in the view. */
+    private static EmbeddedKafkaBroker startBroker() {
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            return EmbeddedKafkaBroker.start();
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    private JobClient startJob(JobConfig config) throws Exception {
+        Configuration flink = new Configuration();
+        flink.set(TaskManagerOptions.NUM_TASK_SLOTS,
+                Math.max(config.training().parallelism(), config.inference().parallelism()));
+        flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, runDir.resolve("checkpoints").toUri().toString());
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);
+        StreamingLstmJob.configure(env, config);
+        StreamingLstmJob.buildOnKafka(env, config);
+        return env.executeAsync("streaming-lstm sandbox");
+    }
+
+    private static void cancelIfRunning(JobClient job) {
+        try {
+            if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                job.cancel().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            // After the job has ended its MiniCluster shuts down, and the status may no longer be known.
+            log().debug("cancelling the sandbox job: {}", e.toString());
+        }
+        try {
+            job.getJobExecutionResult().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log().debug("the sandbox job ended: {}", e.toString());
+        }
+    }
+
+    /** Looked up when first needed, so that making a Sandbox does not start logging (see {@link SandboxLogging}). */
+    private static Logger log() {
+        return LoggerFactory.getLogger(Sandbox.class);
+    }
+
+    private static KafkaProducer<byte[], byte[]> newProducer(JobConfig config) {
+        Properties properties = new Properties();
+        properties.putAll(config.kafka().clientConfig());
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+        properties.put(ProducerConfig.CLIENT_ID_CONFIG, "sandbox-producer");
+        properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        return new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static Path createRunDir(Path workDir) throws IOException {
+        Files.createDirectories(workDir);
+        String name = LocalDateTime.now().format(RUN_NAME);
+        for (int attempt = 1; ; attempt++) {
+            Path dir = workDir.resolve(attempt == 1 ? name : name + "-" + attempt);
+            try {
+                return Files.createDirectory(dir).toAbsolutePath();
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+package dev.streaminglstm.sandbox.corpus;
+
+import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.schema.TextEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Replays a {@link Corpus} into the input topic as {@code streams} concurrent text streams with ids
+ * {@code doc-0 .. doc-<streams-1>}. Each stream takes the corpus's next document whenever its current one ends, so
+ * one stream carries many documents; the first chunk of each document has {@code startsDocument = true}. Documents
+ * are cut by {@link TextChunker} into chunks of at most {@code chunkBytes} UTF-8 bytes; the streams take turns, one
+ * chunk each, and every stream numbers its chunks from {@code firstSequenceNumber} up by one. Records follow
+ * {@link WireFormat}: key = stream id, value = the {@link TextEvent}; its event time is the clock's time of sending.
+ *
+ * <p>{@link #run()} sends until the corpus is used up (or forever with {@code repeat}, starting the corpus over) or
+ * until {@link #stop()}, then flushes the producer; a failed send ends it with an exception. The producer stays
+ * the caller's to close. {@link #recordsSent()} and {@link #bytesSent()} may be read from any thread.
+ */
+public final class CorpusReplayer implements Runnable {
+
+    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final Producer<byte[], byte[]> producer;
+    private final String topic;
+    private final Corpus corpus;
+    private final int streams;
+    private final int chunkBytes;
+    private final RateLimit rate;
+    private final boolean repeat;
+    private final long firstSequenceNumber;
+    private final Clock clock;
+
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final AtomicLong records = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong documents = new AtomicLong();
+    private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
+
+    private CorpusReplayer(Builder builder) {
+        this.producer = builder.producer;
+        this.topic = builder.topic;
+        this.corpus = builder.corpus;
+        this.streams = builder.streams;
+        this.chunkBytes = builder.chunkBytes;
+        this.rate = builder.rate;
+        this.repeat = builder.repeat;
+        this.firstSequenceNumber = builder.firstSequenceNumber;
+        this.clock = builder.clock;
+    }
+
+    /** A replayer of {@code corpus} into {@code topic} through {@code producer}, with defaults to adjust. */
+    public static Builder builder(Producer<byte[], byte[]> producer, String topic, Corpus corpus) {
+        return new Builder(producer, topic, corpus);
+    }
+
+    /**
+     * Sends until the corpus is used up or {@link #stop()}; runs once.
+     *
+     * @throws IllegalStateException if a send failed, if run twice, or if a repeated corpus has no documents
+     */
+    @Override
+    public void run() {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("a replayer runs once");
+        }
+        StreamSlot[] slots = new StreamSlot[streams];
+        for (int i = 0; i < streams; i++) {
+            slots[i] = new StreamSlot("doc-" + i, firstSequenceNumber);
+        }
+        DocumentSupply supply = new DocumentSupply();
+        long startNanos = System.nanoTime();
+        try {
+            boolean sentAny = true;
+            while (sentAny && !stopped.get()) {
+                sentAny = false;
+                for (StreamSlot slot : slots) {
+                    if (stopped.get() || !slot.hasChunk(supply)) {
+                        continue;
+                    }
+                    send(slot);
+                    sentAny = true;
+                    pace(startNanos);
+                }
+            }
+            producer.flush();
+            throwIfSendFailed();
+        } finally {
+            supply.close();
+        }
+    }
+
+    /** Makes {@link #run()} return soon after the chunk it is sending; any thread may call it. */
+    public void stop() {
+        stopped.set(true);
+    }
+
+    /** Records sent so far (handed to the producer). */
+    public long recordsSent() {
+        return records.get();
+    }
+
+    /** UTF-8 bytes of chunk text sent so far. */
+    public long bytesSent() {
+        return bytes.get();
+    }
+
+    /** Documents begun so far. */
+    public long documentsStarted() {
+        return documents.get();
+    }
+
+    private void send(StreamSlot slot) {
+        throwIfSendFailed();
+        String chunk = slot.chunks.next();
+        TextEvent event = TextEvent.newBuilder()
+                .setStreamId(slot.streamId)
+                .setSequenceNumber(slot.nextSequenceNumber++)
+                .setText(chunk)
+                .setEventTime(clock.instant())
+                .setStartsDocument(slot.startsDocument)
+                .setFeatures(null)
+                .build();
+        slot.startsDocument = false;
+        producer.send(new ProducerRecord<>(topic, WireFormat.key(slot.streamId), WireFormat.value(event)),
+                (metadata, exception) -> {
+                    if (exception != null) {
+                        sendFailure.compareAndSet(null, exception);
+                    }
+                });
+        records.incrementAndGet();
+        bytes.addAndGet(chunk.getBytes(StandardCharsets.UTF_8).length);
+    }
+
+    private void pace(long startNanos) {
+        long due = startNanos + rate.earliestNanos(records.get(), bytes.get());
+        for (long wait = due - System.nanoTime(); wait > 0 && !stopped.get(); wait = due - System.nanoTime()) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(Math.min(wait, MAX_SLEEP_NANOS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stop();
+            }
+        }
+    }
+
+    private void throwIfSendFailed() {
+        Exception failure = sendFailure.get();
+        if (failure != null) {
+            throw new IllegalStateException("cannot write to topic " + topic + ": " + failure, failure);
+        }
+    }
+
+    /** One stream: its id, its next sequence number and what is left of its current document. */
+    private final class StreamSlot {
+        final String streamId;
+        long nextSequenceNumber;
+        Iterator<String> chunks = Collections.emptyIterator();
+        boolean startsDocument;
+
+        StreamSlot(String streamId, long firstSequenceNumber) {
+            this.streamId = streamId;
+            this.nextSequenceNumber = firstSequenceNumber;
+        }
+
+        /** True when a chunk is ready, taking the next document if the current one is done. */
+        boolean hasChunk(DocumentSupply supply) {
+            if (!chunks.hasNext()) {
+                String document = supply.next();
+                if (document == null) {
+                    return false;
+                }
+                chunks = TextChunker.chunks(document, chunkBytes).iterator();
+                startsDocument = true;
+                documents.incrementAndGet();
+            }
+            return true;
+        }
+    }
+
+    /** The corpus's documents in order, started over when used up if {@code repeat}. */
+    private final class DocumentSupply implements AutoCloseable {
+        private Stream<String> open;
+        private Iterator<String> documents;
+        private boolean exhausted;
+
+        String next() {
+            if (exhausted) {
+                return null;
+            }
+            if (documents == null || !documents.hasNext()) {
+                boolean first = documents == null;
+                if (!first && !repeat) {
+                    exhausted = true;
+                    return null;
+                }
+                reopen();
+                if (!documents.hasNext()) {
+                    if (repeat) {
+                        throw new IllegalStateException("corpus " + corpus.name() + " has no documents to repeat");
+                    }
+                    exhausted = true;
+                    return null;
+                }
+            }
+            return documents.next();
+        }
+
+        private void reopen() {
+            close();
+            open = corpus.documents();
+            documents = open.iterator();
+        }
+
+        @Override
+        public void close() {
+            if (open != null) {
+                open.close();
+            }
+        }
+    }
+
+    /** Settings of a {@link CorpusReplayer}; every one has a default. */
+    public static final class Builder {
+        private final Producer<byte[], byte[]> producer;
+        private final String topic;
+        private final Corpus corpus;
+        private int streams = 4;
+        private int chunkBytes = 64;
+        private RateLimit rate = RateLimit.unlimited();
+        private boolean repeat;
+        private long firstSequenceNumber;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(Producer<byte[], byte[]> producer, String topic, Corpus corpus) {
+            this.producer = Objects.requireNonNull(producer, "producer");
+            this.topic = Objects.requireNonNull(topic, "topic");
+            this.corpus = Objects.requireNonNull(corpus, "corpus");
+        }
+
+        /** Concurrent streams, default 4. */
+        public Builder streams(int streams) {
+            if (streams < 1) {
+                throw new IllegalArgumentException("streams must be at least 1, was " + streams);
+            }
+            this.streams = streams;
+            return this;
+        }
+
+        /** Largest chunk in UTF-8 bytes, at least {@value TextChunker#MIN_CHUNK_BYTES}; default 64. */
+        public Builder chunkBytes(int chunkBytes) {
+            if (chunkBytes < TextChunker.MIN_CHUNK_BYTES) {
+                throw new IllegalArgumentException("chunkBytes must be at least " + TextChunker.MIN_CHUNK_BYTES
+                        + ", was " + chunkBytes);
+            }
+            this.chunkBytes = chunkBytes;
+            return this;
+        }
+
+        /** Send rate, default unlimited. */
+        public Builder rate(RateLimit rate) {
+            this.rate = Objects.requireNonNull(rate, "rate");
+            return this;
+        }
+
+        /** Start the corpus over when it is used up, until stopped; default false. */
+        public Builder repeat(boolean repeat) {
+            this.repeat = repeat;
+            return this;
+        }
+
+        /**
+         * Sequence number of each stream's first chunk, default 0. The job drops chunks whose number is not above
+         * the last it saw for the stream, so a replay into a topic a running job has read needs a higher start.
+         */
+        public Builder firstSequenceNumber(long firstSequenceNumber) {
+            this.firstSequenceNumber = firstSequenceNumber;
+            return this;
+        }
+
+        /** Clock of the events' event time, default the system clock in UTC. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public CorpusReplayer build() {
+            return new CorpusReplayer(this);
+        }
+    }
+}

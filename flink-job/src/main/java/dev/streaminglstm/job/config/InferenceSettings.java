@@ -1,0 +1,59 @@
+package dev.streaminglstm.job.config;
+
+import dev.streaminglstm.core.vocab.ByteVocabulary;
+import java.io.Serializable;
+import picocli.CommandLine.Option;
+
+/** What each prediction holds, and how much of each stream inference keeps. */
+public final class InferenceSettings implements Serializable, Flags.Group {
+    private static final long serialVersionUID = 1L;
+
+    @Option(names = "--inference-parallelism", paramLabel = "N",
+            description = "Parallelism of inference. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 1, max = 1024)
+    private int parallelism = 1;
+
+    @Option(names = "--top-k", paramLabel = "K",
+            description = "Most likely next tokens per prediction, 1..258. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 1, max = ByteVocabulary.SIZE)
+    private int topK = 5;
+
+    @Option(names = "--continuation-length", paramLabel = "BYTES",
+            description = "Bytes of greedy continuation per prediction, 0..4096. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = 4096)
+    private int continuationLength = 32;
+
+    @Option(names = "--context-bytes", paramLabel = "BYTES",
+            description = "Recent bytes per stream kept for inference, 1..65536. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 1, max = 65_536)
+    private int contextBytes = 256;
+
+    /** These flags alone (for tests and tools), checked; the others keep their defaults. */
+    public static InferenceSettings parse(String... flags) {
+        return Flags.group(new InferenceSettings(), flags);
+    }
+
+    @Override
+    public void check() {
+        Flags.check(this);
+    }
+
+    public int parallelism() {
+        return parallelism;
+    }
+
+    /** Most likely next tokens per prediction. */
+    public int topK() {
+        return topK;
+    }
+
+    /** Bytes of greedy continuation per prediction. */
+    public int continuationLength() {
+        return continuationLength;
+    }
+
+    /** Recent tokens per stream kept to rebuild its state after a model swap. */
+    public int contextBytes() {
+        return contextBytes;
+    }
+}

@@ -1,0 +1,240 @@
+package dev.streaminglstm.job.versions;
+
+import dev.streaminglstm.core.format.ModelFormatException;
+import dev.streaminglstm.core.kernel.Kernel;
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.serve.ServableModel;
+import dev.streaminglstm.job.config.StoreSettings;
+import dev.streaminglstm.schema.ModelManifest;
+import dev.streaminglstm.store.CorruptPointerException;
+import dev.streaminglstm.store.CorruptVersionException;
+import dev.streaminglstm.store.ModelFollower;
+import dev.streaminglstm.store.ModelStore;
+import dev.streaminglstm.store.ModelStores;
+import dev.streaminglstm.store.StoredModel;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How published model versions come back into the job. Flink 2 has no cyclic dataflow, so the model store is the
+ * channel from the merger back to the training replicas and to inference; every read of it goes through here:
+ * <ul>
+ *   <li>{@link #start}: where training and the merger begin without a checkpoint;</li>
+ *   <li>{@link #followLatest}: replicas of parallel training rebase on {@code LATEST} (never on a pin);</li>
+ *   <li>{@link #atCheckpoint}: the global model as it stood at a restored checkpoint, for a rescale;</li>
+ *   <li>{@link #followServing}: inference serves the pinned version, else {@code LATEST}.</li>
+ * </ul>
+ * Only versions that verify are ever returned, and only models of this job's shape.
+ */
+public final class PublishedModels implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(PublishedModels.class);
+
+    /** Least time between two looks at the serving version, for inference. */
+    public static final long SERVING_POLL_MS = 500;
+    /** Least time between two looks at {@code LATEST}, for the replicas of parallel training. */
+    public static final long LATEST_POLL_MS = 1000;
+
+    private final StoreSettings store;
+    private final ModelConfig model;
+    private final Kernel kernel;
+    private final long seed;
+
+    /**
+     * @param model the shape every version read must have
+     * @param kernel what runs the versions read
+     * @param seed seed of the initial parameters, where nothing was published yet
+     */
+    public PublishedModels(StoreSettings store, ModelConfig model, Kernel kernel, long seed) {
+        this.store = store;
+        this.model = model;
+        this.kernel = kernel;
+        this.seed = seed;
+    }
+
+    public ModelConfig model() {
+        return model;
+    }
+
+    /** What runs the model, in training and inference. */
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public StoreSettings store() {
+        return store;
+    }
+
+    /** Opens the store. */
+    public ModelStore open() throws IOException {
+        return ModelStores.open(store.uri());
+    }
+
+    /**
+     * Where a job that starts without a checkpoint begins: the store's newest good version, so that a job submitted
+     * again against the same store continues its model, its counters and its lineage, or the seeded initial
+     * parameters (version 0, counters 0) when nothing was published.
+     *
+     * @param version the version the parameters are, 0 for the initial ones
+     * @param tokensTrained tokens trained into that version since the first one
+     * @param windowsTrained windows trained into that version since the first one
+     * @param skippedSteps optimiser steps skipped on the way to that version
+     */
+    public record Start(long version, ParameterSet parameters, long tokensTrained, long windowsTrained,
+            long skippedSteps) {}
+
+    /**
+     * Reads the version {@code LATEST} points at. If that version does not verify, or {@code LATEST} itself is
+     * unreadable, the newest committed version below it (below every version, for an unreadable pointer) that
+     * verifies is taken instead, and the versions skipped are logged.
+     *
+     * @throws IllegalStateException if the version taken is a model of another shape, or something was published
+     *     but no version verifies
+     */
+    public Start start() throws IOException {
+        ModelStore opened = open();
+        List<Long> candidates = new ArrayList<>(opened.versionNumbers());
+        Collections.reverse(candidates);
+        List<String> skipped = new ArrayList<>();
+        try {
+            OptionalLong latest = opened.latestVersion();
+            if (latest.isEmpty()) {
+                return new Start(0, ParameterSet.initialize(model, DataType.FLOAT, seed), 0, 0, 0);
+            }
+            candidates.removeIf(v -> v > latest.getAsLong());
+            if (candidates.isEmpty() || candidates.get(0) != latest.getAsLong()) {
+                skipped.add("version " + latest.getAsLong() + " (LATEST) does not exist");
+            }
+        } catch (CorruptPointerException e) {
+            skipped.add(e.getMessage());
+        }
+        for (long v : candidates) {
+            StoredModel stored;
+            try {
+                stored = opened.readVersion(v);
+            } catch (CorruptVersionException e) {
+                skipped.add(e.getMessage());
+                continue;
+            }
+            ParameterSet p;
+            try {
+                p = decode(stored).parameters();
+            } catch (ModelFormatException e) {
+                throw new IllegalStateException("the model store " + store.uri() + " holds version " + v
+                        + " of another model (" + e.getMessage() + "): give this job another --store, or the same"
+                        + " model flags");
+            }
+            if (!skipped.isEmpty()) {
+                LOG.warn("model store {}: continuing from version {}, the newest that verifies; skipped: {}",
+                        store.uri(), v, String.join("; ", skipped));
+            }
+            return start(stored.manifest(), p);
+        }
+        throw new IllegalStateException("the model store " + store.uri() + " has published models but holds no"
+                + " version that verifies (" + String.join("; ", skipped) + "): repair it, or give this job another"
+                + " --store");
+    }
+
+    /**
+     * The global model as the merger held it at a restored checkpoint: the newest store version at or above
+     * {@code minVersion} written at or before that checkpoint; empty if there is none or it cannot be read.
+     */
+    public Optional<Start> atCheckpoint(long checkpointId, long minVersion) {
+        try {
+            ModelStore opened = open();
+            List<ModelManifest> versions = opened.listVersions();
+            for (int i = versions.size() - 1; i >= 0; i--) {
+                ModelManifest m = versions.get(i);
+                if (m.getVersion() < minVersion) {
+                    return Optional.empty();
+                }
+                if (m.getCheckpointId() != null && m.getCheckpointId() <= checkpointId) {
+                    StoredModel stored = opened.readVersion(m.getVersion());
+                    return Optional.of(start(m, decode(stored).parameters()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot read the global model of checkpoint {} from {}", checkpointId, store.uri(), e);
+        }
+        return Optional.empty();
+    }
+
+    /** A follower of {@code LATEST}, what the merger published (a pin rolls back readers, not the writer). */
+    public Follower followLatest() {
+        return new Follower(ModelFollower.followingLatest(openUnchecked()), LATEST_POLL_MS);
+    }
+
+    /** A follower of the serving version: the pinned one, else {@code LATEST}. */
+    public Follower followServing() {
+        return new Follower(new ModelFollower(openUnchecked()), SERVING_POLL_MS);
+    }
+
+    /** Decodes a verified stored version, which must be a model of this job's shape, to run on the job's kernel. */
+    public ServableModel decode(StoredModel stored) throws IOException {
+        return ServableModel.decode(stored.version(), stored.parameters(), model, kernel);
+    }
+
+    private static Start start(ModelManifest m, ParameterSet parameters) {
+        return new Start(m.getVersion(), parameters, m.getTokensTrained(), m.getWindowsTrained(), m.getSkippedSteps());
+    }
+
+    private ModelStore openUnchecked() {
+        try {
+            return open();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the model store " + store.uri(), e);
+        }
+    }
+
+    /** Follows one of the store's pointers, looking at it at most once per poll interval. Not thread-safe. */
+    public final class Follower {
+        private final ModelFollower follower;
+        private final long pollMs;
+        private long nextPoll = Long.MIN_VALUE;
+
+        private Follower(ModelFollower follower, long pollMs) {
+            this.follower = follower;
+            this.pollMs = pollMs;
+        }
+
+        /**
+         * The followed version if it changed since the last call and can be served; null otherwise, or when less
+         * than the poll interval passed since the last look. A version of another shape, or one this build cannot
+         * decode, is logged and never served.
+         *
+         * @param nowMs the caller's clock, in ms
+         */
+        public ServableModel poll(long nowMs) {
+            if (nowMs < nextPoll) {
+                return null;
+            }
+            nextPoll = nowMs + pollMs;
+            if (!follower.poll()) {
+                return null;
+            }
+            StoredModel current = follower.current().orElseThrow();
+            try {
+                return decode(current);
+            } catch (IOException | RuntimeException e) {
+                // verified by checksum, so a model this build cannot read, or one of another shape: keep the old one
+                LOG.warn("not using model version {} of {}: {}", current.version(), store.uri(), e.getMessage());
+                return null;
+            }
+        }
+
+        /** Reads of a new version (or of the pointer) that failed. */
+        public long failedReads() {
+            return follower.failedReads();
+        }
+    }
+}
