@@ -88,8 +88,11 @@ public final class KernelComparison {
                 + Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).orElse("(unset)")
                 + " (inherited by the peer too)");
         String omp = System.getenv("OMP_NUM_THREADS");
-        out.println("this JVM: OMP_NUM_THREADS=" + (omp == null ? "(unset: ND4J's OpenMP threads spin beside the kernel;"
-                + " run with OMP_NUM_THREADS=1 as bin/streaming-lstm does)" : omp) + "; the peer gets its own per run");
+        out.println("this JVM: OMP_NUM_THREADS=" + (omp == null ? "(unset)" : omp) + "; the peer gets its own per run");
+        if (!"1".equals(omp)) {
+            out.println("WARNING: ND4J's OpenMP threads spin beside the kernel unless OMP_NUM_THREADS=1;"
+                    + " run with it as bin/streaming-lstm does");
+        }
         out.println("load average at the start: " + loadAverage());
         warmUp();
         for (int round = 1; round <= options.rounds(); round++) {

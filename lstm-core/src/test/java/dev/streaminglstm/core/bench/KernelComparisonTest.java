@@ -30,6 +30,8 @@ class KernelComparisonTest {
         assertThat(lines).filteredOn(l -> l.startsWith("B=9 ours kernel=2 blas=1: tokens/s=")).hasSize(2);
         assertThat(lines).filteredOn(l -> l.startsWith("| 1 | ") || l.startsWith("| 9 | ")).hasSize(2);
         assertThat(lines).filteredOn(l -> l.startsWith("inference: 5 streams")).hasSize(2);
+        assertThat(lines).filteredOn(l -> l.startsWith("WARNING: ND4J's OpenMP threads"))
+                .hasSize("1".equals(System.getenv("OMP_NUM_THREADS")) ? 0 : 1);
         String last = lines.get(lines.size() - 1);
         for (String key : new String[] {"ceiling_gflops=", "b1_tokens_per_s=", "b9_share_of_ceiling=",
                 "inference_batched_tokens_per_s=", "b9_inference_over_training="}) {
