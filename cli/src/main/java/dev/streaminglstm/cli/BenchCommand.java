@@ -16,14 +16,15 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks of the model kernel, against peers measured in the same run.",
-        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class})
+        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, QualityCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a benchmark: kernel or gradient-flow");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "name a benchmark: " + String.join(", ", spec.subcommands().keySet()));
     }
 
     /** A bad flag value: one line naming the flag, exit code 2 (see {@link StreamingLstmCli#run}). */

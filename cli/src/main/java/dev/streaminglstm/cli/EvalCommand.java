@@ -75,11 +75,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalStateException("model version " + loaded.version() + " reads a conditioning vector of "
                     + loaded.config().conditioningSize() + " values with its text; eval scores plain text");
         }
-        int[] tokens = new int[bytes.length + 1];
-        tokens[0] = ByteVocabulary.START;
-        for (int i = 0; i < bytes.length; i++) {
-            tokens[i + 1] = bytes[i] & 0xFF;
-        }
+        int[] tokens = ByteVocabulary.startThenBytes(bytes);
         AtomicLong scored = new AtomicLong();
         double bpc;
         try (Progress progress = Progress.start(spec.commandLine().getErr(), "eval v" + loaded.version(),

@@ -66,9 +66,10 @@ public final class SandboxCommand implements Callable<Integer> {
     /**
      * Job flags whose sandbox default differs from the job's, unless given. A stream's inference state is rebuilt
      * from its kept context after every new model version (every few seconds here): 64 bytes instead of 256 keeps
-     * that from costing as much as the predictions themselves.
+     * that from costing as much as the predictions themselves. Embedding 64 with hidden 256, batch 32, 64 streams at
+     * full speed: the most a model learns on 2 cores in 4 minutes (README, "Learning quality").
      */
-    private static final Map<String, String> JOB_DEFAULTS = Map.of("--context-bytes", "64");
+    private static final Map<String, String> JOB_DEFAULTS = Map.of("--context-bytes", "64", "--embed", "64");
 
     @Spec
     CommandSpec spec;
@@ -293,15 +294,16 @@ public final class SandboxCommand implements Callable<Integer> {
                         + "concurrent text streams (the bundled Europarl sample, about twenty languages, each "
                         + "document a stream in turn; or --input FILE).",
                 "Shows live: input and training rates, the training loss in bits per token falling, the model "
-                        + "versions, and a few streams' text with the model's predicted continuation (after ▸).",
+                        + "versions, the prequential bits per byte (every byte scored by the served model before it "
+                        + "saw it), and a few streams' text with the model's predicted continuation (after ▸).",
                 "Ends on --duration or Ctrl-C with a summary whose last line is key=value pairs: tokens, streams, "
-                        + "version, bpc, predictions, dead_letters, and more.",
+                        + "version, bpc, predictions, dead_letters, prequential_bpc, and more.",
                 ""},
             footer = {"",
                 "Any other flag is a job flag, passed to the job as it is (for example --learning-rate 0.003, "
                         + "--embed 64, --cell RNN --kernel REFERENCE, --continuation-length 16); "
                         + "the sandbox sets --bootstrap-servers and --store itself, and uses --context-bytes 64 "
-                        + "unless given (inference rebuilds each stream's state from it at every new model version). "
+                        + "and --embed 64 unless given (inference rebuilds each stream's state from it at every new model version). "
                         + "Job flags:",
                 ""},
             footerHeading = "")
@@ -326,11 +328,11 @@ public final class SandboxCommand implements Callable<Integer> {
                 description = "How --input is cut into documents. Default: ${DEFAULT-VALUE}.")
         Corpus.Split split;
 
-        @Option(names = "--streams", paramLabel = "N", defaultValue = "16",
+        @Option(names = "--streams", paramLabel = "N", defaultValue = "64",
                 description = "Concurrent streams, 1..1024. Default: ${DEFAULT-VALUE}.")
         int streams;
 
-        @Option(names = "--rate", paramLabel = "BYTES/S|max", defaultValue = "6000",
+        @Option(names = "--rate", paramLabel = "BYTES/S|max", defaultValue = "max",
                 description = "Most bytes of text per second, across all streams. The producer also never gets "
                         + "more than 2 chunks per stream (at least 32) ahead of the job's predictions; with max "
                         + "that alone paces it. Default: ${DEFAULT-VALUE}.")
@@ -341,7 +343,7 @@ public final class SandboxCommand implements Callable<Integer> {
                         + "about one window and batches fill from different streams.")
         Integer chunkBytes;
 
-        @Option(names = "--hidden", paramLabel = "N", defaultValue = "128",
+        @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
                 description = "Job flag --hidden with the sandbox's default: ${DEFAULT-VALUE}.")
         int hidden;
 
@@ -349,7 +351,7 @@ public final class SandboxCommand implements Callable<Integer> {
                 description = "Job flag --window with the sandbox's default: ${DEFAULT-VALUE}.")
         int window;
 
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "16",
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
                 description = "Job flag --batch with the sandbox's default: ${DEFAULT-VALUE}.")
         int batch;
 

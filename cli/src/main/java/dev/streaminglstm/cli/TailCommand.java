@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Follow the job's predictions and print one line each: stream, sequence number, model version, the "
                     + "most likely next bytes with their probabilities, the greedy continuation (after ->) and "
-                    + "the surprise of the previous prediction in bits.",
+                    + "the surprise of the previous prediction in bits, and the chunk's prequential bits per token "
+                    + "(each byte scored before the model saw it) with the stream's so far.",
             "With --dead-letters, follow the rejected input instead: where it came from and why.",
             "Runs until Ctrl-C or --max lines; reads committed records only."})
 final class TailCommand implements Callable<Integer> {
@@ -187,6 +188,13 @@ final class TailCommand implements Callable<Integer> {
         line.append("  -> \"").append(escape(p.getContinuation())).append('"');
         line.append(p.getSurpriseBits() == null ? "  surprise -"
                 : String.format(Locale.ROOT, "  surprise %.2f bits", p.getSurpriseBits()));
+        if (p.getScoredTokens() > 0) {
+            line.append(String.format(Locale.ROOT, "  bpc %.2f over %d tokens", p.getScoredBits() / p.getScoredTokens(),
+                    p.getScoredTokens()));
+            if (p.getStreamBpc() != null) {
+                line.append(String.format(Locale.ROOT, ", stream %.2f", p.getStreamBpc()));
+            }
+        }
         return line.toString();
     }
 

@@ -96,14 +96,16 @@ public final class LiveView implements SandboxView {
         String surprise = s.recentSurprise().map(recent -> s.firstSurprise()
                         .map(first -> String.format(Locale.ROOT, "%.2f → %.2f bits", first, recent))
                         .orElse(String.format(Locale.ROOT, "%.2f bits", recent))).orElse("–");
+        String prequential = prequential(s.prequential());
         List<String> lines = new ArrayList<>();
         if (style == Style.PLAIN) {
             lines.add(fit(String.format(Locale.ROOT,
                     "[%s] input %,.0f B/s (%,d B, %d in flight) · training %s (%,d tokens) · model %s · loss %s"
-                            + " · %,d predictions (+%,d before a model) · surprise %s · %,d dead letters",
+                            + " · prequential %s · %,d predictions (+%,d before a model) · surprise %s"
+                            + " · %,d dead letters",
                     clock(s.elapsed()), s.bytesPerSecond(), s.bytesSent(), s.chunksInFlight(), trainingRate,
-                    s.tokensTrained(), newest.map(v -> "v" + v.version()).orElse("–"), loss, s.predictions(),
-                    s.noModel(), surprise, s.deadLetters())));
+                    s.tokensTrained(), newest.map(v -> "v" + v.version()).orElse("–"), loss, prequential,
+                    s.predictions(), s.noModel(), surprise, s.deadLetters())));
             if (!s.samples().isEmpty()) {
                 StreamSample sample = s.samples().get(turn++ % s.samples().size());
                 lines.add(sampleLine("[" + clock(s.elapsed()) + "]   ", sample));
@@ -119,6 +121,8 @@ public final class LiveView implements SandboxView {
         lines.add(fit(String.format(Locale.ROOT, "  training  %14s  %,d tokens trained", trainingRate,
                 s.tokensTrained())));
         lines.add(fit("  model     " + version + " · loss " + loss + "  " + sparkline(s.versions())));
+        lines.add(fit(String.format(Locale.ROOT, "  live      prequential %s: each byte scored before the model "
+                + "saw it (%,d tokens)", prequential, s.prequential().tokens())));
         lines.add(fit(String.format(Locale.ROOT, "  output    %,d predictions (%,d before the first model) · "
                 + "surprise %s · %,d dead letters", s.predictions(), s.noModel(), surprise, s.deadLetters())));
         for (StreamSample sample : s.samples()) {
@@ -203,6 +207,15 @@ public final class LiveView implements SandboxView {
         return first.isPresent() && s.firstWithLoss().get().version() != s.newest().get().version()
                 ? String.format(Locale.ROOT, "%.2f → %.2f bpc", first.get(), now.get())
                 : String.format(Locale.ROOT, "%.2f bpc", now.get());
+    }
+
+    /** First window → recent window once they are apart, else the recent one. */
+    private static String prequential(Prequential.Snapshot p) {
+        if (p.recent().isEmpty()) {
+            return "–";
+        }
+        return p.falling() ? String.format(Locale.ROOT, "%.2f → %.2f bpc", p.first().get(), p.recent().get())
+                : String.format(Locale.ROOT, "%.2f bpc", p.recent().get());
     }
 
     private static String sparkline(List<PublishedVersion> versions) {

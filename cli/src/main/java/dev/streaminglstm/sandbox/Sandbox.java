@@ -28,8 +28,15 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,7 +141,8 @@ public final class Sandbox {
                     .streams(settings.streams())
                     .chunkBytes(settings.chunkBytes())
                     .rate(settings.rate())
-                    .repeat(true)
+                    .repeat(settings.passes() == 0)
+                    .passes(Math.max(1, settings.passes()))
                     .build();
             AtomicReference<Throwable> replayFailure = new AtomicReference<>();
             Thread replay = new Thread(() -> {
@@ -150,23 +158,7 @@ public final class Sandbox {
 
             long startNanos = System.nanoTime();
             replay.start();
-            String failure = null;
-            while (failure == null) {
-                Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-                view.show(monitor.status(elapsed, settings.streams(), replayer.bytesSent(), replayer.recordsSent(),
-                        producer.inFlight()));
-                failure = failure(replay, replayFailure, monitor, job);
-                if (failure != null || settings.duration().map(d -> elapsed.compareTo(d) >= 0).orElse(false)) {
-                    break;
-                }
-                long waitMs = settings.refresh().toMillis();
-                if (settings.duration().isPresent()) {
-                    waitMs = Math.min(waitMs, Math.max(1, settings.duration().get().minus(elapsed).toMillis()));
-                }
-                if (stopRequested.await(waitMs, TimeUnit.MILLISECONDS)) {
-                    break;
-                }
-            }
+            String failure = watch(config, job, monitor, replayer, producer, replay, replayFailure, startNanos);
             Duration ranFor = Duration.ofNanos(System.nanoTime() - startNanos);
 
             view.note(failure == null ? "stopping: the producer, then the job"
@@ -186,13 +178,103 @@ public final class Sandbox {
         }
     }
 
+    /**
+     * Shows the figures every refresh until the duration has passed, {@link #stop()}, a run of a few passes is
+     * complete, or a part failed; returns why it failed, or null.
+     */
+    private String watch(JobConfig config, JobClient job, SandboxMonitor monitor, CorpusReplayer replayer,
+            InFlightLimitedProducer<byte[], byte[]> producer, Thread replay, AtomicReference<Throwable> replayFailure,
+            long startNanos) throws Exception {
+        try (Completion completion = new Completion(config)) {
+            while (true) {
+                Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+                SandboxStatus status = monitor.status(elapsed, settings.streams(), replayer.bytesSent(),
+                        replayer.recordsSent(), producer.inFlight());
+                view.show(status);
+                String failure = failure(replay, replayFailure, monitor, job);
+                if (failure != null || settings.duration().map(d -> elapsed.compareTo(d) >= 0).orElse(false)
+                        || completion.done(replay, status)) {
+                    return failure;
+                }
+                long waitMs = settings.refresh().toMillis();
+                if (settings.duration().isPresent()) {
+                    waitMs = Math.min(waitMs, Math.max(1, settings.duration().get().minus(elapsed).toMillis()));
+                }
+                if (stopRequested.await(waitMs, TimeUnit.MILLISECONDS)) {
+                    return null;
+                }
+            }
+        }
+    }
+
+    /**
+     * When a run of a few passes is complete: the producer has sent every pass, the job has answered every chunk, a
+     * checkpoint taken after the job read the whole input has completed (the job commits its input offsets to its
+     * consumer group at each completed checkpoint: once they reach the topic's end, every operator has processed
+     * all of it, and the merger published what the training sent at that checkpoint), and the newest model version
+     * has stayed the same for two checkpoint intervals (at least 3 s) since.
+     */
+    private final class Completion implements AutoCloseable {
+        private final JobConfig config;
+        private final long quietNanos;
+        private Admin admin;
+        private long tokens = -1;
+        private long sinceNanos;
+
+        Completion(JobConfig config) {
+            this.config = config;
+            this.quietNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(3000, 2 * config.state().checkpointIntervalMs()));
+        }
+
+        boolean done(Thread replay, SandboxStatus s) throws Exception {
+            long now = System.nanoTime();
+            if (settings.passes() == 0 || replay.isAlive() || s.predictions() + s.noModel() < s.chunksSent()
+                    || !inputCommitted() || s.tokensTrained() != tokens) {
+                tokens = s.tokensTrained();
+                sinceNanos = now;
+                return false;
+            }
+            return now - sinceNanos >= quietNanos;
+        }
+
+        /** Whether the job's committed offsets have reached the end of every input partition. */
+        private boolean inputCommitted() throws Exception {
+            if (admin == null) {
+                Properties properties = new Properties();
+                properties.putAll(config.kafka().clientConfig());
+                properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+                admin = Admin.create(properties);
+            }
+            String topic = config.kafka().inputTopic();
+            Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic).partitions()
+                    .forEach(p -> ends.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.kafka().groupId())
+                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            for (var end : admin.listOffsets(ends).all().get(10, TimeUnit.SECONDS).entrySet()) {
+                OffsetAndMetadata at = committed.get(end.getKey());
+                if (end.getValue().offset() > 0 && (at == null || at.offset() < end.getValue().offset())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void close() {
+            if (admin != null) {
+                admin.close(Duration.ofSeconds(5));
+            }
+        }
+    }
+
     /** Why the run must end now, or null while all is well. */
-    private static String failure(Thread replay, AtomicReference<Throwable> replayFailure, SandboxMonitor monitor,
+    private String failure(Thread replay, AtomicReference<Throwable> replayFailure, SandboxMonitor monitor,
             JobClient job) {
         if (replayFailure.get() != null) {
             return "the producer failed: " + replayFailure.get().getMessage();
         }
-        if (!replay.isAlive()) {
+        if (!replay.isAlive() && settings.passes() == 0) {
             return "the producer ended";
         }
         if (monitor.failure().isPresent()) {

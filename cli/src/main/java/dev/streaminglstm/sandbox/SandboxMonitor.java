@@ -69,6 +69,7 @@ final class SandboxMonitor implements AutoCloseable {
     private final Deque<Double> surprises = new ArrayDeque<>();
     private final List<Double> firstSurprises = new ArrayList<>();
     private long surprisesSeen;
+    private final Prequential prequential = new Prequential();
     private long predictions;
     private long noModel;
     private long deadLetters;
@@ -122,7 +123,7 @@ final class SandboxMonitor implements AutoCloseable {
         sampled.forEach((id, text) -> text.sample(id).ifPresent(samples::add));
         Optional<Double> firstSurprise = surprisesSeen >= 2L * SURPRISES_KEPT ? mean(firstSurprises) : Optional.empty();
         return new SandboxStatus(elapsed, streams, bytesSent, chunksSent, inFlight, predictions, noModel, deadLetters,
-                mean(surprises), firstSurprise, new ArrayList<>(versions.values()), samples);
+                mean(surprises), firstSurprise, new ArrayList<>(versions.values()), samples, prequential.snapshot());
     }
 
     private static Optional<Double> mean(Collection<Double> values) {
@@ -238,6 +239,7 @@ final class SandboxMonitor implements AutoCloseable {
                 return;
             }
             predictions++;
+            prequential.add(p.getScoredBits(), p.getScoredTokens());
             if (p.getSurpriseBits() != null && Double.isFinite(p.getSurpriseBits())) {
                 surprises.addLast(p.getSurpriseBits());
                 surprisesSeen++;

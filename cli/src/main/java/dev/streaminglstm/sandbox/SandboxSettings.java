@@ -24,6 +24,9 @@ import java.util.Set;
  * @param jobFlags   flags of the job, as {@code streaming-lstm job} takes them, without {@code --bootstrap-servers}
  *                   and {@code --store}, which the sandbox sets to its own broker and store
  * @param refresh    how often the view is updated
+ * @param passes     how many times the corpus is replayed, after which the run ends once the job has answered every
+ *                   chunk and its newest model version has settled; 0: again and again until the duration or
+ *                   {@link Sandbox#stop()}
  */
 public record SandboxSettings(
         Corpus corpus,
@@ -33,7 +36,8 @@ public record SandboxSettings(
         Optional<Duration> duration,
         Path workDir,
         List<String> jobFlags,
-        Duration refresh) {
+        Duration refresh,
+        int passes) {
 
     /** Job flags the sandbox sets itself. */
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
@@ -62,6 +66,9 @@ public record SandboxSettings(
         if (refresh.isNegative() || refresh.isZero()) {
             throw new IllegalArgumentException("refresh: must be above 0, was " + refresh);
         }
+        if (passes < 0) {
+            throw new IllegalArgumentException("--passes: must be at least 0, was " + passes);
+        }
         jobFlags = List.copyOf(jobFlags);
         for (String flag : jobFlags) {
             String name = flag.split("=", 2)[0];
@@ -70,6 +77,12 @@ public record SandboxSettings(
                         + " under --work-dir)");
             }
         }
+    }
+
+    /** Settings that replay the corpus until the duration or {@link Sandbox#stop()}. */
+    public SandboxSettings(Corpus corpus, int streams, int chunkBytes, RateLimit rate, Optional<Duration> duration,
+            Path workDir, List<String> jobFlags, Duration refresh) {
+        this(corpus, streams, chunkBytes, rate, duration, workDir, jobFlags, refresh, 0);
     }
 
     /**

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param versions        published model versions seen, oldest first (the store's retention may have deleted the
  *                        older ones since)
  * @param samples         the latest text and predicted continuation of a few streams
+ * @param prequential     every token of the predictions scored before the served model saw it
  */
 public record SandboxStatus(
         Duration elapsed,
@@ -38,7 +39,8 @@ public record SandboxStatus(
         Optional<Double> recentSurprise,
         Optional<Double> firstSurprise,
         List<PublishedVersion> versions,
-        List<StreamSample> samples) {
+        List<StreamSample> samples,
+        Prequential.Snapshot prequential) {
 
     /** Over how long {@link #trainingTokensPerSecond()} measures the training rate. */
     static final Duration RATE_WINDOW = Duration.ofSeconds(30);

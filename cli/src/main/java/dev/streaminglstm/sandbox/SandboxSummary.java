@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param surprise    mean surprise of the last predictions, in bits, empty if none
  * @param firstSurprise mean surprise of the run's first predictions, in bits, empty if too few predictions
  * @param runDir      the folder of this run's model store, checkpoints and log
+ * @param prequential every token of the predictions scored before the served model saw it
  */
 public record SandboxSummary(
         Duration elapsed,
@@ -37,7 +38,8 @@ public record SandboxSummary(
         long deadLetters,
         Optional<Double> surprise,
         Optional<Double> firstSurprise,
-        Path runDir) {
+        Path runDir,
+        Prequential.Snapshot prequential) {
 
     /** The summary of a run whose last status was {@code last}. */
     static SandboxSummary of(SandboxStatus last, Path runDir) {
@@ -45,7 +47,7 @@ public record SandboxSummary(
         return new SandboxSummary(last.elapsed(), last.streams(), last.bytesSent(), last.tokensTrained(),
                 newest.map(PublishedVersion::version).orElse(0L), newest.flatMap(PublishedVersion::lossBpc),
                 last.firstWithLoss().flatMap(PublishedVersion::lossBpc), last.predictions(), last.noModel(),
-                last.deadLetters(), last.recentSurprise(), last.firstSurprise(), runDir);
+                last.deadLetters(), last.recentSurprise(), last.firstSurprise(), runDir, last.prequential());
     }
 
     /** Tokens trained per second of the run. */
@@ -56,15 +58,17 @@ public record SandboxSummary(
 
     /**
      * One line of {@code key=value} pairs, always in this order: {@code tokens streams version bpc predictions
-     * dead_letters first_bpc no_model bytes seconds tokens_per_s surprise first_surprise}. A figure that is not known
-     * is {@code nan}.
+     * dead_letters first_bpc no_model bytes seconds tokens_per_s surprise first_surprise prequential_bpc
+     * recent_prequential_bpc prequential_tokens}. A figure that is not known is {@code nan}.
      */
     public String keyValues() {
         return String.format(Locale.ROOT,
                 "tokens=%d streams=%d version=%d bpc=%s predictions=%d dead_letters=%d first_bpc=%s no_model=%d "
-                        + "bytes=%d seconds=%d tokens_per_s=%.0f surprise=%s first_surprise=%s",
+                        + "bytes=%d seconds=%d tokens_per_s=%.0f surprise=%s first_surprise=%s prequential_bpc=%s "
+                        + "recent_prequential_bpc=%s prequential_tokens=%d",
                 tokens, streams, version, number(bpc), predictions, deadLetters, number(firstBpc), noModel,
-                bytesSent, elapsed.toSeconds(), tokensPerSecond(), number(surprise), number(firstSurprise));
+                bytesSent, elapsed.toSeconds(), tokensPerSecond(), number(surprise), number(firstSurprise),
+                number(prequential.bpc()), number(prequential.recent()), prequential.tokens());
     }
 
     /** A few lines for a person, ending with {@link #keyValues()}. */
@@ -87,6 +91,10 @@ public record SandboxSummary(
         surprise.ifPresent(now -> out.append("  surprise at the next chunk's first byte ")
                 .append(firstSurprise.map(first -> number(Optional.of(first)) + " bits in the first predictions, ")
                         .orElse("")).append(number(surprise)).append(" bits in the last ones").append(nl));
+        prequential.bpc().ifPresent(all -> out.append(String.format(Locale.ROOT,
+                "  prequential %s bpc over %,d tokens, each scored before the served model saw it (first %,d: %s, "
+                        + "last %,d: %s)%n", number(Optional.of(all)), prequential.tokens(), Prequential.WINDOW_TOKENS,
+                number(prequential.first()), Prequential.WINDOW_TOKENS, number(prequential.recent()))));
         out.append("  model store, checkpoints and log: ").append(runDir).append(nl);
         out.append(keyValues());
         return out.toString();

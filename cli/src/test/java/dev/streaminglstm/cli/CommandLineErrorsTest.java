@@ -71,7 +71,7 @@ class CommandLineErrorsTest {
         assertThat(unknown.out()).isEmpty();
 
         assertUsageError(CliRun.of(), "streaming-lstm: name a command (see streaming-lstm --help)");
-        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel or gradient-flow");
+        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel, gradient-flow, quality");
     }
 
     @ParameterizedTest

@@ -155,7 +155,8 @@ class ProduceAndTailITCase {
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 2, null)));
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), "not avro".getBytes(StandardCharsets.UTF_8));
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 1, 0.5)));
-        KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 3, 1.25)));
+        KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(Prediction.newBuilder(
+                prediction("s1", 3, 1.25)).setScoredTokens(8).setScoredBits(20.0).setStreamBpc(2.25).build()));
 
         CliRun all = CliRun.of("tail", "--bootstrap-servers", KAFKA.bootstrapServers(), "--topic",
                 "tail-predictions", "--from-beginning", "--max", "4");
@@ -167,7 +168,8 @@ class ProduceAndTailITCase {
                 "s1 #1  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise 0.50 bits",
                 "s2 #7  (no model published yet)",
                 "s1 #2  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise -",
-                "s1 #3  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise 1.25 bits");
+                "s1 #3  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise 1.25 bits"
+                        + "  bpc 2.50 over 8 tokens, stream 2.25");
         assertThat(all.err()).contains("skipped tail-predictions/").contains("not a Prediction")
                 .contains("4 printed, 2 repeats dropped, 1 undecodable");
         assertThat(oneStream.outLines()).extracting(line -> line.substring(0, 5))

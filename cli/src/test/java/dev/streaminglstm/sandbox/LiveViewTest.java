@@ -34,7 +34,8 @@ class LiveViewTest {
                 new PublishedVersion(2, NOW.minusSeconds(30), 60_000, Optional.of(5.0)),
                 new PublishedVersion(3, NOW.minusSeconds(3), 120_000, Optional.of(3.25)));
         return new SandboxStatus(Duration.ofSeconds(75), 2, 150_000, 2_000, 7, 1_800, 200, 0, Optional.of(3.9),
-                Optional.of(6.5), versions, List.of(new StreamSample("doc-0", text, continuation, 3)));
+                Optional.of(6.5), versions, List.of(new StreamSample("doc-0", text, continuation, 3)),
+                new Prequential.Snapshot(300_000, 90_000, Optional.of(5.125), Optional.of(2.875)));
     }
 
     private String written() {
@@ -48,7 +49,8 @@ class LiveViewTest {
         assertThat(String.join("\n", lines)).contains("1:15", "europarl · 2 streams", "2,000 B/s",
                 "150,000 bytes sent",
                 "chunks awaiting a prediction: 7", "2,033 tokens/s", "120,000 tokens trained", "v3, 3 s old",
-                "loss 7.50 → 3.25 bpc", "1,800 predictions", "surprise 6.50 → 3.90 bits", "0 dead letters");
+                "loss 7.50 → 3.25 bpc", "1,800 predictions", "surprise 6.50 → 3.90 bits", "0 dead letters",
+                "prequential 5.13 → 2.88 bpc: each byte scored before the model saw it (90,000 tokens)");
         assertThat(lines.get(lines.size() - 1)).startsWith("  doc-0  Herr Präsident, ich")
                 .contains("▸ " + ESC + "0;32m möchte");
     }
@@ -86,7 +88,8 @@ class LiveViewTest {
 
         assertThat(written()).doesNotContain(ESC);
         assertThat(written().lines().filter(line -> line.startsWith("[1:15] input"))).hasSize(2);
-        assertThat(written()).contains("[1:15]   doc-0  abc ▸ def", "model v3", "loss 7.50 → 3.25 bpc");
+        assertThat(written()).contains("[1:15]   doc-0  abc ▸ def", "model v3", "loss 7.50 → 3.25 bpc",
+                "prequential 5.13 → 2.88 bpc");
     }
 
     @Test

@@ -20,7 +20,8 @@ class SandboxSummaryTest {
 
     private static SandboxStatus status(List<PublishedVersion> versions) {
         return new SandboxStatus(Duration.ofSeconds(100), 16, 250_000, 4_000, 12, 2_345, 300, 0, Optional.of(3.5),
-                Optional.of(6.25), versions, List.of());
+                Optional.of(6.25), versions, List.of(),
+                new Prequential.Snapshot(150_000, 50_000, Optional.of(4.5), Optional.of(2.75)));
     }
 
     @Test
@@ -32,11 +33,13 @@ class SandboxSummaryTest {
 
         assertThat(summary.keyValues()).isEqualTo("tokens=123456 streams=16 version=3 bpc=3.21 predictions=2345 "
                 + "dead_letters=0 first_bpc=7.25 no_model=300 bytes=250000 seconds=100 tokens_per_s=1235 surprise=3.50 "
-                + "first_surprise=6.25");
+                + "first_surprise=6.25 prequential_bpc=3.00 recent_prequential_bpc=2.75 prequential_tokens=50000");
         List<String> report = summary.report().lines().toList();
         assertThat(report.get(report.size() - 1)).isEqualTo(summary.keyValues());
         assertThat(summary.report()).contains("7.25 bpc at the first version, 3.21 bpc now", "/work/run-1",
-                "6.25 bits in the first predictions, 3.50 bits in the last ones");
+                "6.25 bits in the first predictions, 3.50 bits in the last ones",
+                "prequential 3.00 bpc over 50,000 tokens, each scored before the served model saw it (first 20,000: "
+                        + "4.50, last 20,000: 2.75)");
     }
 
     @Test

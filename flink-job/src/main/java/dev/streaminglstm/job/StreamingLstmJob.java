@@ -65,7 +65,7 @@ public final class StreamingLstmJob {
     /** Adds the job's operators to {@code env}, reading and writing the Kafka topics of {@code config}. */
     public static void buildOnKafka(StreamExecutionEnvironment env, JobConfig config) {
         build(env, config, KafkaConnectors.sourceBuilder(config).build(), KafkaConnectors.predictionSink(config.kafka()),
-                KafkaConnectors.deadLetterSink(config.kafka()), config.training().flushAtCheckpoint());
+                KafkaConnectors.deadLetterSink(config.kafka()), config.training().flushOnCheckpoint());
     }
 
     /**

@@ -58,7 +58,10 @@ class PredictionTableITCase {
               continuation   STRING NOT NULL,
               surpriseBits   DOUBLE,
               eventTime      TIMESTAMP(3) NOT NULL,
-              emittedAt      TIMESTAMP(3) NOT NULL
+              emittedAt      TIMESTAMP(3) NOT NULL,
+              scoredTokens   INT NOT NULL,
+              scoredBits     DOUBLE NOT NULL,
+              streamBpc      DOUBLE
             ) WITH (
               'connector' = 'kafka',
               'topic' = 'predictions',

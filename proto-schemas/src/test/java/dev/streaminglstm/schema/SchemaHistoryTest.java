@@ -50,7 +50,8 @@ class SchemaHistoryTest {
                         .setEventTime(T).setStartsDocument(true).setFeatures(List.of(0.5f, -2f)).build(),
                 Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(3).setBytePosition(12)
                         .setModelVersion(4L).setTopK(List.of(new TokenProbability(101, "e", 0.25f)))
-                        .setContinuation("in").setSurpriseBits(1.5).setEventTime(T).setEmittedAt(T).build(),
+                        .setContinuation("in").setSurpriseBits(1.5).setEventTime(T).setEmittedAt(T)
+                        .setScoredTokens(4).setScoredBits(9.5).setStreamBpc(2.25).build(),
                 DeadLetter.newBuilder().setTopic("text-in").setPartition(1).setOffset(7).setRecordTimestamp(9)
                         .setKey(ByteBuffer.wrap(new byte[] {'k'})).setValue(ByteBuffer.wrap(new byte[] {1, 2}))
                         .setReason("why").setReasonCode("BAD_AVRO").setRejectedAt(T).build());

@@ -38,6 +38,7 @@ public final class CorpusReplayer implements Runnable {
     private final int chunkBytes;
     private final RateLimit rate;
     private final boolean repeat;
+    private final int passes;
     private final long firstSequenceNumber;
     private final Clock clock;
 
@@ -56,6 +57,7 @@ public final class CorpusReplayer implements Runnable {
         this.chunkBytes = builder.chunkBytes;
         this.rate = builder.rate;
         this.repeat = builder.repeat;
+        this.passes = builder.passes;
         this.firstSequenceNumber = builder.firstSequenceNumber;
         this.clock = builder.clock;
     }
@@ -189,11 +191,12 @@ public final class CorpusReplayer implements Runnable {
         }
     }
 
-    /** The corpus's documents in order, started over when used up if {@code repeat}. */
+    /** The corpus's documents in order, started over when used up if {@code repeat} or passes are left. */
     private final class DocumentSupply implements AutoCloseable {
         private Stream<String> open;
         private Iterator<String> documents;
         private boolean exhausted;
+        private int opened;
 
         String next() {
             if (exhausted) {
@@ -201,7 +204,7 @@ public final class CorpusReplayer implements Runnable {
             }
             if (documents == null || !documents.hasNext()) {
                 boolean first = documents == null;
-                if (!first && !repeat) {
+                if (!first && !repeat && opened >= passes) {
                     exhausted = true;
                     return null;
                 }
@@ -221,6 +224,7 @@ public final class CorpusReplayer implements Runnable {
             close();
             open = corpus.documents();
             documents = open.iterator();
+            opened++;
         }
 
         @Override
@@ -240,6 +244,7 @@ public final class CorpusReplayer implements Runnable {
         private int chunkBytes = 64;
         private RateLimit rate = RateLimit.unlimited();
         private boolean repeat;
+        private int passes = 1;
         private long firstSequenceNumber;
         private Clock clock = Clock.systemUTC();
 
@@ -277,6 +282,15 @@ public final class CorpusReplayer implements Runnable {
         /** Start the corpus over when it is used up, until stopped; default false. */
         public Builder repeat(boolean repeat) {
             this.repeat = repeat;
+            return this;
+        }
+
+        /** Without {@link #repeat}: how many times the corpus is sent, default 1. */
+        public Builder passes(int passes) {
+            if (passes < 1) {
+                throw new IllegalArgumentException("passes must be at least 1, was " + passes);
+            }
+            this.passes = passes;
             return this;
         }
 

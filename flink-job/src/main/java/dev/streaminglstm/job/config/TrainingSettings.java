@@ -1,5 +1,6 @@
 package dev.streaminglstm.job.config;
 
+import dev.streaminglstm.core.optim.LearningRateSchedule;
 import java.io.Serializable;
 import picocli.CommandLine.Option;
 
@@ -22,11 +23,27 @@ public final class TrainingSettings implements Serializable, Flags.Group {
     @Check.Range(min = 0, max = 3_600_000)
     private long flushMs = 200;
 
-    @Option(names = "--flush-at-checkpoint", paramLabel = "true|false", arity = "1",
-            description = "Train a partly filled batch before each checkpoint; false keeps it in state instead, so "
-                    + "that batches depend on the input alone (with --flush-ms 0, a run is decided by its input). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    private boolean flushAtCheckpoint = true;
+    @Option(names = "--flush-on-checkpoint", paramLabel = "true|false", arity = "1",
+            description = "Train a partly filled batch before each checkpoint barrier; false keeps it in state, so "
+                    + "that with --flush-ms 0 the batches depend on the input alone and a replay of the same input "
+                    + "trains the same model. Default: ${DEFAULT-VALUE}.")
+    private boolean flushOnCheckpoint = true;
+
+    @Option(names = "--lr-warmup-steps", paramLabel = "N",
+            description = "Training steps of linear learning-rate warm-up from 0; 0: none. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = Integer.MAX_VALUE)
+    private long warmupSteps = 0;
+
+    @Option(names = "--lr-decay-steps", paramLabel = "N",
+            description = "After the warm-up the learning rate falls as 1/sqrt(1 + steps/N), to at least "
+                    + "--lr-floor of it; 0: no decay. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = Integer.MAX_VALUE)
+    private long decaySteps = 0;
+
+    @Option(names = "--lr-floor", paramLabel = "FACTOR",
+            description = "The smallest factor the decay reaches, above 0, at most 1. Default: ${DEFAULT-VALUE}.")
+    @Check.Positive(max = 1)
+    private double floor = 0.1;
 
     @Option(names = "--parallelism", paramLabel = "N", description = "Parallelism of training. Default: ${DEFAULT-VALUE}.")
     @Check.Range(min = 1, max = 1024)
@@ -62,9 +79,14 @@ public final class TrainingSettings implements Serializable, Flags.Group {
         return flushMs;
     }
 
+    /** The learning rate's factor by training step. */
+    public LearningRateSchedule schedule() {
+        return new LearningRateSchedule(warmupSteps, decaySteps, floor);
+    }
+
     /** Whether a partly filled batch is trained before each checkpoint barrier. */
-    public boolean flushAtCheckpoint() {
-        return flushAtCheckpoint;
+    public boolean flushOnCheckpoint() {
+        return flushOnCheckpoint;
     }
 
     public int parallelism() {

@@ -70,6 +70,10 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
         Counter rebuilds = group.counter("stateRebuilds");
         swaps = group.counter("modelSwaps");
         latencyMillis = group.histogram("predictionLatencyMillis", new DescriptiveStatisticsHistogram(1000));
+        Counter scoredBits = group.counter("prequentialBits");
+        Counter scoredTokens = group.counter("prequentialTokens");
+        PrequentialMeter prequential = new PrequentialMeter();
+        group.gauge("prequentialBpc", prequential::recentBpc);
         predictor = new StreamPredictor(settings, seed, new StreamPredictor.Listener() {
             @Override
             public void duplicateDropped() {
@@ -79,6 +83,12 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
             @Override
             public void stateRebuilt() {
                 rebuilds.inc();
+            }
+
+            @Override
+            public void scored(double bits, int tokens) {
+                scoredBits.inc(prequential.add(bits, tokens));
+                scoredTokens.inc(tokens);
             }
         });
         group.gauge("modelVersion", () -> predictor.served() == null ? 0L : predictor.served().version());

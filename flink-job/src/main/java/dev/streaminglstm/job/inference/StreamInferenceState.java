@@ -15,6 +15,9 @@ public class StreamInferenceState {
     public long bytePosition;
     /** The stream's latest conditioning vector, or null. */
     public float[] features;
+    /** Prequential code length of the stream so far: bits of the tokens scored, and how many. */
+    public double scoredBits;
+    public long scoredTokens;
 
     public StreamInferenceState() {}
 }

@@ -1,5 +1,6 @@
 package dev.streaminglstm.job.inference;
 
+import dev.streaminglstm.core.infer.CodeLength;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.infer.TokenSampler;
 import dev.streaminglstm.core.serve.ServableModel;
@@ -19,11 +20,14 @@ import java.util.Random;
 
 /**
  * Live next-token predictions, without Flink. For every accepted chunk of a stream it makes a {@link Prediction}
- * with the served model: the top-k next tokens, a short greedy continuation, and the surprise the previous
- * prediction gave to the chunk's first token (none for a stream's first prediction with a model, or the first after
- * a swap: the previous one then came from no model or another one). Before any model is served, predictions are
- * {@code NO_MODEL} and the context is kept. A stream whose state was computed by an older version is rebuilt from
- * its kept context with the new weights first, so old state never meets new weights. Not thread-safe.
+ * with the served model: the top-k next tokens, a short greedy continuation, the surprise the previous prediction
+ * gave to the chunk's first token (none for a stream's first prediction with a model, or the first after a swap: the
+ * previous one then came from no model or another one), and the chunk's prequential code length: every token scored
+ * with the distribution the served model gave just before it. Before any model is served, predictions are
+ * {@code NO_MODEL}, nothing is scored and the context is kept. A stream whose state was computed by an older version
+ * is rebuilt from its kept context with the new weights first, so old state never meets new weights; the rebuilt
+ * state's distribution scores the chunk's first token, so every token but a stream's very first is scored. Not
+ * thread-safe.
  */
 public final class StreamPredictor {
 
@@ -32,6 +36,9 @@ public final class StreamPredictor {
         default void duplicateDropped() {}
 
         default void stateRebuilt() {}
+
+        /** A chunk's tokens were scored: {@code bits} for {@code tokens} of them. */
+        default void scored(double bits, int tokens) {}
     }
 
     private final InferenceSettings settings;
@@ -95,7 +102,8 @@ public final class StreamPredictor {
             }
         }
         // An empty chunk adds no token: its prediction is the stream's current one.
-        float[] next = tokens.length > 0 ? session.feed(tokens) : session.nextDistribution();
+        CodeLength score = new CodeLength();
+        float[] next = tokens.length > 0 ? session.feed(tokens, score) : session.nextDistribution();
         int[] continuation = next == null ? new int[0]
                 : session.generate(settings.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
@@ -103,6 +111,9 @@ public final class StreamPredictor {
         s.next = next;
         s.modelVersion = served.version();
         s.context = appendContext(s.context, tokens);
+        s.scoredBits += score.bits();
+        s.scoredTokens += score.tokens();
+        listener.scored(score.bits(), score.tokens());
 
         List<TokenProbability> top = new ArrayList<>();
         if (next != null) {
@@ -115,6 +126,9 @@ public final class StreamPredictor {
                 .setTopK(top)
                 .setContinuation(ByteVocabulary.decode(continuation))
                 .setSurpriseBits(surprise)
+                .setScoredTokens(score.tokens())
+                .setScoredBits(score.bits())
+                .setStreamBpc(s.scoredTokens > 0 ? s.scoredBits / s.scoredTokens : null)
                 .setEmittedAt(Instant.now())
                 .build();
     }

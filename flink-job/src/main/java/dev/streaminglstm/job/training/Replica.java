@@ -5,6 +5,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.nn.WindowBatch;
+import dev.streaminglstm.core.optim.LearningRateSchedule;
 import dev.streaminglstm.core.optim.Optimizer;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.optim.OptimizerStateCodec;
@@ -28,6 +29,7 @@ public final class Replica {
     /** The global version the replica was last rebased on, or started from (0: the initial parameters). */
     private long baseVersion;
     private Progress unsent;
+    private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
 
     private Replica(ModelConfig model, Kernel kernel, ParameterSet parameters, Optimizer optimizer, ParameterSet base,
             long baseVersion, Progress unsent) {
@@ -66,6 +68,11 @@ public final class Replica {
                 Progress.NONE);
     }
 
+    /** The step size's schedule from now on (its factor follows the optimiser's steps, which snapshots keep). */
+    public void schedule(LearningRateSchedule schedule) {
+        this.schedule = schedule;
+    }
+
     /** Trains one batch, each window from its stream's carried state; the step holds the states to carry on. */
     public Trainer.Step train(List<TokenWindow> windows) {
         int b = windows.size();
@@ -81,6 +88,7 @@ public final class Replica {
             }
         }
         RecurrentState state = RecurrentState.stack(model, carried, DataType.FLOAT);
+        trainer.optimizer().scaleLearningRate(schedule.factor(trainer.optimizer().stepsApplied() + 1));
         Trainer.Step step = trainer.train(state, new WindowBatch(tokens, null, features, ByteVocabulary.START));
         unsent = unsent.plus(new Progress(b, step.tokens(), step.lossNats() * step.tokens(),
                 step.report().skipped() ? 1 : 0));

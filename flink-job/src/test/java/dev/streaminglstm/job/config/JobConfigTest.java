@@ -47,8 +47,8 @@ class JobConfigTest {
                 Arguments.of(withRequired("--window"), "--window: needs a value"),
                 Arguments.of(withRequired("--window", "1", "--window", "2"), "--window: given more than once"),
                 Arguments.of(withRequired("--window", "abc"), "--window: 'abc' is not a whole number"),
-                Arguments.of(withRequired("--flush-at-checkpoint", "maybe"),
-                        "--flush-at-checkpoint: 'maybe' is not a boolean"),
+                Arguments.of(withRequired("--flush-on-checkpoint", "maybe"),
+                        "--flush-on-checkpoint: 'maybe' is not a boolean"),
                 Arguments.of(withRequired("--window", "0"), "--window: must be between 1 and 4096, was 0"),
                 Arguments.of(withRequired("--window=4097"), "--window: must be between 1 and 4096, was 4097"),
                 Arguments.of(withRequired("--window", "99999999999"), "--window: 99999999999 is out of range"),
@@ -132,7 +132,7 @@ class JobConfigTest {
         assertThat(config.training().window()).isEqualTo(64);
         assertThat(config.training().batch()).isEqualTo(32);
         assertThat(config.training().flushMs()).isEqualTo(200);
-        assertThat(config.training().flushAtCheckpoint()).isTrue();
+        assertThat(config.training().flushOnCheckpoint()).isTrue();
         assertThat(config.training().parallelism()).isEqualTo(1);
         assertThat(config.training().publishEveryWindows()).isEqualTo(64);
         assertThat(config.inference().parallelism()).isEqualTo(1);
@@ -151,7 +151,7 @@ class JobConfigTest {
         JobConfig config = JobConfig.parse(
                 "--bootstrap-servers=a:1,b:2", "--store", "s3://bucket/models", "--input-topic", "in",
                 "--prediction-topic", "out", "--dead-letter-topic", "dlq", "--group-id", "g1", "--window", "100",
-                "--batch", "8", "--flush-ms", "50", "--flush-at-checkpoint", "false", "--embed", "16", "--hidden", "256",
+                "--batch", "8", "--flush-ms", "50", "--flush-on-checkpoint", "false", "--embed", "16", "--hidden", "256",
                 "--layers", "3", "--cell", "rnn", "--kernel", "reference",
                 "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
                 "--clip-norm", "1.5", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
@@ -163,7 +163,7 @@ class JobConfigTest {
 
         assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 16, 256, 3, CellType.RNN, 12));
         assertThat(config.model().kernel()).isEqualTo(Kernel.REFERENCE);
-        assertThat(config.training().flushAtCheckpoint()).isFalse();
+        assertThat(config.training().flushOnCheckpoint()).isFalse();
         assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.SGD);
         assertThat(config.state().streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(config.seed()).isEqualTo(-7);

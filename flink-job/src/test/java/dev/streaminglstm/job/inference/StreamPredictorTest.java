@@ -7,6 +7,9 @@ import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.model.RecurrentState;
+import dev.streaminglstm.core.nn.LanguageModel;
+import dev.streaminglstm.core.nn.WindowBatch;
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.InferenceSettings;
@@ -68,5 +71,64 @@ class StreamPredictorTest {
         assertThat(second.getTopK().get(0).getProbability())
                 .isCloseTo(expected[second.getTopK().get(0).getToken()], within(1e-5f));
         assertThat(s.bytePosition).isEqualTo(5);
+    }
+
+    /**
+     * The bits of {@code scored}, the tokens after {@code before}, as an offline evaluation by the reference model
+     * gives them: {@code before} and {@code scored} read from a zero state, minus {@code before} alone.
+     */
+    static double offlineBits(ServableModel model, int[] before, int[] scored) {
+        int[] all = java.util.Arrays.copyOf(before, before.length + scored.length);
+        System.arraycopy(scored, 0, all, before.length, scored.length);
+        return offlineBits(model, all) - (before.length > 1 ? offlineBits(model, before) : 0);
+    }
+
+    /** Bits of tokens 1..n-1 of {@code tokens} read from a zero state by the reference (not the fast) model. */
+    private static double offlineBits(ServableModel model, int[] tokens) {
+        LanguageModel reference = new LanguageModel(model.config());
+        LanguageModel.Evaluation e = reference.evaluate(model.parameters(),
+                RecurrentState.zeros(model.config(), 1, DataType.FLOAT), WindowBatch.of(ByteVocabulary.START, tokens));
+        return e.lossNats() * (tokens.length - 1) / Math.log(2);
+    }
+
+    @Test
+    void everyTokenIsScoredAsAnOfflineEvaluationOfTheSameBytesByTheSameVersionFromTheSameStateScoresIt() {
+        StreamPredictor predictor = new StreamPredictor(
+                InferenceSettings.parse("--continuation-length", "3", "--context-bytes", "6"), 1,
+                new StreamPredictor.Listener() {});
+        StreamInferenceState s = new StreamInferenceState();
+        ServableModel v1 = model(1, 5);
+        ServableModel v2 = model(2, 6);
+        int[] first = {ByteVocabulary.START, 'S', 'o', 'm', 'e', ' '};
+        int[] second = ByteVocabulary.encode("text, ");
+        int[] third = ByteVocabulary.encode("and more");
+        int[] fourth = {ByteVocabulary.END, ByteVocabulary.START, 'N', 'e', 'w'};
+
+        predictor.serve(v1);
+        Prediction p1 = predictor.predict(event(1, "Some ", true), s);
+        Prediction p2 = predictor.predict(event(2, "text, ", false), s);
+        predictor.serve(v2);
+        Prediction p3 = predictor.predict(event(3, "and more", false), s);
+        Prediction p4 = predictor.predict(event(4, "New", true), s);
+
+        assertThat(p1.getScoredTokens()).as("a new stream's first token has no distribution before it").isEqualTo(5);
+        assertThat(p1.getScoredBits()).isCloseTo(offlineBits(v1, new int[0], first), within(1e-4));
+        assertThat(p2.getScoredTokens()).isEqualTo(6);
+        assertThat(p2.getScoredBits()).isCloseTo(offlineBits(v1, first, second), within(1e-4));
+        // After the swap the state is rebuilt from the last 6 tokens with v2's weights, and scores the next chunk.
+        int[] context = second;
+        assertThat(p3.getScoredTokens()).isEqualTo(8);
+        assertThat(p3.getScoredBits()).isCloseTo(offlineBits(v2, context, third), within(1e-4));
+        assertThat(p4.getScoredTokens()).as("<end> and <start> are tokens too").isEqualTo(5);
+        assertThat(p4.getScoredBits()).isCloseTo(offlineBits(v2, concat(second, third), fourth), within(1e-4));
+        assertThat(p4.getStreamBpc()).isCloseTo((p1.getScoredBits() + p2.getScoredBits() + p3.getScoredBits()
+                + p4.getScoredBits()) / 24, within(1e-9));
+        assertThat(p3.getScoredBits() / 8).as("a chunk of a random model's text costs bits").isGreaterThan(4);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

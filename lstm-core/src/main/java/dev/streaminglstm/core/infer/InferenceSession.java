@@ -32,6 +32,22 @@ public final class InferenceSession {
         return next.clone();
     }
 
+    /**
+     * Reads tokens in order as {@link #feed(int...)} does, and gives {@code scorer} each of them with the
+     * distribution the model gave just before it: for the first, the session's {@link #nextDistribution()} (not
+     * scored when there is none yet). Returns the distribution of the token after the last one.
+     */
+    public float[] feed(int[] tokens, TokenStepper.Scorer scorer) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("nothing to feed");
+        }
+        if (next != null) {
+            scorer.score(tokens[0], next);
+        }
+        next = stepper.feed(tokens, scorer);
+        return next.clone();
+    }
+
     /** One-token step: reads the token, returns the next token's distribution. */
     public float[] step(int token) {
         return feed(token);

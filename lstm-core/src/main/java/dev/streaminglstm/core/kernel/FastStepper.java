@@ -40,6 +40,8 @@ final class FastStepper implements TokenStepper {
     private final float[][] gate;
     private final float[] tanhC;
     private final float[] hRow;
+    /** The distribution after each token but the last of a scored chunk, {@code [vocab]}. */
+    private final float[] scoredRow;
 
     private FastStepper(ModelConfig config, ParameterSet params, float[] conditioning, int startToken) {
         this.layers = config.layers();
@@ -80,6 +82,7 @@ final class FastStepper implements TokenStepper {
         this.gate = new float[4][hidden];
         this.tanhC = new float[hidden];
         this.hRow = new float[hidden];
+        this.scoredRow = new float[config.vocabSize()];
     }
 
     /**
@@ -117,8 +120,28 @@ final class FastStepper implements TokenStepper {
         for (int token : tokens) {
             step(token);
         }
+        return head(new float[headBias.length]);
+    }
+
+    /** One head (a {@code sgemv} and a softmax into one reused row) per token: prequential scoring. */
+    @Override
+    public float[] feed(int[] tokens, Scorer scorer) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("nothing to feed");
+        }
+        Embedding.requireIds(tokens, table.rows());
+        for (int t = 0; t + 1 < tokens.length; t++) {
+            step(tokens[t]);
+            scorer.score(tokens[t + 1], head(scoredRow));
+        }
+        step(tokens[tokens.length - 1]);
+        return head(new float[headBias.length]);
+    }
+
+    /** The next token's distribution from the last layer's h, into {@code p} ({@code [vocab]}). */
+    private float[] head(float[] p) {
         Blas.gemv(headWeights.all(), true, h[layers - 1].all(), 0f, logits.all());
-        float[] p = logits.toHeap();
+        logits.read(0, p, 0, p.length);
         FastSoftmaxHead.softmax(p, headBias, -1);
         return p;
     }

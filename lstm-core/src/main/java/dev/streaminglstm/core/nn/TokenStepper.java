@@ -17,6 +17,32 @@ public interface TokenStepper {
      */
     float[] feed(int[] tokens);
 
+    /**
+     * As {@link #feed(int[])}, and gives {@code scorer} each token after the first with the distribution it was
+     * read under: the one after the token before it. One head per token; the slow default reads the tokens one by
+     * one.
+     */
+    default float[] feed(int[] tokens, Scorer scorer) {
+        float[] p = null;
+        for (int t = 0; t < tokens.length; t++) {
+            if (t > 0) {
+                scorer.score(tokens[t], p);
+            }
+            p = feed(new int[] {tokens[t]});
+        }
+        if (p == null) {
+            throw new IllegalArgumentException("nothing to feed");
+        }
+        return p;
+    }
+
+    /** Receives each token read with the next-token distribution the model gave just before it. */
+    @FunctionalInterface
+    interface Scorer {
+        /** {@code distribution} is valid during the call only: the stepper reuses it. */
+        void score(int token, float[] distribution);
+    }
+
     /** The current state, a copy. */
     float[] flatState();
 

@@ -21,7 +21,7 @@ final class AdagradOptimizer extends Optimizer {
 
     @Override
     void update(ParameterSet params, ParameterSet gradients, double gradientScale, long t) {
-        double lr = config().learningRate();
+        double lr = learningRate();
         double eps = config().epsilon();
         for (String name : params.names()) {
             INDArray p = params.get(name);

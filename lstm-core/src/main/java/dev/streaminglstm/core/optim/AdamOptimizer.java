@@ -55,7 +55,7 @@ final class AdamOptimizer extends Optimizer {
             }
             // inputs: gradient, v, m; outputs: update (may alias the gradient), v, m in place
             Nd4j.getExecutioner().exec(new AdamUpdater(input, second, first, work, second, first,
-                    c.learningRate(), c.beta1(), c.beta2(), epsilon, iteration));
+                    learningRate(), c.beta1(), c.beta2(), epsilon, iteration));
             params.get(name).subi(work);
         }
     }
@@ -77,7 +77,7 @@ final class AdamOptimizer extends Optimizer {
         float b1 = (float) c.beta1();
         float b2 = (float) c.beta2();
         float scale = (float) gradientScale;
-        float stepSize = (float) (c.learningRate() / (1 - Math.pow(c.beta1(), t)));
+        float stepSize = (float) (learningRate() / (1 - Math.pow(c.beta1(), t)));
         float rootCorrection = (float) (1 / Math.sqrt(1 - Math.pow(c.beta2(), t)));
         float eps = (float) c.epsilon();
         float[] gc = chunks[0];

@@ -20,6 +20,7 @@ public abstract class Optimizer {
     private final OptimizerConfig config;
     private long stepsApplied;
     private long stepsSkipped;
+    private double learningRateScale = 1.0;
 
     Optimizer(OptimizerConfig config, long stepsApplied, long stepsSkipped) {
         this.config = config;
@@ -57,6 +58,22 @@ public abstract class Optimizer {
 
     public OptimizerConfig config() {
         return config;
+    }
+
+    /**
+     * Scales the configured step size by {@code factor} (a schedule's, for the coming steps) until the next call;
+     * not part of the exported state: a schedule derives it from {@link #stepsApplied()}.
+     */
+    public void scaleLearningRate(double factor) {
+        if (!(factor > 0) || !Double.isFinite(factor)) {
+            throw new IllegalArgumentException("learning-rate factor must be finite and positive, was " + factor);
+        }
+        this.learningRateScale = factor;
+    }
+
+    /** The step size of the next step: the configured one times the schedule's factor. */
+    double learningRate() {
+        return config.learningRate() * learningRateScale;
     }
 
     /** Steps that updated the parameters. */

@@ -12,7 +12,7 @@ final class SgdOptimizer extends Optimizer {
 
     @Override
     void update(ParameterSet params, ParameterSet gradients, double gradientScale, long t) {
-        double alpha = -config().learningRate() * gradientScale;
+        double alpha = -learningRate() * gradientScale;
         params.forEachPair(gradients, (p, g) -> ArrayOps.axpy(alpha, g, p));
     }
 

@@ -25,6 +25,19 @@ public final class ByteVocabulary {
         return fromBytes(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * A text read as one document that may go on: {@link #START}, then its bytes (no {@link #END}); what
+     * {@code eval} scores.
+     */
+    public static int[] startThenBytes(byte[] bytes) {
+        int[] tokens = new int[bytes.length + 1];
+        tokens[0] = START;
+        for (int i = 0; i < bytes.length; i++) {
+            tokens[i + 1] = bytes[i] & 0xFF;
+        }
+        return tokens;
+    }
+
     /** A whole document: {@link #START}, the UTF-8 bytes of the text, {@link #END}. */
     public static int[] encodeDocument(String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);

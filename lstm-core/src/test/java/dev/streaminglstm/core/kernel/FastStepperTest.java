@@ -90,6 +90,30 @@ class FastStepperTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has 2");
     }
 
+    @Test
+    void scoringGivesEachTokenTheDistributionTheReferenceGaveJustBeforeIt() {
+        ModelConfig config = new ModelConfig(VOCAB, 5, 12, 2, CellType.LSTM, 0);
+        ParameterSet params = ParameterSet.initialize(config, DataType.FLOAT, 4).muli(1.5);
+        TokenStepper fast = Kernel.FAST.create(config).stepper(params, null, START);
+        TokenStepper reference = new LanguageModel(config).stepper(params, null, START);
+        int[] tokens = {3, 1, START, 4, 4, 12, 0};
+        Map<String, double[]> scored = new LinkedHashMap<>();
+        Map<String, double[]> expected = new LinkedHashMap<>();
+
+        float[] last = fast.feed(tokens, (token, p) -> scored.put("before token " + scored.size() + " (" + token + ")",
+                toDouble(p)));
+        for (int t = 0; t + 1 < tokens.length; t++) {
+            float[] p = reference.feed(new int[] {tokens[t]});
+            expected.put("before token " + t + " (" + tokens[t + 1] + ")", toDouble(p));
+        }
+        scored.put("after the last", toDouble(last));
+        expected.put("after the last", toDouble(reference.feed(new int[] {tokens[tokens.length - 1]})));
+
+        assertThat(scored.keySet()).containsExactlyElementsOf(expected.keySet());
+        FastLstmLayerTest.assertAgree(scored, expected);
+        assertThat(fast.flatState()).usingComparatorWithPrecision(1e-5f).containsExactly(reference.flatState());
+    }
+
     private static RecurrentState randomState(ModelConfig config, Random random) {
         float[] row = randomVector(random, RecurrentState.flatSize(config));
         return RecurrentState.stack(config, List.of(row), DataType.FLOAT);

@@ -52,7 +52,8 @@ class ServableModelTest {
         ModelConfig other = ModelConfig.lstm(ByteVocabulary.SIZE, 8, 32);
         byte[] bytes = file(other, ParameterSet.initialize(other, DataType.FLOAT, 1));
 
-        assertThatThrownBy(() -> ServableModel.decode(1, bytes, MODEL, Kernel.FAST)).isInstanceOf(ModelFormatException.class);
+        assertThatThrownBy(() -> ServableModel.decode(1, bytes, MODEL, Kernel.FAST))
+                .isInstanceOf(ModelFormatException.class);
         assertThat(ServableModel.decode(1, bytes, Kernel.FAST).config()).isEqualTo(other);
     }
 
@@ -65,13 +66,14 @@ class ServableModelTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("LSTM cells only");
         assertThat(ServableModel.decode(1, bytes, rnn, Kernel.REFERENCE).model().kernel()).isEqualTo("reference");
         assertThat(ServableModel.decodeOnFastestKernel(1, bytes).model().kernel()).isEqualTo("reference");
-        assertThat(ServableModel.decodeOnFastestKernel(1, file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 2)))
-                .model().kernel()).isEqualTo("fast");
+        byte[] lstm = file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 2));
+        assertThat(ServableModel.decodeOnFastestKernel(1, lstm).model().kernel()).isEqualTo("fast");
     }
 
     @Test
     void scoresTextInBitsPerTokenWhateverTheWindow() throws Exception {
-        ServableModel served = ServableModel.decode(1, file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 4)), Kernel.FAST);
+        byte[] bytes = file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 4));
+        ServableModel served = ServableModel.decode(1, bytes, Kernel.FAST);
         int[] tokens = ByteVocabulary.encode("a stream of text, read in windows");
 
         assertThat(served.bitsPerToken(tokens, 5, null))

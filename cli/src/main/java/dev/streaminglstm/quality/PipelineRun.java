@@ -1,0 +1,124 @@
+package dev.streaminglstm.quality;
+
+import dev.streaminglstm.core.serve.ServableModel;
+import dev.streaminglstm.sandbox.Prequential;
+import dev.streaminglstm.sandbox.Sandbox;
+import dev.streaminglstm.sandbox.SandboxSettings;
+import dev.streaminglstm.sandbox.SandboxStatus;
+import dev.streaminglstm.sandbox.SandboxSummary;
+import dev.streaminglstm.sandbox.SandboxView;
+import dev.streaminglstm.schema.ModelManifest;
+import dev.streaminglstm.store.ModelStore;
+import dev.streaminglstm.store.ModelStores;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * Learner (a): the whole pipeline as the sandbox runs it (an in-JVM broker, the job on a MiniCluster, the producer
+ * at full speed), over the training text for a number of passes; then its published versions from the store.
+ */
+final class PipelineRun {
+
+    /**
+     * What the pipeline did.
+     *
+     * @param summary the sandbox's summary (prequential code length of its predictions among it)
+     * @param versions the published versions, oldest first
+     * @param store the run's model store
+     */
+    record Result(SandboxSummary summary, List<ModelManifest> versions, ModelStore store) {
+
+        /** Training tokens per second between the first and the last version published. */
+        double tokensPerSecond() {
+            if (versions.size() < 2) {
+                return Double.NaN;
+            }
+            ModelManifest first = versions.get(0);
+            ModelManifest last = versions.get(versions.size() - 1);
+            double seconds = Duration.between(first.getCreatedAt(), last.getCreatedAt()).toMillis() / 1000.0;
+            return (last.getTokensTrained() - first.getTokensTrained()) / seconds;
+        }
+
+        /**
+         * Up to {@code count} versions spread over the run: for each of the token counts {@code k/count} of the
+         * last version's, the version closest to it; the last version always.
+         */
+        List<ModelManifest> spread(int count) {
+            List<ModelManifest> chosen = new ArrayList<>();
+            long total = versions.get(versions.size() - 1).getTokensTrained();
+            for (int k = 1; k <= count; k++) {
+                long target = total * k / count;
+                ModelManifest closest = versions.stream()
+                        .min(Comparator.comparingLong(v -> Math.abs(v.getTokensTrained() - target))).orElseThrow();
+                if (closest.getTokensTrained() > 0 && !chosen.contains(closest)) {
+                    chosen.add(closest);
+                }
+            }
+            return chosen;
+        }
+
+        ServableModel load(ModelManifest version) throws Exception {
+            return ServableModel.decodeOnFastestKernel(version.getVersion(),
+                    store.readVersion(version.getVersion()).parameters());
+        }
+    }
+
+    private PipelineRun() {}
+
+    /** Runs the sandbox's pipeline once over the settings' passes; progress goes to {@code log}. */
+    static Result run(SandboxSettings settings, PrintWriter log) throws Exception {
+        Sandbox sandbox = new Sandbox(settings, new Progress(log));
+        log.println("pipeline: run folder " + sandbox.runDir());
+        SandboxSummary summary = sandbox.run();
+        ModelStore store = ModelStores.open(sandbox.storeUri());
+        List<ModelManifest> versions = new ArrayList<>(store.listVersions());
+        versions.sort(Comparator.comparingLong(ModelManifest::getVersion));
+        if (versions.isEmpty()) {
+            throw new IllegalStateException("the pipeline published no model version; give it more text");
+        }
+        return new Result(summary, versions, store);
+    }
+
+    /** The curve of the versions {@code chosen}. */
+    static Curve curve(Result result, List<ModelManifest> chosen, HeldOut heldOut) throws Exception {
+        List<Curve.Point> points = new ArrayList<>();
+        for (ModelManifest v : chosen) {
+            points.add(new Curve.Point(v.getTokensTrained(), heldOut.bpc(result.load(v))));
+        }
+        Prequential.Snapshot p = result.summary().prequential();
+        return new Curve("pipeline", points, result.tokensPerSecond(),
+                p.bpc().map(OptionalDouble::of).orElse(OptionalDouble.empty()));
+    }
+
+    /** A line of the sandbox's figures every 15 s, and its notes. */
+    private static final class Progress implements SandboxView {
+        private static final long EVERY_NANOS = 15_000_000_000L;
+        private final PrintWriter log;
+        private long lastNanos;
+
+        Progress(PrintWriter log) {
+            this.log = log;
+        }
+
+        @Override
+        public void show(SandboxStatus s) {
+            long now = System.nanoTime();
+            if (now - lastNanos < EVERY_NANOS) {
+                return;
+            }
+            lastNanos = now;
+            log.printf(java.util.Locale.ROOT, "pipeline: %ds, %,d bytes sent, %,d predictions, %,d tokens trained, "
+                            + "prequential %s bpc%n", s.elapsed().toSeconds(), s.bytesSent(), s.predictions(),
+                    s.tokensTrained(), s.prequential().recent().map(b -> String.format("%.3f", b)).orElse("-"));
+        }
+
+        @Override
+        public void note(String message) {
+            log.println("pipeline: " + message);
+        }
+    }
+}

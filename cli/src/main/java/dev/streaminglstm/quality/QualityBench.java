@@ -1,0 +1,305 @@
+package dev.streaminglstm.quality;
+
+import dev.streaminglstm.core.kernel.Kernel;
+import dev.streaminglstm.core.model.CellType;
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.core.optim.LearningRateSchedule;
+import dev.streaminglstm.core.optim.OptimizerConfig;
+import dev.streaminglstm.core.vocab.ByteVocabulary;
+import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.sandbox.Sandbox;
+import dev.streaminglstm.sandbox.SandboxLogging;
+import dev.streaminglstm.sandbox.SandboxSettings;
+import dev.streaminglstm.sandbox.corpus.Corpus;
+import dev.streaminglstm.sandbox.corpus.RateLimit;
+import dev.streaminglstm.schema.ModelManifest;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.Set;
+
+/**
+ * {@code bench quality}: how much the model learns from a text as it streams through the pipeline, against the same
+ * model trained without the pipeline, offline in the classic set-up, in PyTorch, and an online learner, all on the
+ * same text in one run. Prints a table of held-out bits per byte against tokens trained, then the prequential and
+ * speed figures, then one line of {@code key=value} pairs.
+ */
+public final class QualityBench {
+
+    /**
+     * What to run.
+     *
+     * @param train the training text, replayed as {@code streams} concurrent streams (documents cut by {@code split})
+     * @param heldout the held-out text, scored as {@code eval} scores a file
+     * @param maxBytes the training text is cut to at most this many bytes; 0: all of it
+     * @param points held-out evaluations per learner, spread over the pipeline's run
+     * @param jobFlags the job's flags (shape, optimiser, window, batch...), for the pipeline and learners (b)-(d)
+     * @param peer auto, torch (require it) or none
+     * @param online learner (e), or empty to leave it out
+     * @param learners which of the learners b, c, d and e run beside the pipeline (d and e also need peer and online)
+     */
+    public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
+            int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
+            Set<Character> learners) {}
+
+    /**
+     * The online learner: one stream, plain SGD, an update every {@code window} bytes.
+     */
+    public record Online(int embed, int hidden, int layers, int window, double learningRate, double clipNorm,
+            long maxBytes) {
+        ModelConfig model() {
+            return new ModelConfig(ByteVocabulary.SIZE, embed, hidden, layers, CellType.LSTM, 0);
+        }
+    }
+
+    private QualityBench() {}
+
+    /** Job flags whose benchmark default differs from the job's, unless given: the shape, every version kept. */
+    static final List<String> JOB_DEFAULTS = List.of("--embed", "64", "--hidden", "256", "--keep-versions", "100000");
+
+    /** Runs every learner and prints the report to {@code out}, progress to {@code log}. */
+    public static void run(Settings s, PrintWriter out, PrintWriter log) throws Exception {
+        Files.createDirectories(s.workDir());
+        Path dir = Files.createTempDirectory(s.workDir(), "quality-");
+        SandboxLogging.toFile(dir.resolve("bench.log"));
+        byte[] text = cut(Files.readAllBytes(s.train()), s.maxBytes());
+        Path trainFile = Files.write(dir.resolve("train.txt"), text);
+        HeldOut heldOut = new HeldOut(Files.readAllBytes(s.heldout()));
+        List<String> flags = withDefaults(s.jobFlags());
+        SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(),
+                Math.max(4, window(flags)), RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2),
+                s.passes());
+        JobConfig config = Sandbox.jobConfig(sandbox, "localhost:9092", dir.toUri().toString());
+        ModelConfig model = config.model().config();
+        OptimizerConfig optimizer = config.optimizer().config();
+        int batch = config.training().batch();
+        int window = config.training().window();
+        out.printf(Locale.ROOT, "quality: %s (%,d bytes, %d pass%s) as %d streams; held-out %s (%,d bytes)%n",
+                s.train(), text.length, s.passes(), s.passes() == 1 ? "" : "es", s.streams(), s.heldout(),
+                heldOut.bytes());
+        out.printf(Locale.ROOT, "model: LSTM embed %d, hidden %d x %d; %s lr %s, clip %s; window %d, batch %d; job flags %s%n",
+                model.embedSize(), model.hiddenSize(), model.layers(), optimizer.kind(), optimizer.learningRate(),
+                optimizer.clipNorm(), window, batch, String.join(" ", flags));
+
+        log.println("(a) the pipeline: broker, job on a MiniCluster, producer at full speed");
+        PipelineRun.Result pipeline = PipelineRun.run(sandbox, log);
+        List<ModelManifest> chosen = pipeline.spread(s.points());
+        long[] points = chosen.stream().mapToLong(ModelManifest::getTokensTrained).toArray();
+        log.println("(a) held-out scores of versions " + chosen.stream().map(v -> "v" + v.getVersion()).toList());
+        List<Curve> curves = new ArrayList<>();
+        Curve a = PipelineRun.curve(pipeline, chosen, heldOut);
+        curves.add(a);
+        done(log, a);
+
+        ModelManifest last = chosen.get(chosen.size() - 1);
+        Optional<Curve> b = Optional.empty();
+        OptionalDouble replayGap = OptionalDouble.empty();
+        if (s.learners().contains('b')) {
+            log.println("(b) the same windows in the same order, lstm-core alone");
+            SameOrderReplay.Result replay = SameOrderReplay.run(config,
+                    SameOrderReplay.events(Corpus.file(trainFile, s.split()), s.streams(), sandbox.chunkBytes(),
+                            s.passes()), points, heldOut, last.getWindowsTrained());
+            b = Optional.of(replay.curve());
+            if (replay.globalAtWindows().isPresent()) {
+                replayGap = OptionalDouble.of(maxAbsDifference(replay.globalAtWindows().get(),
+                        pipeline.load(last).parameters()));
+            }
+        }
+        b.ifPresent(curves::add);
+        b.ifPresent(curve -> done(log, curve));
+
+        Optional<Curve> c = Optional.empty();
+        if (s.learners().contains('c')) {
+            log.println("(c) the text cut into " + batch + " contiguous streams, lstm-core alone");
+            c = Optional.of(ContiguousTraining.run("contiguous", config.model().kernel().create(model), optimizer,
+                    config.training().schedule(), config.seed(), text, batch, window, s.passes(), points, heldOut));
+        }
+        c.ifPresent(curves::add);
+        c.ifPresent(curve -> done(log, curve));
+
+        Optional<Curve> torch = s.learners().contains('d')
+                ? torch(s, model, optimizer, config.seed(), text, batch, window, points, heldOut, dir, log)
+                : Optional.empty();
+        torch.ifPresent(curves::add);
+        torch.ifPresent(curve -> done(log, curve));
+
+        Optional<Curve> online = Optional.empty();
+        if (s.online().isPresent() && s.learners().contains('e')) {
+            Online o = s.online().get();
+            byte[] onlineText = cut(text, o.maxBytes());
+            log.println("(e) an online learner: one stream, " + o.layers() + " layers of " + o.hidden()
+                    + ", plain SGD, an update every " + o.window() + " bytes, on " + onlineText.length + " bytes");
+            online = Optional.of(ContiguousTraining.run("online", Kernel.FAST.create(o.model()),
+                    OptimizerConfig.sgd(o.learningRate(), o.clipNorm()), LearningRateSchedule.CONSTANT, config.seed(),
+                    onlineText, 1, o.window(), s.passes(), points, heldOut));
+            curves.add(online.get());
+            done(log, online.get());
+        }
+        report(out, pipeline, curves, b, c, torch, online, replayGap, last);
+    }
+
+    private static Optional<Curve> torch(Settings s, ModelConfig model, OptimizerConfig optimizer, long seed,
+            byte[] text, int batch, int window, long[] points, HeldOut heldOut, Path dir, PrintWriter log)
+            throws Exception {
+        if (s.peer().equals("none")) {
+            return Optional.empty();
+        }
+        TorchPeer peer = new TorchPeer(s.python());
+        Optional<String> why = peer.unavailableReason();
+        if (why.isPresent()) {
+            if (s.peer().equals("torch")) {
+                throw new IllegalStateException(why.get());
+            }
+            log.println("(d) PyTorch peer skipped: " + why.get());
+            return Optional.empty();
+        }
+        log.println("(d) PyTorch nn.LSTM, the same contiguous streams (OpenBLAS 2 threads, torch 1)");
+        return Optional.of(peer.run(model, optimizer, seed, text, batch, window, s.passes(), points, heldOut, dir));
+    }
+
+    private static void report(PrintWriter out, PipelineRun.Result pipeline, List<Curve> curves, Optional<Curve> b,
+            Optional<Curve> c, Optional<Curve> torch, Optional<Curve> online, OptionalDouble replayGap,
+            ModelManifest last) {
+        Curve a = curves.get(0);
+        out.println();
+        out.println("held-out bits per byte against tokens trained (each learner within one step of the count):");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%12s", "tokens"));
+        curves.forEach(curve -> head.append(String.format(Locale.ROOT, "%13s", curve.name())));
+        out.println(head);
+        for (int i = 0; i < a.points().size(); i++) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%,12d", a.points().get(i).tokens()));
+            for (Curve curve : curves) {
+                row.append(String.format(Locale.ROOT, "%13s", i < curve.points().size()
+                        ? String.format(Locale.ROOT, "%.4f", curve.points().get(i).heldoutBpc()) : "-"));
+            }
+            out.println(row);
+        }
+        StringBuilder rates = new StringBuilder(String.format(Locale.ROOT, "%12s", "tokens/s"));
+        curves.forEach(curve -> rates.append(String.format(Locale.ROOT, "%,13.0f", curve.tokensPerSecond())));
+        out.println(rates);
+        out.println();
+        double prequential = a.prequentialBpc().orElse(Double.NaN);
+        var summary = pipeline.summary();
+        out.printf(Locale.ROOT, "pipeline: prequential %.4f bpc over %,d tokens (%.1f%% of those trained) scored by the "
+                        + "served model before it saw them; %,d predictions (%,d before the first version); last "
+                        + "version v%d%n", prequential, summary.prequential().tokens(), 100.0 * scored(pipeline),
+                summary.predictions(), summary.noModel(), last.getVersion());
+        b.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%%n",
+                percent(a.lastBpc(), x.lastBpc())));
+        c.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / contiguous (c) at the last point: %+.2f%%%n",
+                percent(a.lastBpc(), x.lastBpc())));
+        torch.ifPresent(t -> out.printf(Locale.ROOT, "pipeline / PyTorch (d): %+.2f%%; contiguous (c) / PyTorch: "
+                + "%+.2f%%%n", percent(a.lastBpc(), t.lastBpc()),
+                percent(c.map(Curve::lastBpc).orElse(Double.NaN), t.lastBpc())));
+        online.ifPresent(o -> out.printf(Locale.ROOT, "online learner (e): prequential %.4f bpc at %,.0f tokens/s; "
+                        + "pipeline prequential %+.2f%% against it, pipeline training %.2fx as fast%n",
+                o.prequentialBpc().orElse(Double.NaN), o.tokensPerSecond(),
+                percent(prequential, o.prequentialBpc().orElse(Double.NaN)), a.tokensPerSecond() / o.tokensPerSecond()));
+        out.println(b.isEmpty() ? "replay (b): not run" : replayGap.isPresent()
+                ? String.format(Locale.ROOT, "replay (b): its deltas added up to the %,d windows of v%d differ from "
+                        + "that version's parameters by at most %.3g", last.getWindowsTrained(), last.getVersion(),
+                        replayGap.getAsDouble())
+                : "replay (b): not compared with the pipeline (its deltas never summed to exactly the last version's "
+                        + "windows: the pipeline's batches depend on timing unless --flush-ms 0 "
+                        + "--flush-on-checkpoint=false)");
+        out.println(String.join(" ", List.of(
+                "prequential_bpc=" + number(prequential),
+                "heldout_bpc=" + number(a.lastBpc()),
+                "offline_same_order_bpc=" + number(b.map(Curve::lastBpc).orElse(Double.NaN)),
+                "offline_contiguous_bpc=" + number(c.map(Curve::lastBpc).orElse(Double.NaN)),
+                "pytorch_bpc=" + number(torch.map(Curve::lastBpc).orElse(Double.NaN)),
+                "online_prequential_bpc=" + number(online.map(o -> o.prequentialBpc().orElse(Double.NaN))
+                        .orElse(Double.NaN)),
+                "online_heldout_bpc=" + number(online.map(Curve::lastBpc).orElse(Double.NaN)),
+                "tokens=" + a.lastTokens(),
+                "tokens_per_s=" + String.format(Locale.ROOT, "%.0f", a.tokensPerSecond()),
+                "online_tokens_per_s=" + String.format(Locale.ROOT, "%.0f",
+                        online.map(Curve::tokensPerSecond).orElse(Double.NaN)),
+                "pytorch_tokens_per_s=" + String.format(Locale.ROOT, "%.0f",
+                        torch.map(Curve::tokensPerSecond).orElse(Double.NaN)),
+                "replay_max_abs_diff=" + (replayGap.isPresent()
+                        ? String.format(Locale.ROOT, "%.3g", replayGap.getAsDouble()) : "nan"),
+                "prequential_scored=" + String.format(Locale.ROOT, "%.3f", scored(pipeline)))));
+        out.flush();
+    }
+
+    /** Four decimals, or nan for a figure not known. */
+    private static String number(double value) {
+        return Double.isFinite(value) ? String.format(Locale.ROOT, "%.4f", value) : "nan";
+    }
+
+    /** Tokens the served model scored over tokens the last version was trained on. */
+    private static double scored(PipelineRun.Result pipeline) {
+        return (double) pipeline.summary().prequential().tokens()
+                / pipeline.versions().get(pipeline.versions().size() - 1).getTokensTrained();
+    }
+
+    /** A learner's figures as soon as it is done, for long runs. */
+    private static void done(PrintWriter log, Curve curve) {
+        StringBuilder line = new StringBuilder(curve.name() + ": held-out");
+        curve.points().forEach(p -> line.append(String.format(Locale.ROOT, " %.4f at %,d tokens;", p.heldoutBpc(),
+                p.tokens())));
+        line.append(String.format(Locale.ROOT, " %,.0f tokens/s", curve.tokensPerSecond()));
+        curve.prequentialBpc().ifPresent(p -> line.append(String.format(Locale.ROOT, "; prequential %.4f", p)));
+        log.println(line);
+        log.flush();
+    }
+
+    private static double percent(double value, double peer) {
+        return 100 * (value / peer - 1);
+    }
+
+    /** The largest difference between two parameter sets of one shape. */
+    static double maxAbsDifference(ParameterSet x, ParameterSet y) {
+        float[] a = x.toFlatFloats();
+        float[] b = y.toFlatFloats();
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    /** The job flags with the benchmark's defaults for those not given. */
+    static List<String> withDefaults(List<String> given) {
+        List<String> flags = new ArrayList<>();
+        for (int i = 0; i < JOB_DEFAULTS.size(); i += 2) {
+            String flag = JOB_DEFAULTS.get(i);
+            if (given.stream().noneMatch(f -> f.equals(flag) || f.startsWith(flag + "="))) {
+                flags.addAll(List.of(flag, JOB_DEFAULTS.get(i + 1)));
+            }
+        }
+        flags.addAll(given);
+        return flags;
+    }
+
+    private static int window(List<String> flags) {
+        return JobConfig.parse(concat(flags)).training().window();
+    }
+
+    private static String[] concat(List<String> flags) {
+        List<String> all = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9092", "--store", "file:///x"));
+        all.addAll(flags);
+        return all.toArray(String[]::new);
+    }
+
+    /** The first {@code maxBytes} of {@code text} (0: all of it), not cutting a UTF-8 character. */
+    static byte[] cut(byte[] text, long maxBytes) {
+        if (maxBytes <= 0 || maxBytes >= text.length) {
+            return text;
+        }
+        int end = (int) maxBytes;
+        while (end > 0 && (text[end] & 0xC0) == 0x80) {
+            end--;
+        }
+        return Arrays.copyOf(text, end);
+    }
+}
