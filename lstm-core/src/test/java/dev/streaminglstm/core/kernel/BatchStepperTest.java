@@ -3,6 +3,7 @@ package dev.streaminglstm.core.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.streaminglstm.core.infer.CodeLength;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
@@ -82,6 +83,31 @@ class BatchStepperTest {
                 expected.put("ln p, stream " + i, want);
                 actual.put("ln p, stream " + i, toDouble(Arrays.copyOf(scores[i], chunk.length)));
             }
+        }
+        FastLstmLayerTest.assertAgree(actual, expected);
+    }
+
+    @Test
+    void aBundlesCodeLengthsAreThoseOfEachStreamScoredAloneByTheFastStepper() {
+        Streams s = Streams.random(2, 3, 2);
+        float[][] lnP = new float[s.chunks.length][9];
+        BatchStepper.create(s.params, START, 2).step(s.copyOfStates(), s.chunks, s.conditioning, lnP);
+
+        Map<String, double[]> expected = new LinkedHashMap<>();
+        Map<String, double[]> actual = new LinkedHashMap<>();
+        for (int i = 0; i < s.chunks.length; i++) {
+            int[] chunk = s.chunks[i];
+            if (chunk.length == 0) {
+                continue;
+            }
+            CodeLength alone = new CodeLength();
+            alone.score(chunk[0], s.distributionOfState(i));
+            s.alone(i).feed(chunk, alone);
+            CodeLength bundled = new CodeLength();
+            bundled.addLogProbabilities(lnP[i], chunk.length);
+            assertThat(bundled.tokens()).isEqualTo(alone.tokens()).isEqualTo(chunk.length);
+            expected.put("bits, stream " + i, new double[] {alone.bits()});
+            actual.put("bits, stream " + i, new double[] {bundled.bits()});
         }
         FastLstmLayerTest.assertAgree(actual, expected);
     }
