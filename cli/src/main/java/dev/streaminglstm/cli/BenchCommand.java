@@ -1,5 +1,11 @@
 package dev.streaminglstm.cli;
 
+import dev.streaminglstm.bench.Bench;
+import dev.streaminglstm.bench.FreshnessBenchmark;
+import dev.streaminglstm.bench.LatencyBenchmark;
+import dev.streaminglstm.bench.ParallelBenchmark;
+import dev.streaminglstm.bench.PipelineBenchmark;
+import dev.streaminglstm.bench.StateBenchmark;
 import dev.streaminglstm.core.bench.KernelBenchmark;
 import dev.streaminglstm.core.bench.PythonPeer;
 import dev.streaminglstm.core.diagnostics.GradientFlow;
@@ -15,8 +21,11 @@ import picocli.CommandLine.Option;
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = "Benchmarks of the model kernel, against peers measured in the same run.",
-        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, QualityCommand.class})
+        description = "Benchmarks of the model kernel and of the running system, against peers or limits measured"
+                + " in the same run.",
+        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, QualityCommand.class,
+                PipelineBenchmark.class, LatencyBenchmark.class, FreshnessBenchmark.class, StateBenchmark.class,
+                ParallelBenchmark.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -27,16 +36,6 @@ public final class BenchCommand implements Runnable {
                 "name a benchmark: " + String.join(", ", spec.subcommands().keySet()));
     }
 
-    /** A bad flag value: one line naming the flag, exit code 2 (see {@link StreamingLstmCli#run}). */
-    private static CommandLine.ParameterException usage(CommandLine.Model.CommandSpec spec, String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
-    }
-
-    private static void atLeast(CommandLine.Model.CommandSpec spec, String flag, long value, long least) {
-        if (value < least) {
-            throw usage(spec, flag + " must be at least " + least + ", was " + value);
-        }
-    }
 
     /** Full training steps on random tokens; prints {@code tokens/s=N} last. */
     @Command(name = "kernel", mixinStandardHelpOptions = true,
@@ -92,17 +91,18 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (!peer.equals("auto") && !peer.equals("torch") && !peer.equals("none")) {
-                throw usage(spec, "--peer must be auto, torch or none, was '" + peer + "'");
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--peer must be auto, torch or none, was '" + peer + "'");
             }
-            atLeast(spec, "--threads", threads, 1);
-            atLeast(spec, "--batch", batch, 1);
-            atLeast(spec, "--seq", seq, 1);
-            atLeast(spec, "--embed", embed, 1);
-            atLeast(spec, "--hidden", hidden, 1);
-            atLeast(spec, "--vocab", vocab, 2);
-            atLeast(spec, "--layers", layers, 1);
-            atLeast(spec, "--tokens", tokens, 1);
-            atLeast(spec, "--warmup", warmup, 0);
+            Bench.atLeast(spec, "--threads", threads, 1);
+            Bench.atLeast(spec, "--batch", batch, 1);
+            Bench.atLeast(spec, "--seq", seq, 1);
+            Bench.atLeast(spec, "--embed", embed, 1);
+            Bench.atLeast(spec, "--hidden", hidden, 1);
+            Bench.atLeast(spec, "--vocab", vocab, 2);
+            Bench.atLeast(spec, "--layers", layers, 1);
+            Bench.atLeast(spec, "--tokens", tokens, 1);
+            Bench.atLeast(spec, "--warmup", warmup, 0);
             KernelBenchmark.Settings s =
                     new KernelBenchmark.Settings(batch, seq, embed, hidden, vocab, layers, tokens, warmup, seed);
             Blas.setThreads(threads);
@@ -183,9 +183,9 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            atLeast(spec, "--steps", steps, 2);
-            atLeast(spec, "--hidden", hidden, 1);
-            atLeast(spec, "--input", input, 1);
+            Bench.atLeast(spec, "--steps", steps, 2);
+            Bench.atLeast(spec, "--hidden", hidden, 1);
+            Bench.atLeast(spec, "--input", input, 1);
             GradientFlow.report(System.out, steps, hidden, input, seed);
             return 0;
         }

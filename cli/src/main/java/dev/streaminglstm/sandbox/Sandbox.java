@@ -1,13 +1,8 @@
 package dev.streaminglstm.sandbox;
 
-import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
-import dev.streaminglstm.job.config.KafkaSettings;
-import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
 import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,35 +10,26 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import java.util.HashMap;
-import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The whole streaming-lstm system in one JVM, for trying it out: a real Kafka broker (KRaft), a Flink MiniCluster
- * running the production job graph ({@link StreamingLstmJob#build}) with its Kafka source and sinks, a
+ * running the production job graph (an {@link EmbeddedStack}) with its Kafka source and sinks, a
  * {@code file://} model store, and a producer replaying a corpus as many concurrent streams. {@link #run()} goes on
  * until the settings' duration has passed or {@link #stop()} is called (from a shutdown hook, say), showing the
  * figures on a {@link SandboxView} meanwhile, and then ends everything cleanly and returns a {@link SandboxSummary}.
@@ -57,7 +43,6 @@ public final class Sandbox {
 
     private static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("'run-'yyyyMMdd-HHmmss");
     private static final int SHOWN_STREAMS = 4;
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
     private static final int RESTART_ATTEMPTS = 3;
 
@@ -111,30 +96,31 @@ public final class Sandbox {
             throw new IllegalStateException("a sandbox runs once");
         }
         view.note("starting a Kafka broker (KRaft) in this JVM");
-        try (EmbeddedKafkaBroker broker = startBroker()) {
-            JobConfig config = jobConfig(settings, broker.bootstrapServers(), storeUri());
-            KafkaSettings kafka = config.kafka();
-            broker.createTopics(1, kafka.inputTopic(), kafka.predictionTopic(), kafka.deadLetterTopic());
+        try (EmbeddedStack stack = EmbeddedStack.start(runDir, Map.of())) {
+            JobConfig config = jobConfig(settings, stack.broker().bootstrapServers(), storeUri());
+            stack.createTopics(config, Map.of());
             long checkpointMs = config.state().checkpointIntervalMs();
             view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
                     + " hidden, window " + config.training().window() + ", batch " + config.training().batch()
                     + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms"));
-            JobClient job = startJob(config);
+            EmbeddedStack.RunningJob job = stack.startJob(config,
+                    EmbeddedStack.JobOptions.named("streaming-lstm sandbox").restartingUpTo(RESTART_ATTEMPTS));
             try {
-                return runWith(config, job);
+                return runWith(config, job, stack);
             } finally {
-                cancelIfRunning(job);
+                EmbeddedStack.cancel(job);
             }
         }
     }
 
-    private SandboxSummary runWith(JobConfig config, JobClient job) throws Exception {
+    private SandboxSummary runWith(JobConfig config, EmbeddedStack.RunningJob job, EmbeddedStack stack)
+            throws Exception {
         List<String> shown = new ArrayList<>();
         for (int i = 0; i < Math.min(SHOWN_STREAMS, settings.streams()); i++) {
             shown.add("doc-" + i);
         }
         try (SandboxMonitor monitor = new SandboxMonitor(config, shown);
-                KafkaProducer<byte[], byte[]> kafkaProducer = newProducer(config)) {
+                KafkaProducer<byte[], byte[]> kafkaProducer = stack.producer(config, "sandbox-producer")) {
             InFlightLimitedProducer<byte[], byte[]> producer =
                     new InFlightLimitedProducer<>(kafkaProducer, monitor::answered, settings.maxChunksInFlight());
             CorpusReplayer replayer = CorpusReplayer.builder(producer, config.kafka().inputTopic(), settings.corpus())
@@ -158,7 +144,7 @@ public final class Sandbox {
 
             long startNanos = System.nanoTime();
             replay.start();
-            String failure = watch(config, job, monitor, replayer, producer, replay, replayFailure, startNanos);
+            String failure = watch(config, job.client(), monitor, replayer, producer, replay, replayFailure, startNanos);
             Duration ranFor = Duration.ofNanos(System.nanoTime() - startNanos);
 
             view.note(failure == null ? "stopping: the producer, then the job"
@@ -166,7 +152,7 @@ public final class Sandbox {
             replayer.stop();
             producer.release();
             replay.join(TimeUnit.SECONDS.toMillis(10));
-            cancelIfRunning(job);
+            EmbeddedStack.cancel(job);
             monitor.finish(CATCH_UP_TIMEOUT);
             SandboxStatus last = monitor.status(ranFor, settings.streams(), replayer.bytesSent(),
                     replayer.recordsSent(), producer.inFlight());
@@ -303,62 +289,6 @@ public final class Sandbox {
             }
             return ": " + root;
         }
-    }
-
-    /** Starts the broker; Kafka's storage formatter prints a line to System.out, which would land in the view. */
-    private static EmbeddedKafkaBroker startBroker() {
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            return EmbeddedKafkaBroker.start();
-        } finally {
-            System.setOut(stdout);
-        }
-    }
-
-    private JobClient startJob(JobConfig config) throws Exception {
-        Configuration flink = new Configuration();
-        flink.set(TaskManagerOptions.NUM_TASK_SLOTS,
-                Math.max(config.training().parallelism(), config.inference().parallelism()));
-        flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, runDir.resolve("checkpoints").toUri().toString());
-        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
-        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);
-        StreamingLstmJob.configure(env, config);
-        StreamingLstmJob.buildOnKafka(env, config);
-        return env.executeAsync("streaming-lstm sandbox");
-    }
-
-    private static void cancelIfRunning(JobClient job) {
-        try {
-            if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
-                job.cancel().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            }
-        } catch (Exception e) {
-            // After the job has ended its MiniCluster shuts down, and the status may no longer be known.
-            log().debug("cancelling the sandbox job: {}", e.toString());
-        }
-        try {
-            job.getJobExecutionResult().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (Exception e) {
-            log().debug("the sandbox job ended: {}", e.toString());
-        }
-    }
-
-    /** Looked up when first needed, so that making a Sandbox does not start logging (see {@link SandboxLogging}). */
-    private static Logger log() {
-        return LoggerFactory.getLogger(Sandbox.class);
-    }
-
-    private static KafkaProducer<byte[], byte[]> newProducer(JobConfig config) {
-        Properties properties = new Properties();
-        properties.putAll(config.kafka().clientConfig());
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-        properties.put(ProducerConfig.CLIENT_ID_CONFIG, "sandbox-producer");
-        properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        return new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     private static Path createRunDir(Path workDir) throws IOException {

@@ -71,7 +71,8 @@ class CommandLineErrorsTest {
         assertThat(unknown.out()).isEmpty();
 
         assertUsageError(CliRun.of(), "streaming-lstm: name a command (see streaming-lstm --help)");
-        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel, gradient-flow, quality");
+        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel, gradient-flow, quality, "
+                + "pipeline, latency, freshness, state, parallel");
     }
 
     @ParameterizedTest

@@ -85,7 +85,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * broker has created them; a topic that already exists is left as it is.
      */
     public void createTopics(int partitions, String... names) {
-        List<NewTopic> topics = Arrays.stream(names).map(name -> new NewTopic(name, partitions, (short) 1)).toList();
+        createTopics(partitions, Map.of(), names);
+    }
+
+    /**
+     * Creates each named topic as {@link #createTopics(int, String...)} does, with these topic settings (for example
+     * {@code message.timestamp.type=LogAppendTime}).
+     */
+    public void createTopics(int partitions, Map<String, String> topicSettings, String... names) {
+        List<NewTopic> topics = Arrays.stream(names)
+                .map(name -> new NewTopic(name, partitions, (short) 1).configs(topicSettings))
+                .toList();
         Properties properties = new Properties();
         properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         try (Admin admin = Admin.create(properties)) {

@@ -45,6 +45,7 @@ public final class CorpusReplayer implements Runnable {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicLong records = new AtomicLong();
+    private volatile long recordLimit = Long.MAX_VALUE;
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong documents = new AtomicLong();
     private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
@@ -108,6 +109,11 @@ public final class CorpusReplayer implements Runnable {
         stopped.set(true);
     }
 
+    /** Makes {@link #run()} stop once it has sent {@code limit} records in all; call it before {@link #run()}. */
+    public void stopAfterRecords(long limit) {
+        recordLimit = limit;
+    }
+
     /** Records sent so far (handed to the producer). */
     public long recordsSent() {
         return records.get();
@@ -141,7 +147,9 @@ public final class CorpusReplayer implements Runnable {
                         sendFailure.compareAndSet(null, exception);
                     }
                 });
-        records.incrementAndGet();
+        if (records.incrementAndGet() >= recordLimit) {
+            stopped.set(true);
+        }
         bytes.addAndGet(chunk.getBytes(StandardCharsets.UTF_8).length);
     }
 

@@ -1,6 +1,7 @@
 package dev.streaminglstm.job.config;
 
 import dev.streaminglstm.core.vocab.ByteVocabulary;
+import dev.streaminglstm.job.versions.PublishedModels;
 import java.io.Serializable;
 import picocli.CommandLine.Option;
 
@@ -28,6 +29,13 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     @Check.Range(min = 1, max = 65_536)
     private int contextBytes = 256;
 
+    @Option(names = "--serving-poll-ms", paramLabel = "MS",
+            description = "How often inference looks at the store's serving version (PINNED, else LATEST: one or "
+                    + "two small reads), 10..60000; a new version is served from the first record after. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 10, max = 60_000)
+    private long servingPollMs = PublishedModels.SERVING_POLL_MS;
+
     /** These flags alone (for tests and tools), checked; the others keep their defaults. */
     public static InferenceSettings parse(String... flags) {
         return Flags.group(new InferenceSettings(), flags);
@@ -50,6 +58,11 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     /** Bytes of greedy continuation per prediction. */
     public int continuationLength() {
         return continuationLength;
+    }
+
+    /** Least time between two looks at the serving version, in ms. */
+    public long servingPollMs() {
+        return servingPollMs;
     }
 
     /** Recent tokens per stream kept to rebuild its state after a model swap. */

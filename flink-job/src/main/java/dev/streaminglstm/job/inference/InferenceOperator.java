@@ -20,8 +20,8 @@ import org.apache.flink.util.Collector;
 /**
  * Live next-token predictions keyed by stream id, as Flink glue around a {@link StreamPredictor}: each stream's
  * {@link StreamInferenceState} in keyed state, and the served model swapped without stopping as the store's serving
- * version (LATEST, or a pin) moves, looked at when an element arrives, at most every
- * {@value PublishedModels#SERVING_POLL_MS} ms of processing time.
+ * version (LATEST, or a pin) moves, looked at when an element arrives, at most every {@code --serving-poll-ms}
+ * ms of processing time.
  */
 public final class InferenceOperator extends KeyedProcessFunction<String, TextEvent, Prediction> {
     private static final long serialVersionUID = 2L;
@@ -56,13 +56,13 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
     @Override
     public void open(OpenContext openContext) throws Exception {
         ValueStateDescriptor<StreamInferenceState> descriptor =
-                new ValueStateDescriptor<>("stream-inference", StreamInferenceState.class);
+                new ValueStateDescriptor<>("stream-inference", new StreamInferenceStateSerializer());
         descriptor.enableTimeToLive(StateTtlConfig.newBuilder(streamIdleTimeout)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                 .build());
         streams = getRuntimeContext().getState(descriptor);
-        serving = models.followServing();
+        serving = models.followServing(settings.servingPollMs());
         var group = getRuntimeContext().getMetricGroup();
         predictions = group.counter("predictions");
         noModel = group.counter("predictionsWithoutModel");

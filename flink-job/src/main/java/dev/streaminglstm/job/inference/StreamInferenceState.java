@@ -1,14 +1,24 @@
 package dev.streaminglstm.job.inference;
 
-/** What the inference operator keeps per stream, in keyed state (a Flink POJO). */
+/**
+ * What the inference operator keeps per stream, in keyed state, stored by {@link StreamInferenceStateSerializer}:
+ * {@link #next} is not stored, the context takes about a byte per token. A new field must be added to that
+ * serializer too ({@code StreamInferenceStateSerializerTest} fails until it is).
+ */
 public class StreamInferenceState {
     /** The stream's (h, c), flat, computed with {@link #modelVersion}'s weights; null before any. */
     public float[] state;
     /** The model version {@link #state} and {@link #next} belong to; 0 for none. */
     public long modelVersion;
-    /** The last tokens of the stream (at most the configured context), to rebuild state after a model swap. */
+    /**
+     * The last tokens of the stream (at most the configured context), to rebuild state after a model swap; stored as
+     * one byte per token id below 255, two bytes for 255 and the markers.
+     */
     public int[] context = new int[0];
-    /** The distribution the model gave for the stream's next token, or null. */
+    /**
+     * The distribution the model gave for the stream's next token, or null. Not stored: {@link StreamPredictor}
+     * computes it again from {@link #state} (258 floats would be a third of the state).
+     */
     public float[] next;
     public long lastSequence = Long.MIN_VALUE;
     /** Bytes of the stream seen so far. */

@@ -96,8 +96,10 @@ public final class StreamPredictor {
         if (s.modelVersion != served.version() || s.state == null) {
             rebuild(session, s);
         } else {
-            session.restore(s.state, s.next);
-            if (tokens.length > 0 && s.next != null) {
+            // The distribution is not kept in state: the head computes it again from the restored h.
+            session.restore(s.state);
+            s.next = session.nextDistribution();
+            if (tokens.length > 0) {
                 surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
             }
         }

@@ -40,8 +40,12 @@ public final class PublishedModels implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(PublishedModels.class);
 
-    /** Least time between two looks at the serving version, for inference. */
-    public static final long SERVING_POLL_MS = 500;
+    /**
+     * Least time between two looks at the serving version, for inference, by default ({@code --serving-poll-ms}).
+     * A look reads the pointers, one or two files of a few bytes; the version behind a new one is read and decoded
+     * only then. A new version reaches predictions about half of this after its checkpoint completed, on average.
+     */
+    public static final long SERVING_POLL_MS = 100;
     /** Least time between two looks at {@code LATEST}, for the replicas of parallel training. */
     public static final long LATEST_POLL_MS = 1000;
 
@@ -174,9 +178,18 @@ public final class PublishedModels implements Serializable {
         return new Follower(ModelFollower.followingLatest(openUnchecked()), LATEST_POLL_MS);
     }
 
-    /** A follower of the serving version: the pinned one, else {@code LATEST}. */
+    /** A follower of the serving version: the pinned one, else {@code LATEST}, at the default interval. */
     public Follower followServing() {
-        return new Follower(new ModelFollower(openUnchecked()), SERVING_POLL_MS);
+        return followServing(SERVING_POLL_MS);
+    }
+
+    /**
+     * A follower of the serving version: the pinned one, else {@code LATEST}, looked at most every {@code pollMs}.
+     * {@code LATEST} moves only after the checkpoint that wrote its version completed, so what this serves never
+     * goes back on a restore, however often it looks.
+     */
+    public Follower followServing(long pollMs) {
+        return new Follower(new ModelFollower(openUnchecked()), pollMs);
     }
 
     /** Decodes a verified stored version, which must be a model of this job's shape, to run on the job's kernel. */

@@ -1,6 +1,7 @@
 package dev.streaminglstm.job.versions;
 
 import static dev.streaminglstm.job.merging.MergerRuns.config;
+import static dev.streaminglstm.job.merging.MergerRuns.delta;
 import static dev.streaminglstm.job.merging.MergerRuns.mergeAtCompletedCheckpoints;
 import static dev.streaminglstm.job.merging.MergerRuns.storedParameters;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,6 +14,7 @@ import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.nio.file.Path;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -68,6 +70,27 @@ class PublishedModelsTest {
         mergeAtCompletedCheckpoints(config, null, 0.5f, 1); // a new job: version 2
         assertThat(follower.poll(1_000 + PublishedModels.SERVING_POLL_MS + 1)).as("within the interval").isNull();
         assertThat(follower.poll(1_000 + 2 * PublishedModels.SERVING_POLL_MS).version()).isEqualTo(2);
+    }
+
+    @Test
+    void inferenceNeverServesAVersionBeforeTheCheckpointThatWroteItCompleted() throws Exception {
+        JobConfig config = config(dir, 1);
+        PublishedModels models = StreamingLstmJob.models(config);
+        PublishedModels.Follower serving = models.followServing(10);
+        try (var merger = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
+            merger.open();
+            merger.processElement(delta(config.model().config(), 0.5f, 1, 4), 0);
+            merger.snapshot(1, 0); // version 1 is written at checkpoint 1, which has not completed
+
+            assertThat(models.open().versionNumbers()).containsExactly(1L);
+            for (long now = 0; now <= 1_000; now += 10) {
+                assertThat(serving.poll(now)).as("looked at %d ms", now).isNull();
+            }
+            merger.notifyOfCompletedCheckpoint(1);
+            ServableModel served = serving.poll(1_010);
+            assertThat(served).as("the first look after the checkpoint completed").isNotNull();
+            assertThat(served.version()).isEqualTo(1);
+        }
     }
 
     @Test

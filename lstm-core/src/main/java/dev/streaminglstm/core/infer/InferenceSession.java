@@ -73,6 +73,15 @@ public final class InferenceSession {
     }
 
     /**
+     * Replaces the state with a flat row ({@link RecurrentState#row}) and computes the next token's distribution from
+     * it: the same numbers the {@link #feed} that reached this state returned.
+     */
+    public void restore(float[] saved) {
+        stepper.setFlatState(saved);
+        this.next = stepper.distribution();
+    }
+
+    /**
      * Continues the text by {@code length} tokens from the current state without changing it:
      * temperature 0 is greedy; otherwise sampling with temperature and top-k. Stops early after
      * {@code stopToken} (inclusive) if it is not -1.

@@ -113,17 +113,10 @@ final class FastStepper implements TokenStepper {
 
     @Override
     public float[] feed(int[] tokens) {
-        if (tokens.length == 0) {
-            throw new IllegalArgumentException("nothing to feed");
-        }
-        Embedding.requireIds(tokens, table.rows());
-        for (int token : tokens) {
-            step(token);
-        }
-        return head(new float[headBias.length]);
+        return feed(tokens, null);
     }
 
-    /** One head (a {@code sgemv} and a softmax into one reused row) per token: prequential scoring. */
+    /** With a scorer, one head (a {@code sgemv} and a softmax into one reused row) per token: prequential scoring. */
     @Override
     public float[] feed(int[] tokens, Scorer scorer) {
         if (tokens.length == 0) {
@@ -132,9 +125,16 @@ final class FastStepper implements TokenStepper {
         Embedding.requireIds(tokens, table.rows());
         for (int t = 0; t + 1 < tokens.length; t++) {
             step(tokens[t]);
-            scorer.score(tokens[t + 1], head(scoredRow));
+            if (scorer != null) {
+                scorer.score(tokens[t + 1], head(scoredRow));
+            }
         }
         step(tokens[tokens.length - 1]);
+        return head(new float[headBias.length]);
+    }
+
+    @Override
+    public float[] distribution() {
         return head(new float[headBias.length]);
     }
 

@@ -1,8 +1,11 @@
 package dev.streaminglstm.core.nn;
 
+import dev.streaminglstm.core.model.ParameterNames;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One stream of a model read token by token from a carried state: what inference runs on. The state
@@ -43,6 +46,12 @@ public interface TokenStepper {
         void score(int token, float[] distribution);
     }
 
+    /**
+     * The next token's distribution from the current state (the head on the last layer's h), a new array: what the
+     * last {@link #feed} returned, computed again, for example after {@link #setFlatState}.
+     */
+    float[] distribution();
+
     /** The current state, a copy. */
     float[] flatState();
 
@@ -80,6 +89,13 @@ public interface TokenStepper {
             LanguageModel.NextTokenDistribution p = model.feed(params, state, new int[][] {tokens}, conditioning, startToken);
             state = p.nextState();
             return p.probabilities().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
+        }
+
+        @Override
+        public float[] distribution() {
+            INDArray top = state.hidden(state.layers() - 1); // [1, H]
+            return SoftmaxHead.INSTANCE.probabilities(params.get(ParameterNames.HEAD_WEIGHTS),
+                    params.get(ParameterNames.HEAD_BIAS), top).castTo(DataType.FLOAT).toFloatVector();
         }
 
         @Override

@@ -46,6 +46,7 @@ class FastStepperTest {
         Map<String, double[]> expected = new LinkedHashMap<>();
         for (int i = 0; i < chunks.length; i++) {
             float[] p = stepper.feed(chunks[i]);
+            assertThat(stepper.distribution()).as("the head again, on the same state").containsExactly(p);
             LanguageModel.NextTokenDistribution e = reference.feed(params, carried, new int[][] {chunks[i]},
                     v == null ? null : new float[][] {v}, START);
             carried = e.nextState();
@@ -56,6 +57,21 @@ class FastStepperTest {
         }
         FastLstmLayerTest.assertAgree(fast, expected);
         assertThat(sum(fast.get("distribution after chunk 4"))).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+    }
+
+    @Test
+    void theGenericStepperGivesTheDistributionOfItsStateAgain() {
+        for (CellType cell : CellType.values()) {
+            ModelConfig config = new ModelConfig(VOCAB, 5, 12, 2, cell, 0);
+            TokenStepper stepper = new LanguageModel(config).stepper(
+                    ParameterSet.initialize(config, DataType.DOUBLE, 4), null, START);
+            float[] p = stepper.feed(new int[] {1, 2, 3});
+            float[] state = stepper.flatState();
+            stepper.feed(new int[] {4, 5});
+            stepper.setFlatState(state);
+            assertThat(toDouble(stepper.distribution())).as("%s", cell)
+                    .containsExactly(toDouble(p), org.assertj.core.data.Offset.offset(1e-6));
+        }
     }
 
     @Test

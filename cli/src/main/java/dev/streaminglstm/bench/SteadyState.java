@@ -1,0 +1,102 @@
+package dev.streaminglstm.bench;
+
+import dev.streaminglstm.sandbox.EmbeddedStack;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The job's rates in steady state, from its own counters ({@link InJvmMetrics}): from the first trained batch, a
+ * warm-up is skipped, then the counters are read at the start and the end of the measured span. The span ends early
+ * if the input runs out: every pre-loaded record reached training.
+ *
+ * @param seconds         the measured span
+ * @param tokensTrained   tokens trained per second, over every training subtask
+ * @param tokensReceived  tokens that reached training per second
+ * @param predictions     predictions per second made with a model
+ * @param chunksInferred  input records that reached inference per second
+ * @param windowsPerBatch mean windows per trained batch
+ * @param inputRanOut     whether the span ended because the input ran out
+ */
+record SteadyState(double seconds, double tokensTrained, double tokensReceived, double predictions,
+        double chunksInferred, double windowsPerBatch, boolean inputRanOut) {
+
+    private static final Duration FIRST_BATCH_TIMEOUT = Duration.ofMinutes(5);
+
+    private record Counts(long nanos, long trained, long received, long predictions, long inferred, long windows,
+            long batches, long records) {
+        static Counts now() {
+            return new Counts(System.nanoTime(), InJvmMetrics.counter("train", "tokensTrained"),
+                    InJvmMetrics.counter("train", "tokensReceived"), InJvmMetrics.counter("infer", "predictions"),
+                    InJvmMetrics.counter("infer", "numRecordsIn"), InJvmMetrics.counter("train", "windowsTrained"),
+                    InJvmMetrics.counter("train", "batchesTrained"), InJvmMetrics.counter("train", "numRecordsIn"));
+        }
+    }
+
+    /**
+     * Measures the running {@code job}: waits for its first batch, skips {@code warmup}, measures {@code span}.
+     *
+     * @param inputRecords the records pre-loaded into the input topic
+     */
+    static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span, long inputRecords)
+            throws Exception {
+        return measure(job, warmup, span, inputRecords, () -> false);
+    }
+
+    /** As {@link #measure(EmbeddedStack.RunningJob, Duration, Duration, long)}, ending early once {@code done}. */
+    static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span, long inputRecords,
+            java.util.function.BooleanSupplier done) throws Exception {
+        long deadline = System.nanoTime() + FIRST_BATCH_TIMEOUT.toNanos();
+        while (InJvmMetrics.counter("train", "batchesTrained") == 0) {
+            requireRunning(job);
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no batch trained within " + FIRST_BATCH_TIMEOUT.toMinutes() + " min");
+            }
+            Thread.sleep(100);
+        }
+        sleepWhileRunning(job, warmup.toMillis());
+        Counts start = Counts.now();
+        Counts end = start;
+        boolean ranOut = start.records() >= inputRecords;
+        while (!ranOut && !done.getAsBoolean() && end.nanos() - start.nanos() < span.toNanos()) {
+            sleepWhileRunning(job, 250);
+            end = Counts.now();
+            ranOut = end.records() >= inputRecords;
+        }
+        double seconds = (end.nanos() - start.nanos()) / 1e9;
+        if (seconds <= 0) {
+            throw new IllegalStateException("the input ran out before the measurement began: pre-load more");
+        }
+        long batches = end.batches() - start.batches();
+        return new SteadyState(seconds, (end.trained() - start.trained()) / seconds,
+                (end.received() - start.received()) / seconds, (end.predictions() - start.predictions()) / seconds,
+                (end.inferred() - start.inferred()) / seconds,
+                batches == 0 ? 0 : (double) (end.windows() - start.windows()) / batches, ranOut);
+    }
+
+    /** Sleeps {@code millis}, checking every 100 ms that the job still runs. */
+    static void sleepWhileRunning(EmbeddedStack.RunningJob job, long millis) throws Exception {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (System.nanoTime() < until) {
+            requireRunning(job);
+            Thread.sleep(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()))));
+        }
+    }
+
+    /** Throws if the job has ended (a benchmark's job runs until it is cancelled). */
+    static void requireRunning(EmbeddedStack.RunningJob job) throws Exception {
+        if (job.client().getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+            String why;
+            try {
+                job.client().getJobExecutionResult().get(10, TimeUnit.SECONDS);
+                why = "";
+            } catch (Exception e) {
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                why = ": " + root;
+            }
+            throw new IllegalStateException("the job ended" + why);
+        }
+    }
+}
