@@ -146,7 +146,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
                     throw new IllegalStateException("no version with " + tokens + " tokens trained was published");
                 }
                 ServableModel model = ServableModel.decode(reached.getVersion(),
-                        store.readVersion(reached.getVersion()).parameters());
+                        store.readVersion(reached.getVersion()).parameters(), config.model().kernel());
                 return new Run(parallelism, steady, reached.getVersion(), reached.getTokensTrained(),
                         model.bitsPerToken(heldOut, shape.window, null));
             } finally {

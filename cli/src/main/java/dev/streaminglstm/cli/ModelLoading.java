@@ -11,7 +11,8 @@ final class ModelLoading {
     private ModelLoading() {}
 
     /**
-     * Reads and decodes {@code version}, or the version readers serve (the pinned one, else LATEST) when null.
+     * Reads and decodes {@code version}, or the version readers serve (the pinned one, else LATEST) when null, on
+     * the fastest kernel that runs it.
      *
      * @throws IOException if the version cannot be read, does not verify or is not a parameter file
      * @throws IllegalStateException if no version is given and none is published yet
@@ -30,7 +31,7 @@ final class ModelLoading {
         byte[] file = store.readVersion(chosen).parameters();
         ServableModel model;
         try {
-            model = ServableModel.decode(chosen, file);
+            model = ServableModel.decodeOnFastestKernel(chosen, file);
         } catch (IOException e) {
             throw new IOException("model version " + chosen + ": " + e.getMessage(), e);
         }

@@ -388,7 +388,7 @@ public final class SandboxCommand implements Callable<Integer> {
                 ""},
             footer = {"",
                 "Any other flag is a job flag, passed to the job as it is (for example --learning-rate 0.003, "
-                        + "--embed 64, --cell RNN, --continuation-length 16); "
+                        + "--embed 64, --cell RNN --kernel REFERENCE, --continuation-length 16); "
                         + "the sandbox sets --bootstrap-servers and --store itself, and uses --context-bytes 64 "
                         + "and --embed 64 unless given (inference rebuilds each stream's state from it at every new model version). "
                         + "Job flags:",

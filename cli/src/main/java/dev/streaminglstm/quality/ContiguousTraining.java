@@ -1,6 +1,5 @@
 package dev.streaminglstm.quality;
 
-import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
@@ -29,18 +28,19 @@ final class ContiguousTraining {
      * Trains {@code passes} times over {@code text} (each pass from zero states), evaluating at {@code points}.
      *
      * @param name the learner's name in the table
+     * @param network the model trained, on its kernel
      */
-    static Curve run(String name, ModelConfig model, OptimizerConfig optimizer, LearningRateSchedule schedule,
+    static Curve run(String name, LanguageModel network, OptimizerConfig optimizer, LearningRateSchedule schedule,
             long seed, byte[] text, int streams, int window, int passes, long[] points, HeldOut heldOut) {
+        ModelConfig model = network.config();
         int[] tokens = ByteVocabulary.fromBytes(text);
         int length = tokens.length / streams;
         if (length < 2) {
             throw new IllegalArgumentException("the text has too few bytes for " + streams + " streams");
         }
-        LanguageModel fast = FastLanguageModel.create(model);
         ParameterSet parameters = ParameterSet.initialize(model, DataType.FLOAT, seed);
-        Trainer trainer = new Trainer(fast, parameters, Optimizer.create(optimizer, model, DataType.FLOAT));
-        ServableModel live = new ServableModel(0, fast, parameters);
+        Trainer trainer = new Trainer(network, parameters, Optimizer.create(optimizer, model, DataType.FLOAT));
+        ServableModel live = new ServableModel(0, network, parameters);
         Evaluations evaluations = new Evaluations(points, heldOut);
         long trained = 0;
         double nats = 0;

@@ -62,7 +62,8 @@ final class PipelineRun {
         }
 
         ServableModel load(ModelManifest version) throws Exception {
-            return ServableModel.decode(version.getVersion(), store.readVersion(version.getVersion()).parameters());
+            return ServableModel.decodeOnFastestKernel(version.getVersion(),
+                    store.readVersion(version.getVersion()).parameters());
         }
     }
 

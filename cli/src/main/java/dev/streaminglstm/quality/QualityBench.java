@@ -1,5 +1,6 @@
 package dev.streaminglstm.quality;
 
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -119,8 +120,8 @@ public final class QualityBench {
         Optional<Curve> c = Optional.empty();
         if (s.learners().contains('c')) {
             log.println("(c) the text cut into " + batch + " contiguous streams, lstm-core alone");
-            c = Optional.of(ContiguousTraining.run("contiguous", model, optimizer, config.training().schedule(),
-                    config.seed(), text, batch, window, s.passes(), points, heldOut));
+            c = Optional.of(ContiguousTraining.run("contiguous", config.model().kernel().create(model), optimizer,
+                    config.training().schedule(), config.seed(), text, batch, window, s.passes(), points, heldOut));
         }
         c.ifPresent(curves::add);
         c.ifPresent(curve -> done(log, curve));
@@ -137,9 +138,9 @@ public final class QualityBench {
             byte[] onlineText = cut(text, o.maxBytes());
             log.println("(e) an online learner: one stream, " + o.layers() + " layers of " + o.hidden()
                     + ", plain SGD, an update every " + o.window() + " bytes, on " + onlineText.length + " bytes");
-            online = Optional.of(ContiguousTraining.run("online", o.model(), OptimizerConfig.sgd(o.learningRate(),
-                    o.clipNorm()), LearningRateSchedule.CONSTANT, config.seed(), onlineText, 1, o.window(), s.passes(),
-                    points, heldOut));
+            online = Optional.of(ContiguousTraining.run("online", Kernel.FAST.create(o.model()),
+                    OptimizerConfig.sgd(o.learningRate(), o.clipNorm()), LearningRateSchedule.CONSTANT, config.seed(),
+                    onlineText, 1, o.window(), s.passes(), points, heldOut));
             curves.add(online.get());
             done(log, online.get());
         }

@@ -1,6 +1,5 @@
 package dev.streaminglstm.quality;
 
-import dev.streaminglstm.core.kernel.FastLanguageModel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.serve.ServableModel;
@@ -68,7 +67,8 @@ final class SameOrderReplay {
             long compareAtWindows) throws Exception {
         ModelConfig model = config.model().config();
         ParameterSet initial = ParameterSet.initialize(model, DataType.FLOAT, config.seed());
-        Replica replica = Replica.start(model, config.optimizer().config(), 0, initial.copy());
+        Replica replica = Replica.start(model, config.model().kernel(), config.optimizer().config(), 0,
+                initial.copy());
         replica.schedule(config.training().schedule());
         GlobalModel global = new GlobalModel(model, initial.copy(), 0, 0, 0, Double.NaN, false);
         ParameterSet[] kept = new ParameterSet[1];
@@ -100,7 +100,8 @@ final class SameOrderReplay {
         Evaluations evaluations = new Evaluations(points, heldOut);
         long started = System.nanoTime();
         // the replica's live parameters, read while training waits
-        ServableModel replicaModel = new ServableModel(0, FastLanguageModel.create(model), replica.parameters());
+        ServableModel replicaModel = new ServableModel(0, config.model().kernel().create(model),
+                replica.parameters());
         for (TextEvent event : events) {
             trainer.accept(event);
             if (evaluations.due(tokens[0])) {

@@ -143,7 +143,7 @@ public final class StreamingLstmJob {
 
     /** Where the job's models are published and read back. */
     public static PublishedModels models(JobConfig config) {
-        return new PublishedModels(config.store(), config.model().config(), config.seed());
+        return new PublishedModels(config.store(), config.model().config(), config.model().kernel(), config.seed());
     }
 
     /** The training operator of {@code config}. */

@@ -1,12 +1,17 @@
 package dev.streaminglstm.job.config;
 
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import java.io.Serializable;
+import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Option;
 
-/** The flags of the model's shape; {@link #config()} is the core {@link ModelConfig} they describe. */
+/**
+ * The flags of the model's shape, {@link #config()} the core {@link ModelConfig} they describe, and the kernel that
+ * runs it in training and inference.
+ */
 public final class ModelSettings implements Serializable, Flags.Group {
     private static final long serialVersionUID = 1L;
 
@@ -31,6 +36,11 @@ public final class ModelSettings implements Serializable, Flags.Group {
     @Check.Range(min = 0, max = 65_536)
     private int conditioningSize = 0;
 
+    @Option(names = "--kernel", paramLabel = "FAST|REFERENCE",
+            description = "Implementation that trains and serves the model: FAST (LSTM cells only) or REFERENCE. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private Kernel kernel = Kernel.FAST;
+
     /** These flags alone (for tests and tools), checked; the others keep their defaults. */
     public static ModelSettings parse(String... flags) {
         return Flags.group(new ModelSettings(), flags);
@@ -39,10 +49,19 @@ public final class ModelSettings implements Serializable, Flags.Group {
     @Override
     public void check() {
         Flags.check(this);
+        kernel.unsupported(config(), DataType.FLOAT).ifPresent(why -> {
+            throw new ConfigException("--kernel: " + kernel + " does not run --cell " + cell + " (give --kernel "
+                    + Kernel.REFERENCE + ")");
+        });
     }
 
     /** The model these flags describe, over the byte vocabulary. */
     public ModelConfig config() {
         return new ModelConfig(ByteVocabulary.SIZE, embed, hidden, layers, cell, conditioningSize);
+    }
+
+    /** The implementation that trains and serves the model; it runs {@link #config()}. */
+    public Kernel kernel() {
+        return kernel;
     }
 }

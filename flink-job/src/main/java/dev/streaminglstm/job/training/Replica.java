@@ -1,6 +1,6 @@
 package dev.streaminglstm.job.training;
 
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
@@ -31,31 +31,39 @@ public final class Replica {
     private Progress unsent;
     private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
 
-    private Replica(ModelConfig model, ParameterSet parameters, Optimizer optimizer, ParameterSet base,
+    private Replica(ModelConfig model, Kernel kernel, ParameterSet parameters, Optimizer optimizer, ParameterSet base,
             long baseVersion, Progress unsent) {
         this.model = model;
-        this.trainer = new Trainer(FastLanguageModel.create(model), parameters, optimizer);
+        this.trainer = new Trainer(kernel.create(model), parameters, optimizer);
         this.base = base;
         this.baseVersion = baseVersion;
         this.unsent = unsent;
     }
 
-    /** A replica of global version {@code version} ({@code parameters}), with a fresh optimiser. */
-    public static Replica start(ModelConfig model, OptimizerConfig optimizer, long version, ParameterSet parameters) {
-        return new Replica(model, parameters, Optimizer.create(optimizer, model, DataType.FLOAT), parameters.copy(),
+    /**
+     * A replica of global version {@code version} ({@code parameters}), with a fresh optimiser, trained on
+     * {@code kernel}.
+     *
+     * @throws IllegalArgumentException if {@code kernel} does not run the model
+     */
+    public static Replica start(ModelConfig model, Kernel kernel, OptimizerConfig optimizer, long version,
+            ParameterSet parameters) {
+        return new Replica(model, kernel, parameters, Optimizer.create(optimizer, model, DataType.FLOAT), parameters.copy(),
                 version, Progress.NONE);
     }
 
     /** The replica a subtask snapshotted, exactly as it was. */
-    static Replica restore(ModelConfig model, OptimizerConfig optimizer, ReplicaSnapshot s) throws IOException {
-        return new Replica(model, ParameterSet.fromFlatFloats(model, s.replica(), DataType.FLOAT),
+    static Replica restore(ModelConfig model, Kernel kernel, OptimizerConfig optimizer, ReplicaSnapshot s)
+            throws IOException {
+        return new Replica(model, kernel, ParameterSet.fromFlatFloats(model, s.replica(), DataType.FLOAT),
                 Optimizer.restore(optimizer, OptimizerStateCodec.fromBytes(s.optimizer())),
                 ParameterSet.fromFlatFloats(model, s.base(), DataType.FLOAT), s.baseVersion(), s.unsent());
     }
 
     /** A replica as a rescale plan starts it: from the plan's parameters, with an old subtask's optimiser state. */
-    static Replica rescaled(ModelConfig model, OptimizerConfig optimizer, RescalePlan plan) throws IOException {
-        return new Replica(model, plan.start(), Optimizer.restore(optimizer,
+    static Replica rescaled(ModelConfig model, Kernel kernel, OptimizerConfig optimizer, RescalePlan plan)
+            throws IOException {
+        return new Replica(model, kernel, plan.start(), Optimizer.restore(optimizer,
                 OptimizerStateCodec.fromBytes(plan.optimizerState())), plan.start().copy(), plan.baseVersion(),
                 Progress.NONE);
     }

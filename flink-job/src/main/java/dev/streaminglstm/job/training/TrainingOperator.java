@@ -87,7 +87,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
 
     private Replica startReplica() throws IOException {
         PublishedModels.Start start = models.start();
-        return Replica.start(models.model(), optimizer, start.version(), start.parameters());
+        return Replica.start(models.model(), models.kernel(), optimizer, start.version(), start.parameters());
     }
 
     /** Its own replica at the same parallelism; else a common start for every replica ({@link RescalePlan}). */
@@ -101,7 +101,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         }
         Optional<byte[]> mine = entries.stream().filter(e -> ReplicaSnapshot.subtaskOf(e) == subtask()).findFirst();
         if (entries.size() == parallelism() && mine.isPresent()) {
-            return Replica.restore(models.model(), optimizer, ReplicaSnapshot.fromBytes(mine.get()));
+            return Replica.restore(models.model(), models.kernel(), optimizer, ReplicaSnapshot.fromBytes(mine.get()));
         }
         List<ReplicaSnapshot> old = new ArrayList<>();
         for (byte[] entry : entries) {
@@ -110,7 +110,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         RescalePlan plan = RescalePlan.of(old, subtask(), parallelism(), models.model(), minVersion ->
                 checkpointId.isPresent() ? models.atCheckpoint(checkpointId.getAsLong(), minVersion) : Optional.empty());
         inherited = plan.inherited();
-        return Replica.rescaled(models.model(), optimizer, plan);
+        return Replica.rescaled(models.model(), models.kernel(), optimizer, plan);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.streaminglstm.job.versions;
 
 import dev.streaminglstm.core.format.ModelFormatException;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.serve.ServableModel;
@@ -50,20 +51,28 @@ public final class PublishedModels implements Serializable {
 
     private final StoreSettings store;
     private final ModelConfig model;
+    private final Kernel kernel;
     private final long seed;
 
     /**
      * @param model the shape every version read must have
+     * @param kernel what runs the versions read
      * @param seed seed of the initial parameters, where nothing was published yet
      */
-    public PublishedModels(StoreSettings store, ModelConfig model, long seed) {
+    public PublishedModels(StoreSettings store, ModelConfig model, Kernel kernel, long seed) {
         this.store = store;
         this.model = model;
+        this.kernel = kernel;
         this.seed = seed;
     }
 
     public ModelConfig model() {
         return model;
+    }
+
+    /** What runs the model, in training and inference. */
+    public Kernel kernel() {
+        return kernel;
     }
 
     public StoreSettings store() {
@@ -183,9 +192,9 @@ public final class PublishedModels implements Serializable {
         return new Follower(new ModelFollower(openUnchecked()), pollMs);
     }
 
-    /** Decodes a verified stored version, which must be a model of this job's shape. */
+    /** Decodes a verified stored version, which must be a model of this job's shape, to run on the job's kernel. */
     public ServableModel decode(StoredModel stored) throws IOException {
-        return ServableModel.decode(stored.version(), stored.parameters(), model);
+        return ServableModel.decode(stored.version(), stored.parameters(), model, kernel);
     }
 
     private static Start start(ModelManifest m, ParameterSet parameters) {

@@ -3,6 +3,7 @@ package dev.streaminglstm.job.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.optim.OptimizerKind;
@@ -60,6 +61,9 @@ class JobConfigTest {
                         "--learning-rate: must be above 0 and at most 10.0, was 0.0"),
                 Arguments.of(withRequired("--clip-norm", "NaN"), "--clip-norm: must be above 0 and at most 1000000.0, was NaN"),
                 Arguments.of(withRequired("--cell", "GRU"), "--cell: 'GRU' is not one of RNN, LSTM"),
+                Arguments.of(withRequired("--kernel", "gpu"), "--kernel: 'gpu' is not one of REFERENCE, FAST"),
+                Arguments.of(withRequired("--cell", "RNN"),
+                        "--kernel: FAST does not run --cell RNN (give --kernel REFERENCE)"),
                 Arguments.of(withRequired("--optimizer", "adamw"), "--optimizer: 'adamw' is not one of SGD, ADAGRAD, ADAM"),
                 Arguments.of(withRequired("--prediction-guarantee", "NONE"),
                         "--prediction-guarantee: 'NONE' is not one of AT_LEAST_ONCE, EXACTLY_ONCE"),
@@ -121,6 +125,7 @@ class JobConfigTest {
         assertThat(config.store().uri()).isEqualTo("file:///tmp/s");
         assertThat(config.store().keepVersions()).isEqualTo(20);
         assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 32, 128, 1, CellType.LSTM, 0));
+        assertThat(config.model().kernel()).isEqualTo(Kernel.FAST);
         assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.ADAM);
         assertThat(config.optimizer().config().learningRate()).isEqualTo(2e-3);
         assertThat(config.optimizer().config().clipNorm()).isEqualTo(5.0);
@@ -147,8 +152,8 @@ class JobConfigTest {
                 "--bootstrap-servers=a:1,b:2", "--store", "s3://bucket/models", "--input-topic", "in",
                 "--prediction-topic", "out", "--dead-letter-topic", "dlq", "--group-id", "g1", "--window", "100",
                 "--batch", "8", "--flush-ms", "50", "--flush-on-checkpoint", "false", "--embed", "16", "--hidden", "256",
-                "--layers", "3",
-                "--cell", "rnn", "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
+                "--layers", "3", "--cell", "rnn", "--kernel", "reference",
+                "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
                 "--clip-norm", "1.5", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
                 "--inference-parallelism", "2", "--max-parallelism", "512", "--state-backend", "rocksdb",
                 "--publish-every-windows", "7", "--keep-versions", "3",
@@ -157,6 +162,7 @@ class JobConfigTest {
                 "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5");
 
         assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 16, 256, 3, CellType.RNN, 12));
+        assertThat(config.model().kernel()).isEqualTo(Kernel.REFERENCE);
         assertThat(config.training().flushOnCheckpoint()).isFalse();
         assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.SGD);
         assertThat(config.state().streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.streaminglstm.core.infer.InferenceSession;
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
@@ -335,7 +335,7 @@ class InferenceOperatorTest {
     }
 
     private InferenceSession session(ParameterSet parameters) {
-        return new InferenceSession(FastLanguageModel.create(versions.shape()), parameters, null, START);
+        return new InferenceSession(Kernel.FAST.create(versions.shape()), parameters, null, START);
     }
 
     private static TextEvent event(String streamId, long sequenceNumber, String text, boolean startsDocument) {

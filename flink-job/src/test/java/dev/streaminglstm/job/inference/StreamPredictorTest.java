@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.streaminglstm.core.infer.InferenceSession;
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
@@ -26,7 +26,7 @@ class StreamPredictorTest {
     static final ModelConfig MODEL = ModelConfig.lstm(ByteVocabulary.SIZE, 8, 16);
 
     static ServableModel model(long version, long seed) {
-        return new ServableModel(version, FastLanguageModel.create(MODEL),
+        return new ServableModel(version, Kernel.FAST.create(MODEL),
                 ParameterSet.initialize(MODEL, DataType.FLOAT, seed).muli(4));
     }
 

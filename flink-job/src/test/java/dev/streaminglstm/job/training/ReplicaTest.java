@@ -2,6 +2,7 @@ package dev.streaminglstm.job.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.optim.OptimizerConfig;
@@ -16,7 +17,7 @@ class ReplicaTest {
     static final OptimizerConfig ADAM = OptimizerConfig.adam(2e-3, 5);
 
     static Replica replica(long version, long seed) {
-        return Replica.start(MODEL, ADAM, version, ParameterSet.initialize(MODEL, DataType.FLOAT, seed));
+        return Replica.start(MODEL, Kernel.FAST, ADAM, version, ParameterSet.initialize(MODEL, DataType.FLOAT, seed));
     }
 
     static List<TokenWindow> batch() {
@@ -83,7 +84,8 @@ class ReplicaTest {
     void aRestoredSnapshotTrainsOnExactlyAsTheReplicaWould() throws Exception {
         Replica original = replica(2, 7);
         original.train(batch());
-        Replica restored = Replica.restore(MODEL, ADAM, ReplicaSnapshot.fromBytes(original.snapshot(0).toBytes()));
+        Replica restored = Replica.restore(MODEL, Kernel.FAST, ADAM,
+                ReplicaSnapshot.fromBytes(original.snapshot(0).toBytes()));
 
         original.train(batch());
         restored.train(batch());

@@ -25,7 +25,7 @@ class StreamTrainerTest {
     /** A trainer on a map of stream states, from the job's seeded start; its deltas go to {@code deltas}. */
     static StreamTrainer replay(JobConfig config, List<ParameterDelta> deltas, Replica[] replica,
             List<Integer> batches) {
-        replica[0] = Replica.start(config.model().config(), config.optimizer().config(), 0,
+        replica[0] = Replica.start(config.model().config(), config.model().kernel(), config.optimizer().config(), 0,
                 ParameterSet.initialize(config.model().config(), DataType.FLOAT, config.seed()));
         Map<String, StreamTrainingState> states = new HashMap<>();
         WindowBatcher batcher = new WindowBatcher(config.training().batch(), config.training().flushMs());

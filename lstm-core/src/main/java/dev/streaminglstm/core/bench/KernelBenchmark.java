@@ -1,6 +1,6 @@
 package dev.streaminglstm.core.bench;
 
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -10,6 +10,7 @@ import dev.streaminglstm.core.nn.WindowBatch;
 import dev.streaminglstm.core.optim.Optimizer;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.train.Trainer;
+import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -26,10 +27,18 @@ public final class KernelBenchmark {
      * What to time.
      *
      * @param tokens how many tokens to time (after warm-up), at least 5 steps
+     * @param threads the fast kernel's threads ({@link Kernel#create(ModelConfig, int)})
      */
     public record Settings(int batch, int seq, int embed, int hidden, int vocab, int layers, long tokens,
-            int warmupSteps, long seed) {
+            int warmupSteps, long seed, int threads) {
+        /** On one kernel thread. */
+        public Settings(int batch, int seq, int embed, int hidden, int vocab, int layers, long tokens, int warmupSteps,
+                long seed) {
+            this(batch, seq, embed, hidden, vocab, layers, tokens, warmupSteps, seed, 1);
+        }
+
         public Settings {
+            positive("threads", threads);
             positive("batch", batch);
             positive("seq", seq);
             positive("embed", embed);
@@ -58,6 +67,16 @@ public final class KernelBenchmark {
             return 6 * (f + (double) hidden * vocab);
         }
 
+        /** The same settings with another batch and number of tokens. */
+        public Settings with(int newBatch, long newTokens) {
+            return new Settings(newBatch, seq, embed, hidden, vocab, layers, newTokens, warmupSteps, seed, threads);
+        }
+
+        /** The same settings on another number of kernel threads. */
+        public Settings withThreads(int newThreads) {
+            return new Settings(batch, seq, embed, hidden, vocab, layers, tokens, warmupSteps, seed, newThreads);
+        }
+
         public int timedSteps() {
             return (int) Math.max(5, tokens / ((long) batch * seq));
         }
@@ -70,7 +89,14 @@ public final class KernelBenchmark {
     }
 
     /** Tokens per second and the rate of useful arithmetic it implies. */
-    public record Result(double tokensPerSecond, double gflopsPerSecond, int steps, double lastLossBits) {}
+    /**
+     * What a run measured.
+     *
+     * @param tokensPerCpuSecond tokens per second of the process's CPU time (all its threads, the
+     *     JIT's and collector's too): what a neighbour's load disturbs least
+     */
+    public record Result(double tokensPerSecond, double gflopsPerSecond, int steps, double lastLossBits,
+            double tokensPerCpuSecond) {}
 
     private KernelBenchmark() {}
 
@@ -78,7 +104,7 @@ public final class KernelBenchmark {
     public static Result run(Settings s) {
         ModelConfig config = s.model();
         ParameterSet params = ParameterSet.initialize(config, DataType.FLOAT, s.seed());
-        LanguageModel model = FastLanguageModel.create(config);
+        LanguageModel model = Kernel.FAST.create(config, s.threads());
         Trainer trainer = new Trainer(model, params, Optimizer.create(OptimizerConfig.adam(2e-3, 5.0), config, DataType.FLOAT));
         SplittableRandom random = new SplittableRandom(s.seed());
         int[][] tokens = new int[s.batch()][s.seq() + 1];
@@ -96,16 +122,25 @@ public final class KernelBenchmark {
         }
         int steps = s.timedSteps();
         long start = System.nanoTime();
+        long cpuStart = processCpuNanos();
         for (int i = 0; i < steps; i++) {
             step = trainer.train(state, batch);
             state = step.nextState();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
         double tokensPerSecond = (double) steps * s.batch() * s.seq() / seconds;
-        return new Result(tokensPerSecond, tokensPerSecond * s.flopsPerToken() / 1e9, steps, step.lossBits());
+        return new Result(tokensPerSecond, tokensPerSecond * s.flopsPerToken() / 1e9, steps, step.lossBits(),
+                (double) steps * s.batch() * s.seq() / cpuSeconds);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** GFLOP/s of an {@code n x n x n} float matrix product through ND4J (best of a few runs). */
+    @Deprecated
     public static double matmulGflops(int n) {
         INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray b = Nd4j.rand(DataType.FLOAT, n, n);

@@ -8,6 +8,7 @@ import dev.streaminglstm.core.nn.TokenStepper;
  */
 public final class CodeLength implements TokenStepper.Scorer {
     private static final double LN_2 = Math.log(2);
+    private static final double LN_MIN = Math.log(Float.MIN_VALUE);
 
     private double bits;
     private int tokens;
@@ -17,6 +18,17 @@ public final class CodeLength implements TokenStepper.Scorer {
         // A probability that underflowed to 0 costs as much as the smallest float: about 149 bits, not infinity.
         bits -= Math.log(Math.max(distribution[token], Float.MIN_VALUE)) / LN_2;
         tokens++;
+    }
+
+    /**
+     * Adds {@code count} tokens scored by their natural log-probabilities, as {@code BatchStepper#step} gives
+     * them for a bundle of streams; the same bits {@link #score} gives for those tokens' distributions.
+     */
+    public void addLogProbabilities(float[] lnP, int count) {
+        for (int t = 0; t < count; t++) {
+            bits -= Math.max(lnP[t], LN_MIN) / LN_2;
+        }
+        tokens += count;
     }
 
     /** Bits of the tokens scored so far. */

@@ -18,21 +18,59 @@ public final class TokenSampler {
         return best;
     }
 
-    /** The {@code k} most probable token ids, most probable first (ties by lower id). */
+    /**
+     * The {@code k} most probable token ids, most probable first (ties by lower id; NaN ranks
+     * above every number, as {@link Float#compare} has it). A partial selection: one pass that
+     * keeps the best {@code k} in order, about {@code V k / 2} comparisons for small {@code k}; a
+     * sort of packed primitive keys beyond.
+     */
     public static int[] topK(float[] probabilities, int k) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be at least 1, was " + k);
         }
-        Integer[] ids = new Integer[probabilities.length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = i;
+        int n = Math.min(k, probabilities.length);
+        return n <= SELECT_UP_TO ? select(probabilities, n) : sortAll(probabilities, n);
+    }
+
+    /** Largest {@code k} for which {@link #topK} selects rather than sorts. */
+    private static final int SELECT_UP_TO = 32;
+
+    private static int[] select(float[] p, int n) {
+        int[] best = new int[n];
+        int size = 0;
+        for (int id = 0; id < p.length; id++) {
+            if (size == n && !ranksBefore(p, id, best[n - 1])) {
+                continue;
+            }
+            int at = Math.min(size, n - 1);
+            while (at > 0 && ranksBefore(p, id, best[at - 1])) {
+                best[at] = best[at - 1];
+                at--;
+            }
+            best[at] = id;
+            size = Math.min(size + 1, n);
         }
-        Arrays.sort(ids, (a, b) -> probabilities[a] != probabilities[b]
-                ? Float.compare(probabilities[b], probabilities[a]) : Integer.compare(a, b));
-        int n = Math.min(k, ids.length);
+        return best;
+    }
+
+    /** Whether token {@code a} ranks before token {@code b < a}: more probable, ties going to the lower id. */
+    private static boolean ranksBefore(float[] p, int a, int b) {
+        return p[a] != p[b] && Float.compare(p[a], p[b]) > 0;
+    }
+
+    private static int[] sortAll(float[] p, int n) {
+        long[] keys = new long[p.length];
+        for (int id = 0; id < p.length; id++) {
+            // descending probability as ascending int bits, equal values (0.0 and -0.0 too) in id order
+            float v = p[id] == 0f ? 0f : p[id];
+            int bits = Float.floatToIntBits(v);
+            int ascending = bits < 0 ? bits ^ Integer.MAX_VALUE : bits;
+            keys[id] = ((long) ~ascending << 32) | id;
+        }
+        Arrays.sort(keys);
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
-            out[i] = ids[i];
+            out[i] = (int) keys[i];
         }
         return out;
     }

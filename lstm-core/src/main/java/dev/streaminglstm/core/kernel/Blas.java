@@ -6,16 +6,24 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 
 import dev.streaminglstm.core.kernel.NativeMatrix.Block;
 import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Single-precision BLAS calls on native memory, through the OpenBLAS that ND4J itself loads (the
- * JavaCPP preset nd4j-native depends on), without ND4J's op dispatch or any copying.
+ * Single-precision BLAS calls on native memory, through JavaCPP's OpenBLAS preset (the one
+ * nd4j-native depends on), without ND4J's op dispatch or any copying. The calls run on the
+ * OpenBLAS {@link BundledOpenBlas} loads, where it could.
  *
- * <p>The number of OpenBLAS threads is process-wide. ND4J sets it once, when its backend starts,
- * to {@code OMP_NUM_THREADS} (or the number of cores if that is unset); {@link #setThreads}
- * changes it afterwards, for ND4J's own matrix products too.
+ * <p>The number of OpenBLAS threads is process-wide. ND4J sets it once, when its backend starts
+ * (before this class is used), to {@code OMP_NUM_THREADS} (or the number of cores if that is
+ * unset); {@link #setThreads} changes it afterwards, for ND4J's own matrix products too.
  */
 public final class Blas {
+    static {
+        BundledOpenBlas.load();
+        // ND4J sets OpenBLAS's thread count when it starts: let it start first, so that it cannot undo setThreads
+        Nd4j.getBackend();
+    }
+
     private Blas() {}
 
     /** The number of threads OpenBLAS runs a large product on. */
@@ -31,6 +39,24 @@ public final class Blas {
         openblas_nolapack.blas_set_num_threads(threads);
     }
 
+    /**
+     * GFLOP/s of an {@code n x n x n} float product through this class at the current thread count,
+     * the best of 10: the BLAS ceiling a benchmark compares with.
+     */
+    public static double squareProductGflops(int n) {
+        float[] values = new float[n * n];
+        java.util.Arrays.fill(values, 1f / n);
+        NativeMatrix a = NativeMatrix.of(values, n, n);
+        NativeMatrix c = NativeMatrix.uninitialized(n, n);
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < 10; i++) {
+            long t0 = System.nanoTime();
+            gemm(a.all(), false, a.all(), false, 0f, c.all());
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
+
     /** {@code c = op(a) op(b) + beta c}, where {@code op} transposes when asked. */
     static void gemm(Block a, boolean transposeA, Block b, boolean transposeB, float beta, Block c) {
         int m = transposeA ? a.columns() : a.rows();
@@ -41,9 +67,12 @@ public final class Blas {
             throw new IllegalArgumentException("gemm shapes: op(a) " + m + "x" + k + ", op(b) " + kb + "x" + n
                     + ", c " + c.rows() + "x" + c.columns());
         }
+        if (m == 0 || n == 0) {
+            return;
+        }
         openblas_nolapack.cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1f, a.pointer(), a.columns(), b.pointer(),
-                b.columns(), beta, c.pointer(), c.columns());
+                transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1f, a.pointer(), a.stride(), b.pointer(),
+                b.stride(), beta, c.pointer(), c.stride());
     }
 
     /**
@@ -57,6 +86,6 @@ public final class Blas {
                     + ", x " + x.rows() + "x" + x.columns() + ", y " + y.rows() + "x" + y.columns());
         }
         openblas_nolapack.cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, a.rows(), a.columns(),
-                1f, a.pointer(), a.columns(), x.pointer(), 1, beta, y.pointer(), 1);
+                1f, a.pointer(), a.stride(), x.pointer(), 1, beta, y.pointer(), 1);
     }
 }

@@ -1,6 +1,5 @@
 package dev.streaminglstm.core.kernel;
 
-import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterNames;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -8,7 +7,6 @@ import dev.streaminglstm.core.nn.Embedding;
 import dev.streaminglstm.core.nn.LanguageModel;
 import dev.streaminglstm.core.nn.TokenStepper;
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One stream of an LSTM model with FLOAT parameters, read token by token: the function of
@@ -88,39 +86,37 @@ final class FastStepper implements TokenStepper {
     }
 
     /**
-     * The stepper of an LSTM model with FLOAT parameters; null for other models, which
-     * {@link LanguageModel} then reads with its generic stepper.
+     * The stepper of one stream of {@code model} ({@link TokenStepper.Factory}).
+     *
+     * @throws IllegalArgumentException for parameters the fast kernel does not run, of another
+     *     shape than the model's, or conditioning that does not fit the model
      */
-    static TokenStepper createIfApplicable(ModelConfig config, ParameterSet params, float[] conditioning,
-            int startToken) {
-        if (config.cellType() != CellType.LSTM || params.dataType() != DataType.FLOAT) {
-            return null;
-        }
+    static TokenStepper create(LanguageModel model, ParameterSet params, float[] conditioning, int startToken) {
+        ModelConfig config = model.config();
+        Kernel.FAST.require(params, "the fast stepper");
         if (!params.config().equals(config)) {
             throw new IllegalArgumentException("parameters of shape " + params.config() + " for a model of shape "
                     + config);
         }
+        requireConditioning(config, conditioning);
+        return new FastStepper(config, params, conditioning, startToken);
+    }
+
+    /** Checks that a stream's conditioning vector fits the model (null for an unconditioned one). */
+    static void requireConditioning(ModelConfig config, float[] conditioning) {
         if ((conditioning == null) != (config.conditioningSize() == 0)
                 || (conditioning != null && conditioning.length != config.conditioningSize())) {
             throw new IllegalArgumentException("the model is conditioned on vectors of " + config.conditioningSize()
                     + " values, the stream has " + (conditioning == null ? "none" : conditioning.length));
         }
-        return new FastStepper(config, params, conditioning, startToken);
     }
 
     @Override
     public float[] feed(int[] tokens) {
-        if (tokens.length == 0) {
-            throw new IllegalArgumentException("nothing to feed");
-        }
-        Embedding.requireIds(tokens, table.rows());
-        for (int token : tokens) {
-            step(token);
-        }
-        return head(new float[headBias.length]);
+        return feed(tokens, null);
     }
 
-    /** One head (a {@code sgemv} and a softmax into one reused row) per token: prequential scoring. */
+    /** With a scorer, one head (a {@code sgemv} and a softmax into one reused row) per token: prequential scoring. */
     @Override
     public float[] feed(int[] tokens, Scorer scorer) {
         if (tokens.length == 0) {
@@ -129,7 +125,9 @@ final class FastStepper implements TokenStepper {
         Embedding.requireIds(tokens, table.rows());
         for (int t = 0; t + 1 < tokens.length; t++) {
             step(tokens[t]);
-            scorer.score(tokens[t + 1], head(scoredRow));
+            if (scorer != null) {
+                scorer.score(tokens[t + 1], head(scoredRow));
+            }
         }
         step(tokens[tokens.length - 1]);
         return head(new float[headBias.length]);

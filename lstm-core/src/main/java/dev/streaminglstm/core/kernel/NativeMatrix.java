@@ -83,7 +83,7 @@ final class NativeMatrix {
         if (first < 0 || count < 0 || first + count > rows) {
             throw new IndexOutOfBoundsException("rows [" + first + ", " + (first + count) + ") of " + rows);
         }
-        return new Block(new FloatPointer(base).position(base.position() + first * columns), count, columns);
+        return new Block(new FloatPointer(base).position(base.position() + first * columns), count, columns, columns);
     }
 
     /** Copies {@code count} floats starting at row {@code row} into {@code target[offset..]}. */
@@ -121,17 +121,35 @@ final class NativeMatrix {
     }
 
     /**
-     * A dense row-major {@code [rows, columns]} block of native floats: what BLAS reads or writes.
+     * A row-major {@code [rows, columns]} block of native floats, whose rows start {@code stride}
+     * floats apart (BLAS's leading dimension): what BLAS reads or writes.
      *
      * @param pointer the first element
      */
-    record Block(FloatPointer pointer, int rows, int columns) {
+    record Block(FloatPointer pointer, int rows, int columns, int stride) {
         /** Row {@code r} as a block of one row. */
         Block row(int r) {
-            if (r < 0 || r >= rows) {
-                throw new IndexOutOfBoundsException("row " + r + " of " + rows);
+            return rows(r, 1);
+        }
+
+        /** Rows {@code [first, first + count)}. */
+        Block rows(int first, int count) {
+            if (first < 0 || count < 0 || first + count > rows) {
+                throw new IndexOutOfBoundsException("rows [" + first + ", " + (first + count) + ") of " + rows);
             }
-            return new Block(new FloatPointer(pointer).position(pointer.position() + (long) r * columns), 1, columns);
+            return new Block(offset((long) first * stride), count, columns, stride);
+        }
+
+        /** Columns {@code [first, first + count)} of every row. */
+        Block columns(int first, int count) {
+            if (first < 0 || count < 0 || first + count > columns) {
+                throw new IndexOutOfBoundsException("columns [" + first + ", " + (first + count) + ") of " + columns);
+            }
+            return new Block(offset(first), rows, count, stride);
+        }
+
+        private FloatPointer offset(long floats) {
+            return new FloatPointer(pointer).position(pointer.position() + floats);
         }
     }
 }

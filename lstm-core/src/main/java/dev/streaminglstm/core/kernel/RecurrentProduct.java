@@ -18,14 +18,14 @@ final class RecurrentProduct {
 
     private RecurrentProduct() {}
 
-    /** {@code z += h Wh} for {@code h [B, hidden]}, {@code z [B, G]}. */
-    static void forward(Block h, Block wh, Block z) {
+    /** {@code z = h Wh + beta z} for {@code h [B, hidden]}, {@code z [B, G]}. */
+    static void forward(Block h, Block wh, float beta, Block z) {
         if (h.rows() >= MATRIX_PRODUCT_FROM) {
-            Blas.gemm(h, false, wh, false, 1f, z);
+            Blas.gemm(h, false, wh, false, beta, z);
             return;
         }
         for (int b = 0; b < h.rows(); b++) {
-            Blas.gemv(wh, true, h.row(b), 1f, z.row(b));
+            Blas.gemv(wh, true, h.row(b), beta, z.row(b));
         }
     }
 

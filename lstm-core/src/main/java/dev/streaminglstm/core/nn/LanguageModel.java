@@ -15,31 +15,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class LanguageModel {
     private final ModelConfig config;
+    private final String kernel;
     private final RecurrentLayer layer;
     private final OutputHead head;
     private final TokenStepper.Factory steppers;
 
-    /** A model on the reference layers (any data type; the ones the gradient checks verify). */
+    /**
+     * A model on the reference layers: {@link LstmLayer} or {@link RnnLayer} as the cell type
+     * says, {@link SoftmaxHead}, any data type. What the gradient checks verify.
+     */
     public LanguageModel(ModelConfig config) {
-        this(config, new LstmLayer(), SoftmaxHead.INSTANCE, null);
+        this(config, "reference", config.cellType() == CellType.LSTM ? new LstmLayer() : new RnnLayer(),
+                SoftmaxHead.INSTANCE, TokenStepper.OnLanguageModel::new);
     }
 
     /**
-     * A model whose LSTM layers run on {@code lstm} and whose head is {@code head}: other
-     * implementations of the same functions (such as the fast float kernel); RNN models run on
-     * the reference RNN layer.
+     * A model on other implementations of the same functions (such as the fast float kernel):
+     * {@code layer} runs every recurrent layer, {@code head} the output, {@code steppers} makes
+     * the readers of single streams. Each may refuse parameters it does not run, with an
+     * {@link IllegalArgumentException}.
+     *
+     * @param kernel the implementation's name, for messages
      */
-    public LanguageModel(ModelConfig config, RecurrentLayer lstm, OutputHead head) {
-        this(config, lstm, head, null);
-    }
-
-    /**
-     * As {@link #LanguageModel(ModelConfig, RecurrentLayer, OutputHead)}, reading single streams
-     * with the steppers {@code steppers} makes where it makes one (else with {@link #feed}).
-     */
-    public LanguageModel(ModelConfig config, RecurrentLayer lstm, OutputHead head, TokenStepper.Factory steppers) {
+    public LanguageModel(ModelConfig config, String kernel, RecurrentLayer layer, OutputHead head,
+            TokenStepper.Factory steppers) {
         this.config = config;
-        this.layer = config.cellType() == CellType.LSTM ? lstm : new RnnLayer();
+        this.kernel = kernel;
+        this.layer = layer;
         this.head = head;
         this.steppers = steppers;
     }
@@ -52,8 +54,12 @@ public final class LanguageModel {
      * @param startToken the id that zeroes the state before it, or -1
      */
     public TokenStepper stepper(ParameterSet params, float[] conditioning, int startToken) {
-        TokenStepper s = steppers == null ? null : steppers.create(config, params, conditioning, startToken);
-        return s != null ? s : new TokenStepper.OnLanguageModel(this, params, conditioning, startToken);
+        return steppers.create(this, params, conditioning, startToken);
+    }
+
+    /** The name of the implementation this model runs on, such as {@code reference} or {@code fast}. */
+    public String kernel() {
+        return kernel;
     }
 
     public ModelConfig config() {
@@ -65,8 +71,22 @@ public final class LanguageModel {
      * the window only. Parameters and carried state are not modified.
      */
     public WindowResult forwardBackward(ParameterSet params, RecurrentState carried, WindowBatch batch) {
+        return forwardBackward(params, carried, batch, params.zerosLike());
+    }
+
+    /**
+     * As {@link #forwardBackward(ParameterSet, RecurrentState, WindowBatch)}, writing the
+     * gradients into {@code grads} (zeroed first; of the parameters' shape and type), which the
+     * result holds: a caller that trains window after window can keep one gradient set.
+     */
+    public WindowResult forwardBackward(ParameterSet params, RecurrentState carried, WindowBatch batch,
+            ParameterSet grads) {
+        if (!grads.config().equals(params.config()) || grads.dataType() != params.dataType()) {
+            throw new IllegalArgumentException("gradients of shape " + grads.config() + " in " + grads.dataType()
+                    + " for parameters of shape " + params.config() + " in " + params.dataType());
+        }
+        grads.asMap().values().forEach(a -> a.assign(0)); // not muli(0): NaN * 0 stays NaN
         Forward fwd = run(params, carried, batch);
-        ParameterSet grads = params.zerosLike();
         int[] targets = batch.targetsTimeMajor();
         OutputHead.Result out = head.lossAndGradient(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),
@@ -78,6 +98,9 @@ public final class LanguageModel {
         RecurrentLayer.Backward back = null;
         for (int l = config.layers() - 1; l >= 0; l--) {
             back = layer.backward(LayerWeights.of(params, l), fwd.traces[l], dOut, LayerWeights.of(grads, l));
+            if (l == config.layers() - 1) {
+                head.release(out);
+            }
             dOut = back.dInput();
             dh0[l] = back.dHidden0();
             if (dc0 != null) {
@@ -90,7 +113,9 @@ public final class LanguageModel {
         } else {
             Embedding.accumulateGradient(dTable, fwd.inputs, dOut);
         }
-        return new WindowResult(out.lossNats(), targets.length, grads, fwd.nextState(), RecurrentState.of(dh0, dc0));
+        RecurrentState next = fwd.nextState();
+        fwd.release();
+        return new WindowResult(out.lossNats(), targets.length, grads, next, RecurrentState.of(dh0, dc0));
     }
 
     /**
@@ -103,7 +128,9 @@ public final class LanguageModel {
         double loss = head.loss(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS),
                 fwd.traces[config.layers() - 1].output(), batch.targetsTimeMajor());
-        return new Evaluation(loss, fwd.nextState());
+        RecurrentState next = fwd.nextState();
+        fwd.release();
+        return new Evaluation(loss, next);
     }
 
     /**
@@ -114,7 +141,8 @@ public final class LanguageModel {
      * @param conditioning per-stream vectors, or null for unconditioned models
      * @param startToken the id that zeroes its stream's state before it, or -1
      */
-    public Prediction feed(ParameterSet params, RecurrentState carried, int[][] tokens, float[][] conditioning,
+    public NextTokenDistribution feed(ParameterSet params, RecurrentState carried, int[][] tokens,
+            float[][] conditioning,
             int startToken) {
         int[][] withTarget = new int[tokens.length][];
         for (int b = 0; b < tokens.length; b++) {
@@ -124,14 +152,16 @@ public final class LanguageModel {
         INDArray last = fwd.traces[config.layers() - 1].lastHidden();
         INDArray probs = head.probabilities(
                 params.get(ParameterNames.HEAD_WEIGHTS), params.get(ParameterNames.HEAD_BIAS), last);
-        return new Prediction(probs, fwd.nextState());
+        RecurrentState next = fwd.nextState();
+        fwd.release();
+        return new NextTokenDistribution(probs, next);
     }
 
     /** A forward-only result: mean loss in nats per token and the state to carry on. */
     public record Evaluation(double lossNats, RecurrentState nextState) {}
 
-    /** Next-token probabilities {@code [B, vocab]} and the state after the inputs. */
-    public record Prediction(INDArray probabilities, RecurrentState nextState) {}
+    /** The next token's probabilities {@code [B, vocab]} after each stream's inputs, and the state after them. */
+    public record NextTokenDistribution(INDArray probabilities, RecurrentState nextState) {}
 
     private Forward run(ParameterSet params, RecurrentState carried, WindowBatch batch) {
         DataType type = params.dataType();
@@ -166,6 +196,12 @@ public final class LanguageModel {
                 }
             }
             return RecurrentState.of(h, c);
+        }
+
+        void release() {
+            for (RecurrentLayer.Trace t : traces) {
+                t.release();
+            }
         }
     }
 }

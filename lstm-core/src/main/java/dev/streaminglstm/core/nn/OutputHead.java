@@ -28,6 +28,9 @@ public interface OutputHead {
     /** Mean cross-entropy in nats of {@code targets} under the softmax of {@code hidden W + b}. */
     double loss(INDArray weights, INDArray bias, INDArray hidden, int[] targets);
 
-    /** Softmax probabilities {@code [rows, vocab]} of the hidden rows. */
+    /** Softmax probabilities {@code [rows, vocab]} of the hidden rows, a new array. */
     INDArray probabilities(INDArray weights, INDArray bias, INDArray hidden);
+
+    /** Says that nothing will read {@code result.dHidden()} again: an implementation may reuse its memory. */
+    default void release(Result result) {}
 }

@@ -36,6 +36,13 @@ public interface RecurrentLayer {
 
         /** The cell state after the last step, or null. */
         INDArray lastCell();
+
+        /**
+         * Says that nothing will read this trace again, nor any array it or a backward pass over it
+         * gave out: an implementation may reuse their memory. Callers that do not call it leave
+         * the memory to the garbage collector.
+         */
+        default void release() {}
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.streaminglstm.core.nn;
 
-import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterNames;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.model.RecurrentState;
@@ -59,13 +58,17 @@ public interface TokenStepper {
     /** Replaces the state (copied). */
     void setFlatState(float[] state);
 
-    /** Makes the steppers of a kind of model; a factory returns null for a model it does not run. */
+    /**
+     * Makes the steppers of a model's kernel.
+     *
+     * @throws IllegalArgumentException for parameters or conditioning the kernel does not run
+     */
     @FunctionalInterface
     interface Factory {
-        TokenStepper create(ModelConfig config, ParameterSet params, float[] conditioning, int startToken);
+        TokenStepper create(LanguageModel model, ParameterSet params, float[] conditioning, int startToken);
     }
 
-    /** The stepper of any model: every call is one {@link LanguageModel#feed} of a batch of one stream. */
+    /** The reference kernel's stepper, for any model: every call is one {@link LanguageModel#feed} of a batch of one stream. */
     final class OnLanguageModel implements TokenStepper {
         private final LanguageModel model;
         private final ParameterSet params;
@@ -83,7 +86,7 @@ public interface TokenStepper {
 
         @Override
         public float[] feed(int[] tokens) {
-            LanguageModel.Prediction p = model.feed(params, state, new int[][] {tokens}, conditioning, startToken);
+            LanguageModel.NextTokenDistribution p = model.feed(params, state, new int[][] {tokens}, conditioning, startToken);
             state = p.nextState();
             return p.probabilities().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatVector();
         }

@@ -4,7 +4,7 @@ import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.format.StoredParameters;
 import dev.streaminglstm.core.infer.Evaluator;
 import dev.streaminglstm.core.infer.InferenceSession;
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.nn.LanguageModel;
@@ -19,32 +19,46 @@ import org.nd4j.linalg.api.buffer.DataType;
  * The one decoding of a parameter file that inference, the command line and the training start all use.
  *
  * @param version the store version (0 for parameters that were never stored)
- * @param model the network of the version's shape, on the fast kernel
+ * @param model the network of the version's shape, on the kernel it was decoded for
  * @param parameters its parameters, in float
  */
 public record ServableModel(long version, LanguageModel model, ParameterSet parameters) {
 
     /**
-     * Decodes a parameter file ({@link ModelFile}; its format checks the version and the checksum) of any shape.
+     * Decodes a parameter file ({@link ModelFile}; its format checks the version and the checksum) of any shape, to
+     * run on {@code kernel}.
      *
      * @throws dev.streaminglstm.core.format.ModelFormatException if the file is not a readable parameter file
+     * @throws IllegalArgumentException if {@code kernel} does not run the stored model
      */
-    public static ServableModel decode(long version, byte[] parameterFile) throws IOException {
-        return of(version, ModelFile.read(new ByteArrayInputStream(parameterFile)));
+    public static ServableModel decode(long version, byte[] parameterFile, Kernel kernel) throws IOException {
+        return of(version, ModelFile.read(new ByteArrayInputStream(parameterFile)), kernel);
     }
 
     /**
-     * Decodes a parameter file that must hold a model of {@code expected}'s shape.
+     * Decodes a parameter file that must hold a model of {@code expected}'s shape, to run on {@code kernel}.
      *
      * @throws dev.streaminglstm.core.format.ModelFormatException if it is unreadable or of another shape
+     * @throws IllegalArgumentException if {@code kernel} does not run the stored model
      */
-    public static ServableModel decode(long version, byte[] parameterFile, ModelConfig expected) throws IOException {
-        return of(version, ModelFile.read(new ByteArrayInputStream(parameterFile), expected));
+    public static ServableModel decode(long version, byte[] parameterFile, ModelConfig expected, Kernel kernel)
+            throws IOException {
+        return of(version, ModelFile.read(new ByteArrayInputStream(parameterFile), expected), kernel);
     }
 
-    private static ServableModel of(long version, StoredParameters stored) {
-        return new ServableModel(version, FastLanguageModel.create(stored.config()),
-                stored.parameters().castTo(DataType.FLOAT));
+    /**
+     * Decodes a parameter file of any shape, to run on the fastest kernel that runs it
+     * ({@link Kernel#fastestFor}): for readers of whatever was stored, such as the command line.
+     *
+     * @throws dev.streaminglstm.core.format.ModelFormatException if the file is not a readable parameter file
+     */
+    public static ServableModel decodeOnFastestKernel(long version, byte[] parameterFile) throws IOException {
+        StoredParameters stored = ModelFile.read(new ByteArrayInputStream(parameterFile));
+        return of(version, stored, Kernel.fastestFor(stored.config(), DataType.FLOAT));
+    }
+
+    private static ServableModel of(long version, StoredParameters stored, Kernel kernel) {
+        return new ServableModel(version, kernel.create(stored.config()), stored.parameters().castTo(DataType.FLOAT));
     }
 
     public ModelConfig config() {

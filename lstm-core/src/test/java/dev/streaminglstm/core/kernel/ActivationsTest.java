@@ -37,6 +37,25 @@ class ActivationsTest {
     }
 
     @Test
+    void expIsWithinAFloatUlpOfExactOverItsWholeRange() {
+        double worst = 0;
+        for (float x = Activations.EXP_MIN; x <= Activations.EXP_MAX; x += 3.3e-4f) {
+            double exact = Math.exp(x);
+            worst = Math.max(worst, Math.abs(Activations.exp(x) - exact) / exact);
+        }
+        assertThat(worst).isLessThan(1e-7);
+        assertThat(Activations.exp(0f)).isEqualTo(1f);
+    }
+
+    @Test
+    void expClampsBeyondItsRangeAndKeepsNaN() {
+        assertThat(Activations.exp(-200f)).isBetween(0f, 1.3e-38f);
+        assertThat(Activations.exp(Float.NEGATIVE_INFINITY)).isBetween(0f, 1.3e-38f);
+        assertThat(Activations.exp(100f)).isGreaterThan(2e38f).isLessThan(Float.POSITIVE_INFINITY);
+        assertThat(Activations.exp(Float.NaN)).isNaN();
+    }
+
+    @Test
     void saturatesAtTheExtremesAndKeepsNaN() {
         for (float x : new float[] {40f, 1e30f, Float.MAX_VALUE, Float.POSITIVE_INFINITY}) {
             assertThat(Activations.tanh(x)).isCloseTo(1f, org.assertj.core.data.Offset.offset(4e-7f));

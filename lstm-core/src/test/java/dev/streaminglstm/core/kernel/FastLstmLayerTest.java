@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -80,13 +81,27 @@ class FastLstmLayerTest {
         assertAgree(w.runOnViews(new FastLstmLayer()), expected);
     }
 
+    @ParameterizedTest(name = "batch {0}, {1} steps, {2} threads")
+    @CsvSource({"32, 5, 2", "32, 3, 4", "17, 4, 2", "40, 4, 3"})
+    void matchesTheFloatLayerWithItsStreamsSplitOverThreads(int batch, int steps, int threads) {
+        Window w = Window.random(batch, steps, 5, 12, 3, 17L * batch + threads);
+        assertThat(Parallelism.of(threads).parts(batch, FastLstmLayer.MIN_STREAMS_PER_PART)).isGreaterThan(1);
+        assertAgree(w.run(new FastLstmLayer(Parallelism.of(threads)), DataType.FLOAT),
+                w.run(new LstmLayer(), DataType.FLOAT));
+    }
+
     @Test
-    void runsOtherDataTypesOnTheGenericLayer() {
+    void refusesOtherDataTypesAndOtherLayersTraces() {
         Window w = Window.random(3, 4, 5, 12, 2, 5);
-        Map<String, double[]> fast = w.run(new FastLstmLayer(), DataType.DOUBLE);
-        Map<String, double[]> generic = w.run(new LstmLayer(), DataType.DOUBLE);
-        assertThat(fast.keySet()).containsExactlyElementsOf(generic.keySet());
-        generic.forEach((name, values) -> assertThat(fast.get(name)).as(name).containsExactly(values));
+        for (DataType type : new DataType[] {DataType.DOUBLE, DataType.HALF}) {
+            assertThatThrownBy(() -> w.run(new FastLstmLayer(), type)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("FLOAT parameters only, not " + type);
+        }
+        RecurrentLayer.Trace reference = new LstmLayer().forward(w.weights(DataType.FLOAT), w.input(DataType.FLOAT),
+                w.array("h0", DataType.FLOAT), w.array("c0", DataType.FLOAT));
+        assertThatThrownBy(() -> new FastLstmLayer().backward(w.weights(DataType.FLOAT), reference,
+                        w.array("dOut", DataType.FLOAT), w.weights(DataType.FLOAT)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("its own traces");
     }
 
     @Test

@@ -36,7 +36,7 @@ class FastStepperTest {
         Random random = new Random(layers * 10L + conditioning);
         float[] v = conditioning == 0 ? null : randomVector(random, conditioning);
         LanguageModel reference = new LanguageModel(config);
-        TokenStepper stepper = FastLanguageModel.create(config).stepper(params, v, START);
+        TokenStepper stepper = Kernel.FAST.create(config).stepper(params, v, START);
         assertThat(stepper).isInstanceOf(FastStepper.class);
 
         RecurrentState carried = randomState(config, random);
@@ -47,7 +47,7 @@ class FastStepperTest {
         for (int i = 0; i < chunks.length; i++) {
             float[] p = stepper.feed(chunks[i]);
             assertThat(stepper.distribution()).as("the head again, on the same state").containsExactly(p);
-            LanguageModel.Prediction e = reference.feed(params, carried, new int[][] {chunks[i]},
+            LanguageModel.NextTokenDistribution e = reference.feed(params, carried, new int[][] {chunks[i]},
                     v == null ? null : new float[][] {v}, START);
             carried = e.nextState();
             fast.put("distribution after chunk " + i, toDouble(p));
@@ -75,12 +75,15 @@ class FastStepperTest {
     }
 
     @Test
-    void otherModelsAreReadByTheGenericStepper() {
+    void refusesParametersTheFastKernelDoesNotRun() {
         ModelConfig lstm = new ModelConfig(VOCAB, 5, 12, 1, CellType.LSTM, 0);
-        ModelConfig rnn = new ModelConfig(VOCAB, 5, 12, 1, CellType.RNN, 0);
-        assertThat(FastLanguageModel.create(lstm).stepper(ParameterSet.initialize(lstm, DataType.DOUBLE, 1), null, START))
-                .isInstanceOf(TokenStepper.OnLanguageModel.class);
-        assertThat(FastLanguageModel.create(rnn).stepper(ParameterSet.initialize(rnn, DataType.FLOAT, 1), null, START))
+        LanguageModel fast = Kernel.FAST.create(lstm);
+        assertThatThrownBy(() -> fast.stepper(ParameterSet.initialize(lstm, DataType.DOUBLE, 1), null, START))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FLOAT parameters only");
+        assertThatThrownBy(() -> fast.stepper(ParameterSet.initialize(lstm.withLayers(2), DataType.FLOAT, 1), null,
+                START)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parameters of shape");
+        ModelConfig rnn = lstm.withCell(CellType.RNN);
+        assertThat(Kernel.REFERENCE.create(rnn).stepper(ParameterSet.initialize(rnn, DataType.FLOAT, 1), null, START))
                 .isInstanceOf(TokenStepper.OnLanguageModel.class);
     }
 
@@ -88,7 +91,7 @@ class FastStepperTest {
     void rejectsBadTokensStatesAndConditioning() {
         ModelConfig config = new ModelConfig(VOCAB, 5, 12, 2, CellType.LSTM, 3);
         ParameterSet params = ParameterSet.initialize(config, DataType.FLOAT, 3);
-        LanguageModel model = FastLanguageModel.create(config);
+        LanguageModel model = Kernel.FAST.create(config);
         TokenStepper stepper = model.stepper(params, new float[3], START);
         float[] before = stepper.flatState();
         assertThatThrownBy(() -> stepper.feed(new int[] {1, VOCAB}))
@@ -107,7 +110,7 @@ class FastStepperTest {
     void scoringGivesEachTokenTheDistributionTheReferenceGaveJustBeforeIt() {
         ModelConfig config = new ModelConfig(VOCAB, 5, 12, 2, CellType.LSTM, 0);
         ParameterSet params = ParameterSet.initialize(config, DataType.FLOAT, 4).muli(1.5);
-        TokenStepper fast = FastLanguageModel.create(config).stepper(params, null, START);
+        TokenStepper fast = Kernel.FAST.create(config).stepper(params, null, START);
         TokenStepper reference = new LanguageModel(config).stepper(params, null, START);
         int[] tokens = {3, 1, START, 4, 4, 12, 0};
         Map<String, double[]> scored = new LinkedHashMap<>();

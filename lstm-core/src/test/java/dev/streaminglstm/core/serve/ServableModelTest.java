@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streaminglstm.core.format.ModelFile;
 import dev.streaminglstm.core.format.ModelFormatException;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
@@ -28,13 +29,14 @@ class ServableModelTest {
     @Test
     void decodesAStoredFileToTheSameFloatParametersAndReadsAsTheReferenceModel() throws Exception {
         ParameterSet doubles = ParameterSet.initialize(MODEL, DataType.DOUBLE, 3);
-        ServableModel served = ServableModel.decode(9, file(MODEL, doubles), MODEL);
+        ServableModel served = ServableModel.decode(9, file(MODEL, doubles), MODEL, Kernel.FAST);
 
         assertThat(served.version()).isEqualTo(9);
         assertThat(served.config()).isEqualTo(MODEL);
         assertThat(served.parameters().dataType()).isEqualTo(DataType.FLOAT);
         assertThat(served.parameters().toFlatFloats()).isEqualTo(doubles.castTo(DataType.FLOAT).toFlatFloats());
         assertThat(served.describe()).isEqualTo("LSTM 258 tokens, embed 8, hidden 16 x 2");
+        assertThat(served.model().kernel()).isEqualTo("fast");
 
         int[] text = ByteVocabulary.encode("streams");
         float[] stepped = served.session(null).feed(text);
@@ -50,13 +52,28 @@ class ServableModelTest {
         ModelConfig other = ModelConfig.lstm(ByteVocabulary.SIZE, 8, 32);
         byte[] bytes = file(other, ParameterSet.initialize(other, DataType.FLOAT, 1));
 
-        assertThatThrownBy(() -> ServableModel.decode(1, bytes, MODEL)).isInstanceOf(ModelFormatException.class);
-        assertThat(ServableModel.decode(1, bytes).config()).isEqualTo(other);
+        assertThatThrownBy(() -> ServableModel.decode(1, bytes, MODEL, Kernel.FAST))
+                .isInstanceOf(ModelFormatException.class);
+        assertThat(ServableModel.decode(1, bytes, Kernel.FAST).config()).isEqualTo(other);
+    }
+
+    @Test
+    void runsOnTheNamedKernelAndTheFastOneRefusesAnRnnModel() throws Exception {
+        ModelConfig rnn = MODEL.withCell(CellType.RNN);
+        byte[] bytes = file(rnn, ParameterSet.initialize(rnn, DataType.FLOAT, 2));
+
+        assertThatThrownBy(() -> ServableModel.decode(1, bytes, rnn, Kernel.FAST))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("LSTM cells only");
+        assertThat(ServableModel.decode(1, bytes, rnn, Kernel.REFERENCE).model().kernel()).isEqualTo("reference");
+        assertThat(ServableModel.decodeOnFastestKernel(1, bytes).model().kernel()).isEqualTo("reference");
+        byte[] lstm = file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 2));
+        assertThat(ServableModel.decodeOnFastestKernel(1, lstm).model().kernel()).isEqualTo("fast");
     }
 
     @Test
     void scoresTextInBitsPerTokenWhateverTheWindow() throws Exception {
-        ServableModel served = ServableModel.decode(1, file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 4)));
+        byte[] bytes = file(MODEL, ParameterSet.initialize(MODEL, DataType.FLOAT, 4));
+        ServableModel served = ServableModel.decode(1, bytes, Kernel.FAST);
         int[] tokens = ByteVocabulary.encode("a stream of text, read in windows");
 
         assertThat(served.bitsPerToken(tokens, 5, null))

@@ -3,7 +3,7 @@ package dev.streaminglstm.core.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.core.infer.Evaluator;
-import dev.streaminglstm.core.kernel.FastLanguageModel;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
@@ -35,7 +35,7 @@ class LearningTest {
     void learnsARepeatingPatternAndReproducesIt(CellType cell) {
         ModelConfig config = new ModelConfig(ByteVocabulary.SIZE, 16, 64, 1, cell, 0);
         ParameterSet params = ParameterSet.initialize(config, DataType.FLOAT, 3);
-        LanguageModel model = FastLanguageModel.create(config);
+        LanguageModel model = Kernel.fastestFor(config, DataType.FLOAT).create(config);
         Trainer trainer = new Trainer(model, params,
                 Optimizer.create(OptimizerConfig.adam(1e-2, 5.0), config, DataType.FLOAT));
 
