@@ -150,7 +150,7 @@ class SecuredKafkaCommandsITCase {
         assertThat(run.out()).isEmpty();
     }
 
-    /** The operator's client properties, as SECURITY.md shows them: the password comes from the environment. */
+    /** The operator's client properties, as docs/security.md shows them: the password comes from the environment. */
     private static Path operatorProperties() {
         return Path.of(write(KAFKA.securedClientProperties(OPERATOR, "${env:" + PASSWORD_VARIABLE + "}")));
     }

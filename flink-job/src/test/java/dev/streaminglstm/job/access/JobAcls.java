@@ -10,7 +10,7 @@ import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourceType;
 
-/** The ACLs the job's principal needs on a secured cluster, and nothing more; SECURITY.md lists the same. */
+/** The ACLs the job's principal needs on a secured cluster, and nothing more; docs/security.md lists the same. */
 enum JobAcls {
     /** READ the input topic (DESCRIBE comes with it). */
     READ_INPUT,
