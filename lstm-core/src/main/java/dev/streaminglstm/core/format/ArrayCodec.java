@@ -38,20 +38,20 @@ public final class ArrayCodec {
                 + spec.rows() * spec.columns() * valueBytes;
     }
 
-    /** Bytes the records of every array of a model shape take. */
-    public static long setLength(ModelShape shape) {
+    /** Bytes the records of every array of a model header take. */
+    public static long setLength(ParameterHeader header) {
         long total = 0;
-        for (ParameterNames.Spec spec : ParameterNames.specs(shape.config())) {
-            total += recordLength(spec, shape.dataType());
+        for (ParameterNames.Spec spec : ParameterNames.specs(header.config())) {
+            total += recordLength(spec, header.dataType());
         }
         return total;
     }
 
-    /** Bytes of the values alone of every array of a model shape. */
-    public static long valueBytes(ModelShape shape) {
+    /** Bytes of the values alone of every array of a model header. */
+    public static long valueBytes(ParameterHeader header) {
         long total = 0;
-        for (ParameterNames.Spec spec : ParameterNames.specs(shape.config())) {
-            total += spec.rows() * spec.columns() * shape.bytesPerValue();
+        for (ParameterNames.Spec spec : ParameterNames.specs(header.config())) {
+            total += spec.rows() * spec.columns() * header.bytesPerValue();
         }
         return total;
     }
@@ -65,7 +65,7 @@ public final class ArrayCodec {
         if (array.rank() != 2) {
             throw new IllegalArgumentException("array '" + name + "' has rank " + array.rank() + ", expected 2");
         }
-        ModelShape.requireStorable(array.dataType());
+        ParameterHeader.requireStorable(array.dataType());
         out.writeString(name, MAX_NAME_BYTES, "array name '" + name + "'");
         out.writeInt(Math.toIntExact(array.rows()));
         out.writeInt(Math.toIntExact(array.columns()));
@@ -113,31 +113,31 @@ public final class ArrayCodec {
     }
 
     /**
-     * Reads the records of every array of a model shape, in canonical order.
+     * Reads the records of every array a header names, in canonical order.
      *
      * @throws ModelFormatException if the values would exceed {@link #MAX_VALUE_BYTES} (checked
      *     before reading anything), or a record is not the expected one
      */
-    public static List<EncodedArray> readAll(ChecksummedInput in, ModelShape shape) throws IOException {
-        requireWithinLimit(shape);
-        List<ParameterNames.Spec> specs = ParameterNames.specs(shape.config());
+    public static List<EncodedArray> readAll(ChecksummedInput in, ParameterHeader header) throws IOException {
+        requireWithinLimit(header);
+        List<ParameterNames.Spec> specs = ParameterNames.specs(header.config());
         List<EncodedArray> arrays = new ArrayList<>(specs.size());
         for (int i = 0; i < specs.size(); i++) {
-            arrays.add(read(in, specs.get(i), shape.dataType(), i, specs.size()));
+            arrays.add(read(in, specs.get(i), header.dataType(), i, specs.size()));
         }
         return arrays;
     }
 
     /**
-     * Checks that a model of this shape can be read at all.
+     * Checks that a model of this header can be read at all.
      *
      * @throws ModelFormatException if its values would exceed {@link #MAX_VALUE_BYTES}
      */
-    public static void requireWithinLimit(ModelShape shape) throws ModelFormatException {
-        long bytes = valueBytes(shape);
+    public static void requireWithinLimit(ParameterHeader header) throws ModelFormatException {
+        long bytes = valueBytes(header);
         if (bytes > MAX_VALUE_BYTES) {
-            throw new ModelFormatException("a model of shape " + ModelShape.describe(shape.config()) + " holds "
-                    + bytes + " bytes of " + shape.dataType() + " values, above the limit of " + MAX_VALUE_BYTES);
+            throw new ModelFormatException("a model of shape " + ParameterHeader.describe(header.config())
+                    + " holds " + bytes + " bytes of " + header.dataType() + " values, above the limit of " + MAX_VALUE_BYTES);
         }
     }
 

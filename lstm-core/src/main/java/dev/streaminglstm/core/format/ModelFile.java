@@ -14,10 +14,10 @@ import java.util.TreeMap;
  * The versioned, self-describing binary file of a model's parameters. Layout (big-endian):
  * <ol>
  *   <li>magic {@code "SLSTMPRM"} (8 bytes) and the format version (int, {@value #FORMAT_VERSION});
- *   <li>the header: the model's shape and data type ({@link ModelShape}), then the
+ *   <li>the header: the model's shape and data type ({@link ParameterHeader}), then the
  *       hyper-parameters as a count (int) and that many key/value strings (int length, UTF-8),
  *       sorted by key;
- *   <li>every array of the shape in canonical order ({@link ArrayCodec});
+ *   <li>every array the header names, in canonical order ({@link ArrayCodec});
  *   <li>the CRC-32C of everything before it (int).
  * </ol>
  * Reading never returns a half-read model: sizes are bounded before anything is allocated, the
@@ -46,15 +46,16 @@ public final class ModelFile {
     public static void write(OutputStream out, ModelConfig config, Map<String, String> hyperParameters,
             ParameterSet parameters) throws IOException {
         if (!parameters.config().equals(config)) {
-            throw new IllegalArgumentException("parameters are of shape " + ModelShape.describe(parameters.config())
-                    + ", not " + ModelShape.describe(config));
+            throw new IllegalArgumentException("parameters are of shape "
+                    + ParameterHeader.describe(parameters.config())
+                    + ", not " + ParameterHeader.describe(config));
         }
-        ModelShape shape = new ModelShape(config, parameters.dataType());
+        ParameterHeader header = new ParameterHeader(config, parameters.dataType());
         Map<String, String> settings = checkedSettings(hyperParameters);
         ChecksummedOutput sink = new ChecksummedOutput(out);
         sink.writeBytes(MAGIC);
         sink.writeInt(FORMAT_VERSION);
-        shape.write(sink);
+        header.write(sink);
         sink.writeInt(settings.size());
         for (Map.Entry<String, String> e : settings.entrySet()) {
             sink.writeString(e.getKey(), MAX_SETTING_BYTES, "hyper-parameter key");
@@ -90,18 +91,18 @@ public final class ModelFile {
             throw new ModelFormatException(
                     "format version " + version + " is not supported; this build reads " + FORMAT_VERSION);
         }
-        ModelShape shape = ModelShape.read(source);
+        ParameterHeader header = ParameterHeader.read(source);
         Map<String, String> settings = readSettings(source);
-        if (expected != null && !expected.equals(shape.config())) {
-            throw new ModelFormatException("file holds a model of shape " + ModelShape.describe(shape.config())
-                    + ", expected " + ModelShape.describe(expected));
+        if (expected != null && !expected.equals(header.config())) {
+            throw new ModelFormatException("file holds a model of shape " + ParameterHeader.describe(header.config())
+                    + ", expected " + ParameterHeader.describe(expected));
         }
-        ArrayCodec.requireWithinLimit(shape);
-        source.expectTotal(source.position() + ArrayCodec.setLength(shape) + Integer.BYTES);
-        List<EncodedArray> arrays = ArrayCodec.readAll(source, shape);
+        ArrayCodec.requireWithinLimit(header);
+        source.expectTotal(source.position() + ArrayCodec.setLength(header) + Integer.BYTES);
+        List<EncodedArray> arrays = ArrayCodec.readAll(source, header);
         source.verifyChecksum();
-        ParameterSet parameters = ArrayCodec.build(shape.config(), arrays);
-        return new StoredParameters(shape.config(), settings, parameters, version);
+        ParameterSet parameters = ArrayCodec.build(header.config(), arrays);
+        return new StoredParameters(header.config(), settings, parameters, version);
     }
 
     private static Map<String, String> readSettings(ChecksummedInput source) throws IOException {

@@ -5,7 +5,7 @@ import dev.streaminglstm.core.format.ChecksummedInput;
 import dev.streaminglstm.core.format.ChecksummedOutput;
 import dev.streaminglstm.core.format.EncodedArray;
 import dev.streaminglstm.core.format.ModelFormatException;
-import dev.streaminglstm.core.format.ModelShape;
+import dev.streaminglstm.core.format.ParameterHeader;
 import dev.streaminglstm.core.model.ParameterSet;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -22,7 +22,7 @@ import java.util.Map;
  * Binary form of an {@link OptimizerState}, for operator state and checkpoints. Layout
  * (big-endian): magic {@code "SLSTMOPT"}, version (int, {@value #FORMAT_VERSION}), kind (string),
  * steps applied and skipped (longs); then, for kinds with moments, the model shape and data type
- * ({@link ModelShape}) and for each moment its name and its arrays ({@link ArrayCodec}); then the
+ * ({@link ParameterHeader}) and for each moment its name and its arrays ({@link ArrayCodec}); then the
  * CRC-32C of everything before. Values are stored bit for bit.
  */
 public final class OptimizerStateCodec {
@@ -45,7 +45,7 @@ public final class OptimizerStateCodec {
             out.writeLong(state.stepsSkipped());
             if (!state.moments().isEmpty()) {
                 ParameterSet first = state.moments().values().iterator().next();
-                new ModelShape(first.config(), first.dataType()).write(out);
+                new ParameterHeader(first.config(), first.dataType()).write(out);
                 for (Map.Entry<String, ParameterSet> e : state.moments().entrySet()) {
                     out.writeString(e.getKey(), MAX_NAME_BYTES, "moment name");
                     ArrayCodec.writeAll(out, e.getValue());
@@ -93,15 +93,15 @@ public final class OptimizerStateCodec {
             throw new ModelFormatException("negative step counters: " + applied + " applied, " + skipped + " skipped");
         }
         List<String> names = kind.momentNames();
-        ModelShape shape = null;
+        ParameterHeader header = null;
         List<List<EncodedArray>> encoded = new ArrayList<>();
         if (!names.isEmpty()) {
-            shape = ModelShape.read(in);
+            header = ParameterHeader.read(in);
             long total = in.position() + Integer.BYTES;
             for (String name : names) {
-                total += Integer.BYTES + name.getBytes(StandardCharsets.UTF_8).length + ArrayCodec.setLength(shape);
+                total += Integer.BYTES + name.getBytes(StandardCharsets.UTF_8).length + ArrayCodec.setLength(header);
             }
-            ArrayCodec.requireWithinLimit(shape);
+            ArrayCodec.requireWithinLimit(header);
             in.expectTotal(total);
             for (int i = 0; i < names.size(); i++) {
                 String name = in.readString(MAX_NAME_BYTES, "moment name");
@@ -109,7 +109,7 @@ public final class OptimizerStateCodec {
                     throw new ModelFormatException("moment " + (i + 1) + " of " + names.size() + " of a " + kind
                             + " state is named '" + name + "', expected '" + names.get(i) + "'");
                 }
-                encoded.add(ArrayCodec.readAll(in, shape));
+                encoded.add(ArrayCodec.readAll(in, header));
             }
         } else {
             in.expectTotal(in.position() + Integer.BYTES);
@@ -121,7 +121,7 @@ public final class OptimizerStateCodec {
         }
         Map<String, ParameterSet> moments = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) {
-            moments.put(names.get(i), ArrayCodec.build(shape.config(), encoded.get(i)));
+            moments.put(names.get(i), ArrayCodec.build(header.config(), encoded.get(i)));
         }
         return new OptimizerState(kind, applied, skipped, moments);
     }

@@ -59,7 +59,7 @@ class ClaimedSizesCostNoMemoryTest {
             out.writeString("ADAM", 64, "kind");
             out.writeLong(1);
             out.writeLong(0);
-            new ModelShape(new ModelConfig(VOCAB_OF_HALF_A_GIGABYTE, EMBED, 1, 1, CellType.LSTM, 0), DataType.FLOAT)
+            new ParameterHeader(new ModelConfig(VOCAB_OF_HALF_A_GIGABYTE, EMBED, 1, 1, CellType.LSTM, 0), DataType.FLOAT)
                     .write(out);
             out.writeString("m", 64, "moment");
             out.writeString(ParameterNames.EMBEDDING, 256, "name");

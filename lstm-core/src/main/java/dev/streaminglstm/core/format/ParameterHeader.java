@@ -14,11 +14,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param config the model's shape
  * @param dataType {@link DataType#FLOAT} or {@link DataType#DOUBLE}
  */
-public record ModelShape(ModelConfig config, DataType dataType) {
+public record ParameterHeader(ModelConfig config, DataType dataType) {
 
     private static final int MAX_NAME_BYTES = 64;
 
-    public ModelShape {
+    public ParameterHeader {
         if (config == null) {
             throw new IllegalArgumentException("config must be given");
         }
@@ -57,7 +57,7 @@ public record ModelShape(ModelConfig config, DataType dataType) {
      *
      * @throws ModelFormatException for an unknown cell or data type, or sizes no model can have
      */
-    public static ModelShape read(ChecksummedInput in) throws IOException {
+    public static ParameterHeader read(ChecksummedInput in) throws IOException {
         String cell = in.readString(MAX_NAME_BYTES, "cell type");
         int vocab = in.readInt();
         int embed = in.readInt();
@@ -79,7 +79,7 @@ public record ModelShape(ModelConfig config, DataType dataType) {
             throw new ModelFormatException("unknown data type '" + type + "'; expected FLOAT or DOUBLE");
         }
         try {
-            return new ModelShape(new ModelConfig(vocab, embed, hidden, layers, cellType, conditioning), dataType);
+            return new ParameterHeader(new ModelConfig(vocab, embed, hidden, layers, cellType, conditioning), dataType);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException("the header holds an impossible model shape: " + e.getMessage(), e);
         }
