@@ -7,15 +7,18 @@ import dev.streaminglstm.bench.ParallelBenchmark;
 import dev.streaminglstm.bench.PipelineBenchmark;
 import dev.streaminglstm.bench.StateBenchmark;
 import dev.streaminglstm.core.bench.KernelBenchmark;
+import dev.streaminglstm.core.bench.KernelComparison;
 import dev.streaminglstm.core.bench.PythonPeer;
 import dev.streaminglstm.core.diagnostics.GradientFlow;
+import dev.streaminglstm.core.kernel.Blas;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import dev.streaminglstm.core.kernel.Blas;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** Benchmarks and measurements of the model, with peers measured in the same run. */
 @Command(
@@ -23,7 +26,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Benchmarks of the model kernel and of the running system, against peers or limits measured"
                 + " in the same run.",
-        subcommands = {BenchCommand.Kernel.class, BenchCommand.Flow.class, QualityCommand.class,
+        subcommands = {BenchCommand.Kernel.class, BenchCommand.Compare.class, BenchCommand.Flow.class, QualityCommand.class,
                 PipelineBenchmark.class, LatencyBenchmark.class, FreshnessBenchmark.class, StateBenchmark.class,
                 ParallelBenchmark.class})
 public final class BenchCommand implements Runnable {
@@ -36,6 +39,28 @@ public final class BenchCommand implements Runnable {
                 "name a benchmark: " + String.join(", ", spec.subcommands().keySet()));
     }
 
+
+    /** {@link KernelComparison}: its own flags, passed through. */
+    @Command(name = "compare", description = "The fast kernel against the PyTorch peer, each in each of its thread "
+            + "settings, interleaved round by round, with the BLAS ceiling and batched inference stepping; "
+            + "--help lists its flags.")
+    static final class Compare implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Unmatched
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                KernelComparison.run(args.toArray(String[]::new), System.out);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            return 0;
+        }
+    }
 
     /** Full training steps on random tokens; prints {@code tokens/s=N} last. */
     @Command(name = "kernel", mixinStandardHelpOptions = true,

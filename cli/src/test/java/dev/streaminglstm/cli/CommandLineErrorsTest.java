@@ -71,7 +71,7 @@ class CommandLineErrorsTest {
         assertThat(unknown.out()).isEmpty();
 
         assertUsageError(CliRun.of(), "streaming-lstm: name a command (see streaming-lstm --help)");
-        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel, gradient-flow, quality, "
+        assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel, compare, gradient-flow, quality, "
                 + "pipeline, latency, freshness, state, parallel");
     }
 
@@ -85,7 +85,9 @@ class CommandLineErrorsTest {
         "kernel --hidden x|Invalid value for option '--hidden': 'x' is not an int",
         "gradient-flow --steps 1|--steps must be at least 2, was 1",
         "gradient-flow --hidden 0|--hidden must be at least 1, was 0",
-        "gradient-flow --input 0|--input must be at least 1, was 0"})
+        "gradient-flow --input 0|--input must be at least 1, was 0",
+        "compare --rounds 0|--rounds must be at least 1, was 0",
+        "compare --no-such 1|unknown flag --no-such (see --help)"})
     void badBenchmarkFlagsAreUsageErrorsNamingTheFlag(String caseLine) {
         String[] parts = caseLine.split("\\|");
         String command = "bench " + parts[0].split(" ")[0];

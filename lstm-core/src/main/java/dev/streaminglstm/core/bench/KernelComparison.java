@@ -66,16 +66,23 @@ public final class KernelComparison {
     }
 
     public static void main(String[] args) throws IOException {
-        Optional<Options> options;
         try {
-            options = KernelComparisonArgs.parse(args, System.out);
+            run(args, System.out);
         } catch (IllegalArgumentException e) {
             System.err.println("kernel comparison: " + e.getMessage());
             System.exit(2);
-            return;
         }
+    }
+
+    /**
+     * Parses {@code args} and runs the comparison, or prints the usage for {@code --help}.
+     *
+     * @throws IllegalArgumentException naming a bad flag or value, before anything runs
+     */
+    public static void run(String[] args, PrintStream out) throws IOException {
+        Optional<Options> options = KernelComparisonArgs.parse(args, out);
         if (options.isPresent()) {
-            new KernelComparison(options.get(), System.out).run();
+            new KernelComparison(options.get(), out).run();
         }
     }
 

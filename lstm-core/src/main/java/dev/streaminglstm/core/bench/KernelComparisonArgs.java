@@ -49,7 +49,7 @@ final class KernelComparisonArgs {
                 atLeast("--seq", take(v, "--seq", "64"), 1), atLeast("--embed", take(v, "--embed", "64"), 1),
                 atLeast("--hidden", take(v, "--hidden", "256"), 1), atLeast("--vocab", take(v, "--vocab", "256"), 2),
                 atLeast("--layers", take(v, "--layers", "1"), 1), 1, atLeast("--warmup", take(v, "--warmup", "5"), 0),
-                Long.parseLong(take(v, "--seed", "1")), 1);
+                atLeast("--seed", take(v, "--seed", "1"), Integer.MIN_VALUE), 1);
         long tokens = atLeast("--tokens", take(v, "--tokens", "0"), 0);
         int rounds = atLeast("--rounds", take(v, "--rounds", "3"), 1);
         List<KernelComparison.Ours> ours = new ArrayList<>();
@@ -81,7 +81,11 @@ final class KernelComparisonArgs {
             default -> throw new IllegalArgumentException("--peer must be auto, torch or none, was '" + peerMode + "'");
         };
         if (peer != null && !Files.isRegularFile(script)) {
-            throw new IllegalArgumentException("--peer-script " + script + " not found");
+            if (peerMode.equals("torch")) {
+                throw new IllegalArgumentException("--peer-script " + script + " not found");
+            }
+            out.println("peer: skipped, --peer-script " + script + " not found");
+            peer = null;
         }
         return Optional.of(new KernelComparison.Options(base, batches, tokens, rounds, ours, peer, script, streams));
     }
