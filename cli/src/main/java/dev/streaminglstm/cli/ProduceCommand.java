@@ -4,6 +4,8 @@ import dev.streaminglstm.sandbox.corpus.Corpus;
 import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
 import dev.streaminglstm.sandbox.corpus.RateLimit;
 import dev.streaminglstm.sandbox.corpus.TextChunker;
+import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.wire.ValueEncoder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -100,6 +102,7 @@ final class ProduceCommand implements Callable<Integer> {
         long totalBytes = totalBytes();
         Properties properties = kafka.clientProperties();
         kafka.requireAccess(properties, AclOperation.WRITE, topic);
+        ValueEncoder<TextEvent> values = kafka.encoder(TextEvent.class, topic);
         properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "streaming-lstm-produce");
         properties.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Integer.toString(kafka.timeoutMs()));
 
@@ -114,13 +117,15 @@ final class ProduceCommand implements Callable<Integer> {
                 new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
         try {
             Producer<byte[], byte[]> producer = streamPrefix.equals(REPLAYER_PREFIX) ? kafkaProducer
-                    : new StreamRenamingProducer(kafkaProducer, REPLAYER_PREFIX, streamPrefix);
+                    : new StreamRenamingProducer(kafkaProducer, REPLAYER_PREFIX, streamPrefix,
+                            kafka.decoder(TextEvent.class), kafka.encoder(TextEvent.class, topic));
             long first = firstSequence;
             try (Progress progress = Progress.start(spec.commandLine().getErr(), "produce", totalBytes, sent::bytes,
                     Progress.Unit.BYTES)) {
                 for (int i = 0; i < corpora.size() && !sent.stopped(); i++) {
                     CorpusReplayer replayer = CorpusReplayer.builder(producer, topic, corpora.get(i))
-                            .streams(streams).chunkBytes(chunkBytes).rate(rate).firstSequenceNumber(first).build();
+                            .streams(streams).chunkBytes(chunkBytes).rate(rate).firstSequenceNumber(first).values(values)
+                            .build();
                     sent.replay(replayer);
                     // a stream sends at most all of a corpus's records: the next corpus numbers every stream above
                     first += replayer.recordsSent();

@@ -1,9 +1,11 @@
 package dev.streaminglstm.cli;
 
-import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.TextEvent;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.schema.wire.SchemaRegistryException;
+import dev.streaminglstm.schema.wire.ValueDecoder;
+import dev.streaminglstm.schema.wire.ValueEncoder;
+import dev.streaminglstm.schema.wire.ValueRejected;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -26,18 +28,30 @@ import org.apache.kafka.common.metrics.KafkaMetric;
  * A producer of input records that renames their streams: a record of stream {@code <from><n>} leaves as stream
  * {@code <to><n>}, in its key and in its {@link TextEvent}. {@code produce --stream-prefix} puts it in front of the
  * {@link dev.streaminglstm.sandbox.corpus.CorpusReplayer}, whose streams are always called {@code doc-<n>}.
- * Every other call, {@code close} included, goes to the wrapped producer.
+ * Every other call, {@code close} included, goes to the wrapped producer. Values are read and written in one wire
+ * format; not thread-safe, like its encoder and decoder.
  */
 final class StreamRenamingProducer implements Producer<byte[], byte[]> {
 
     private final Producer<byte[], byte[]> delegate;
     private final String from;
     private final String to;
+    private final ValueDecoder<TextEvent> decoder;
+    private final ValueEncoder<TextEvent> encoder;
 
+    /** A renamer of single-object records. */
     StreamRenamingProducer(Producer<byte[], byte[]> delegate, String from, String to) {
+        this(delegate, from, to, ValueDecoder.singleObject(TextEvent.class), ValueEncoder.singleObject(TextEvent.class));
+    }
+
+    /** A renamer of the records {@code decoder} reads, which {@code encoder} writes again. */
+    StreamRenamingProducer(Producer<byte[], byte[]> delegate, String from, String to, ValueDecoder<TextEvent> decoder,
+            ValueEncoder<TextEvent> encoder) {
         this.delegate = delegate;
         this.from = from;
         this.to = to;
+        this.decoder = decoder;
+        this.encoder = encoder;
     }
 
     @Override
@@ -53,9 +67,9 @@ final class StreamRenamingProducer implements Producer<byte[], byte[]> {
     private ProducerRecord<byte[], byte[]> renamed(ProducerRecord<byte[], byte[]> record) {
         TextEvent event;
         try {
-            event = TextEvent.getDecoder().decode(record.value());
-        } catch (IOException e) {
-            throw new UncheckedIOException("not a TextEvent: " + e.getMessage(), e);
+            event = decoder.decode(record.value());
+        } catch (ValueRejected | SchemaRegistryException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
         String stream = event.getStreamId();
         if (!stream.startsWith(from) || !stream.equals(new String(record.key(), StandardCharsets.UTF_8))) {
@@ -64,7 +78,7 @@ final class StreamRenamingProducer implements Producer<byte[], byte[]> {
         }
         event.setStreamId(to + stream.substring(from.length()));
         return new ProducerRecord<>(record.topic(), record.partition(), record.timestamp(),
-                WireFormat.key(event.getStreamId()), WireFormat.value(event), record.headers());
+                WireFormat.key(event.getStreamId()), encoder.encode(event), record.headers());
     }
 
     @Override

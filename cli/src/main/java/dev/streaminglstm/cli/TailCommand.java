@@ -3,9 +3,10 @@ package dev.streaminglstm.cli;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
-import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TokenProbability;
-import java.io.IOException;
+import dev.streaminglstm.schema.wire.SchemaRegistryException;
+import dev.streaminglstm.schema.wire.ValueDecoder;
+import dev.streaminglstm.schema.wire.ValueRejected;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +20,6 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.avro.AvroRuntimeException;
-import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -58,9 +57,9 @@ final class TailCommand implements Callable<Integer> {
 
     private static final Duration POLL = Duration.ofMillis(500);
 
-    /** Reads dead letters written with any version of the schema, so older ones in the topic still show. */
-    private final BinaryMessageDecoder<DeadLetter> deadLetterDecoder = SchemaHistory.decoder(DeadLetter.class);
-    private final BinaryMessageDecoder<Prediction> predictionDecoder = SchemaHistory.decoder(Prediction.class);
+    /** Read values written with any version of the schema (or any registered one), so older ones still show. */
+    private ValueDecoder<DeadLetter> deadLetterDecoder;
+    private ValueDecoder<Prediction> predictionDecoder;
 
     @Spec
     CommandSpec spec;
@@ -92,6 +91,8 @@ final class TailCommand implements Callable<Integer> {
         }
         String followed = topic != null ? topic : deadLetters ? "text-dlq" : "predictions";
         Properties properties = kafka.clientProperties();
+        deadLetterDecoder = kafka.decoder(DeadLetter.class);
+        predictionDecoder = kafka.decoder(Prediction.class);
         kafka.requireAccess(properties, AclOperation.READ, followed);
         properties.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "streaming-lstm-tail");
         properties.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -145,7 +146,7 @@ final class TailCommand implements Callable<Integer> {
                 String line;
                 try {
                     line = deadLetters ? deadLetterLine(record, seen, tally) : predictionLine(record, seen, tally);
-                } catch (IOException | AvroRuntimeException e) {
+                } catch (ValueRejected | SchemaRegistryException e) {
                     tally.undecodable++;
                     if (tally.undecodable <= UNDECODABLE_SHOWN) {
                         err.printf("tail: skipped %s/%d@%d: not a %s (%s)%s%n", record.topic(), record.partition(),
@@ -168,7 +169,7 @@ final class TailCommand implements Callable<Integer> {
 
     /** The line of a prediction, or null if it is filtered out or a repeat. */
     private String predictionLine(ConsumerRecord<byte[], byte[]> record, RecentKeys seen, Tally tally)
-            throws IOException {
+            throws ValueRejected, SchemaRegistryException {
         Prediction p = predictionDecoder.decode(record.value());
         if (!streams.isEmpty() && !streams.contains(p.getStreamId())) {
             return null;
@@ -201,7 +202,7 @@ final class TailCommand implements Callable<Integer> {
 
     /** The line of a dead letter, or null if it is filtered out or a repeat. */
     private String deadLetterLine(ConsumerRecord<byte[], byte[]> record, RecentKeys seen, Tally tally)
-            throws IOException {
+            throws ValueRejected, SchemaRegistryException {
         DeadLetter d = deadLetterDecoder.decode(record.value());
         String key = d.getKey() == null ? null : new String(bytes(d.getKey()), StandardCharsets.UTF_8);
         if (!streams.isEmpty() && !streams.contains(key)) {

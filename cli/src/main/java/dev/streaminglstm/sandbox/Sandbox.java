@@ -3,6 +3,7 @@ package dev.streaminglstm.sandbox;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
 import dev.streaminglstm.sandbox.corpus.CorpusReplayer;
+import dev.streaminglstm.schema.TextEvent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -205,6 +206,7 @@ public final class Sandbox {
                     .passes(Math.max(1, settings.passes()))
                     .skip(replayed)
                     .indexHeader(ReplayProgress.HEADER)
+                    .values(config.kafka().valueFormat().encoder(TextEvent.class, config.kafka().inputTopic()))
                     .build();
             AtomicReference<Throwable> replayFailure = new AtomicReference<>();
             Thread replay = new Thread(() -> {

@@ -8,6 +8,7 @@ import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.wire.ValueDecoder;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.io.IOException;
@@ -75,6 +76,8 @@ final class SandboxMonitor implements AutoCloseable {
     private long predictions;
     private long noModel;
     private long deadLetters;
+    private final ValueDecoder<TextEvent> inputDecoder;
+    private final ValueDecoder<Prediction> predictionDecoder;
     private long lastStorePoll;
 
     /**
@@ -85,6 +88,8 @@ final class SandboxMonitor implements AutoCloseable {
      */
     SandboxMonitor(JobConfig config, List<String> sampledStreams, boolean fromTheEnd) throws IOException {
         this.config = config;
+        this.inputDecoder = config.kafka().valueFormat().decoder(TextEvent.class);
+        this.predictionDecoder = config.kafka().valueFormat().decoder(Prediction.class);
         this.store = ModelStores.open(config.store().uri());
         sampledStreams.forEach(id -> sampled.put(id, new StreamText()));
         Properties properties = new Properties();
@@ -232,7 +237,7 @@ final class SandboxMonitor implements AutoCloseable {
         if (text == null) {
             return;
         }
-        TextEvent event = decode(() -> TextEvent.getDecoder().decode(value), "input");
+        TextEvent event = decode(() -> inputDecoder.decode(value), "input");
         if (event == null) {
             return;
         }
@@ -242,7 +247,7 @@ final class SandboxMonitor implements AutoCloseable {
     }
 
     private void onPrediction(byte[] value) {
-        Prediction p = decode(() -> Prediction.getDecoder().decode(value), "prediction");
+        Prediction p = decode(() -> predictionDecoder.decode(value), "prediction");
         if (p == null) {
             return;
         }
@@ -305,14 +310,14 @@ final class SandboxMonitor implements AutoCloseable {
     }
 
     private interface Decoding<T> {
-        T decode() throws IOException;
+        T decode() throws Exception;
     }
 
     /** The decoded record, or null (counted) when it is not one: the job dead-letters such input. */
     private <T> T decode(Decoding<T> decoding, String what) {
         try {
             return decoding.decode();
-        } catch (IOException | RuntimeException e) {
+        } catch (Exception e) { // registry errors included: the monitor never dies of a record
             if (undecodable.incrementAndGet() == 1) {
                 LOG.info("passing over a record of the {} topic that is not what the job writes or reads: {}", what,
                         e.toString());

@@ -3,6 +3,7 @@ package dev.streaminglstm.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
+import dev.streaminglstm.registry.SchemaRegistryServer;
 import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
@@ -10,6 +11,9 @@ import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
 import dev.streaminglstm.schema.TokenProbability;
+import dev.streaminglstm.schema.wire.ValueDecoder;
+import dev.streaminglstm.schema.wire.ValueEncoder;
+import dev.streaminglstm.schema.wire.ValueFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -32,6 +36,8 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,8 +53,79 @@ class ProduceAndTailITCase {
     private static final Pattern PRODUCED = Pattern.compile(
             "records=(\\d+) bytes=(\\d+) documents=(\\d+) streams=(\\d+) topic=(\\S+) next_sequence=(\\d+)");
 
+    /** The registry of the CONFLUENT cases. */
+    private static SchemaRegistryServer registry;
+
     @TempDir
     Path dir;
+
+    @BeforeAll
+    static void startRegistry() throws IOException {
+        registry = SchemaRegistryServer.start();
+    }
+
+    @AfterAll
+    static void stopRegistry() {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    @Test
+    void produceAndTailWithConfluentFramingRegisterAndLookUpThroughTheRegistry() throws Exception {
+        Path a = Files.writeString(dir.resolve("a.txt"), "erste Zeile\n\nzweite Zeile\n", StandardCharsets.UTF_8);
+        KAFKA.createTopics(1, "produce-confluent", "tail-confluent");
+        ValueFormat format = ValueFormat.confluent(registry.confluentUrl());
+
+        CliRun produce = CliRun.of("produce", a.toString(), "--bootstrap-servers", KAFKA.bootstrapServers(),
+                "--topic", "produce-confluent", "--streams", "1", "--stream-prefix", "c-",
+                "--wire-format", "confluent", "--schema-registry-url", registry.confluentUrl());
+
+        assertThat(produce.exitCode()).as(produce.err()).isZero();
+        ValueDecoder<TextEvent> events = format.decoder(TextEvent.class);
+        List<String> texts = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : KAFKA.consume("produce-confluent", 2, Duration.ofSeconds(30))) {
+            assertThat(record.value()[0]).as("the Confluent magic byte").isZero();
+            TextEvent event = events.decode(record.value());
+            assertThat(event.getStreamId()).isEqualTo("c-0");
+            texts.add(event.getText());
+        }
+        assertThat(texts).containsExactly("erste Zeile", "zweite Zeile");
+
+        ValueEncoder<Prediction> predictions = format.encoder(Prediction.class, "tail-confluent");
+        KAFKA.produce("tail-confluent", WireFormat.key("s1"), predictions.encode(prediction("s1", 1, 0.5)));
+        KAFKA.produce("tail-confluent", WireFormat.key("s1"), WireFormat.value(prediction("s1", 2, 0.5)));
+        KAFKA.produce("tail-confluent", WireFormat.key("s2"), predictions.encode(noModel("s2", 7)));
+        CliRun tail = CliRun.of("tail", "--bootstrap-servers", KAFKA.bootstrapServers(), "--topic", "tail-confluent",
+                "--from-beginning", "--max", "2", "--wire-format", "CONFLUENT",
+                "--schema-registry-url", registry.confluentUrl());
+
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        assertThat(tail.outLines()).containsExactly(
+                "s1 #1  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise 0.50 bits",
+                "s2 #7  (no model published yet)");
+        assertThat(tail.err()).contains("not the Confluent wire format's magic byte 00")
+                .contains("2 printed, 0 repeats dropped, 1 undecodable");
+    }
+
+    @Test
+    void wireFormatFlagsThatDoNotGoTogetherAreOneLineAndExitCode2() {
+        CliRun noUrl = CliRun.of("produce", "--demo", "--bootstrap-servers", KAFKA.bootstrapServers(),
+                "--wire-format", "CONFLUENT");
+        CliRun unusedUrl = CliRun.of("tail", "--bootstrap-servers", KAFKA.bootstrapServers(),
+                "--schema-registry-url", registry.confluentUrl());
+        CliRun unknown = CliRun.of("tail", "--bootstrap-servers", KAFKA.bootstrapServers(), "--wire-format", "json");
+
+        assertThat(noUrl.exitCode()).isEqualTo(2);
+        assertThat(noUrl.errLines()).singleElement().asString().isEqualTo("streaming-lstm produce: "
+                + "--schema-registry-url: required with --wire-format CONFLUENT (see streaming-lstm produce --help)");
+        assertThat(unusedUrl.exitCode()).isEqualTo(2);
+        assertThat(unusedUrl.errLines()).singleElement().asString().contains(
+                "--schema-registry-url: used with --wire-format CONFLUENT only, not SINGLE_OBJECT");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.errLines()).singleElement().asString()
+                .contains("unknown wire format 'json': choose one of SINGLE_OBJECT, CONFLUENT");
+    }
 
     @Test
     void produceSendsEveryDocumentOfEveryFileOnNamedNumberedStreams() throws IOException {

@@ -76,6 +76,8 @@ class SandboxCommandTest {
             --metrics-port x               | --metrics-port: 'x' is not a whole number
             --bind-address no.such.host.invalid | --bind-address: 'no.such.host.invalid' is not an address
             --bind-address 192.0.2.1       | --bind-address: 192.0.2.1 is no address of this machine
+            --wire-format CONFLUENT        | --schema-registry-url: required with --wire-format CONFLUENT
+            --schema-registry-url http://r:8081 | --schema-registry-url: used with --wire-format CONFLUENT only
             """)
     void badFlagsExitWith2AndOneLineNamingTheFlag(String flags, String message) {
         int exit = sandbox(flags.trim().split(" +"));

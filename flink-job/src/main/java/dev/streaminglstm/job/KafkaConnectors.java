@@ -22,6 +22,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 /**
  * Builds the job's Kafka source and sinks from its {@link KafkaSettings}. Every client gets
  * {@link KafkaSettings#clientConfig()} (security settings and the like); the settings below win over them.
+ * Values are in {@link KafkaSettings#valueFormat()}: single-object, or Confluent-framed with schemas registered
+ * under {@code <topic>-value}.
  *
  * <ul>
  *   <li>Source: the input topic, read by {@link InputRecordDeserializer}; its enumerator and readers start only if
@@ -69,7 +71,7 @@ public final class KafkaConnectors {
         KafkaSinkBuilder<Prediction> builder = KafkaSink.<Prediction>builder()
                 .setKafkaProducerConfig(kafka.clientConfig())
                 .setBootstrapServers(kafka.bootstrapServers())
-                .setRecordSerializer(new PredictionSerializer(kafka.predictionTopic()));
+                .setRecordSerializer(new PredictionSerializer(kafka.predictionTopic(), kafka.valueFormat()));
         if (kafka.predictionGuarantee() == PredictionGuarantee.EXACTLY_ONCE) {
             builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                     .setTransactionalIdPrefix(kafka.groupId() + "-predictions")
@@ -85,7 +87,8 @@ public final class KafkaConnectors {
         return KafkaSink.<DeadLetter>builder()
                 .setKafkaProducerConfig(kafka.clientConfig())
                 .setBootstrapServers(kafka.bootstrapServers())
-                .setRecordSerializer(new DeadLetterSerializer(kafka.deadLetterTopic(), DeadLetterBudget.of(kafka)))
+                .setRecordSerializer(new DeadLetterSerializer(kafka.deadLetterTopic(), DeadLetterBudget.of(kafka),
+                        kafka.valueFormat()))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

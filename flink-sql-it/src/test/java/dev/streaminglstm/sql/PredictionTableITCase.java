@@ -2,13 +2,12 @@ package dev.streaminglstm.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streaminglstm.job.output.PredictionSerializer;
 import dev.streaminglstm.kafka.EmbeddedKafkaBroker;
 import dev.streaminglstm.registry.SchemaRegistryServer;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TokenProbability;
-import dev.streaminglstm.schema.WireFormat;
-import dev.streaminglstm.schema.wire.ValueEncoder;
 import dev.streaminglstm.schema.wire.ValueFormat;
 import java.io.IOException;
 import java.time.Instant;
@@ -27,7 +26,6 @@ import org.apache.flink.util.CloseableIterator;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -124,15 +122,16 @@ class PredictionTableITCase {
     @Test
     void aSelectOverThePredictionTopicReturnsThePredictionsWritten() throws Exception {
         kafka.createTopics(1, "predictions");
-        ValueEncoder<Prediction> encoder = ValueFormat.confluent(registry.confluentUrl())
-                .encoder(Prediction.class, "predictions");
+        PredictionSerializer serializer = new PredictionSerializer("predictions",
+                ValueFormat.confluent(registry.confluentUrl()));
+        serializer.open(null, null);
         List<Prediction> written = List.of(
                 noModel("doc-1", 1),
                 prediction("doc-1", 2, "e", 0.25f, " the"),
                 prediction("doc-2", 1, "T", 0.5f, "he "));
         try (Producer<byte[], byte[]> producer = producer()) {
             for (Prediction p : written) {
-                producer.send(new ProducerRecord<>("predictions", WireFormat.key(p.getStreamId()), encoder.encode(p)));
+                producer.send(serializer.serialize(p, null, null));
             }
         }
         StreamTableEnvironment tables = StreamTableEnvironment.create(

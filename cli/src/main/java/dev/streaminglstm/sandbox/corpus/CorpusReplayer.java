@@ -1,6 +1,7 @@
 package dev.streaminglstm.sandbox.corpus;
 
 import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.schema.wire.ValueEncoder;
 import dev.streaminglstm.schema.TextEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -21,7 +22,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * one stream carries many documents; the first chunk of each document has {@code startsDocument = true}. Documents
  * are cut by {@link TextChunker} into chunks of at most {@code chunkBytes} UTF-8 bytes; the streams take turns, one
  * chunk each, and every stream numbers its chunks from {@code firstSequenceNumber} up by one. Records follow
- * {@link WireFormat}: key = stream id, value = the {@link TextEvent}; its event time is the clock's time of sending.
+ * {@link WireFormat}: key = stream id, value = the {@link TextEvent} (single-object, or as {@link Builder#values}
+ * encodes it); its event time is the clock's time of sending.
  *
  * <p>{@link #run()} sends until the corpus is used up (or forever with {@code repeat}, starting the corpus over) or
  * until {@link #stop()}, then flushes the producer; a failed send ends it with an exception. The producer stays
@@ -47,6 +49,7 @@ public final class CorpusReplayer implements Runnable {
     private final long skip;
     private final String indexHeader;
     private final Clock clock;
+    private final ValueEncoder<TextEvent> values;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -69,6 +72,7 @@ public final class CorpusReplayer implements Runnable {
         this.skip = builder.skip;
         this.indexHeader = builder.indexHeader;
         this.clock = builder.clock;
+        this.values = builder.values;
     }
 
     /** A replayer of {@code corpus} into {@code topic} through {@code producer}, with defaults to adjust. */
@@ -150,7 +154,7 @@ public final class CorpusReplayer implements Runnable {
         throwIfSendFailed();
         TextEvent event = next(slot);
         ProducerRecord<byte[], byte[]> record =
-                new ProducerRecord<>(topic, WireFormat.key(slot.streamId), WireFormat.value(event));
+                new ProducerRecord<>(topic, WireFormat.key(slot.streamId), values.encode(event));
         if (indexHeader != null) {
             long index = skip + records.get();
             record.headers().add(indexHeader, Long.toString(index).getBytes(StandardCharsets.US_ASCII));
@@ -284,6 +288,7 @@ public final class CorpusReplayer implements Runnable {
         private long skip;
         private String indexHeader;
         private Clock clock = Clock.systemUTC();
+        private ValueEncoder<TextEvent> values = ValueEncoder.singleObject(TextEvent.class);
 
         private Builder(Producer<byte[], byte[]> producer, String topic, Corpus corpus) {
             this.producer = Objects.requireNonNull(producer, "producer");
@@ -364,6 +369,12 @@ public final class CorpusReplayer implements Runnable {
         /** Clock of the events' event time, default the system clock in UTC. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The encoder of the records' values, default single-object; used by the replaying thread only. */
+        public Builder values(ValueEncoder<TextEvent> encoder) {
+            this.values = Objects.requireNonNull(encoder, "encoder");
             return this;
         }
 

@@ -1,5 +1,7 @@
 package dev.streaminglstm.job.config;
 
+import dev.streaminglstm.schema.wire.Encoding;
+import dev.streaminglstm.schema.wire.ValueFormat;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Serializable;
@@ -15,7 +17,10 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 
-/** Where the job reads and writes: the Kafka cluster, its topics, its client properties, the sinks' guarantee. */
+/**
+ * Where the job reads and writes: the Kafka cluster, its topics and their wire format, its client properties, the
+ * sinks' guarantee.
+ */
 public final class KafkaSettings implements Serializable, Flags.Group {
     private static final long serialVersionUID = 1L;
 
@@ -49,6 +54,16 @@ public final class KafkaSettings implements Serializable, Flags.Group {
             description = "Topic rejected input records go to, as DeadLetter records. Default: ${DEFAULT-VALUE}.")
     @Check.Topic
     private String deadLetterTopic = "text-dlq";
+
+    @Option(names = "--wire-format", paramLabel = "SINGLE_OBJECT|CONFLUENT",
+            description = "Framing of every topic's values: Avro single-object encoding, or the Confluent "
+                    + "schema registry's (schemas registered under <topic>-value). Default: ${DEFAULT-VALUE}.")
+    private Encoding wireFormat = Encoding.SINGLE_OBJECT;
+
+    @Option(names = "--schema-registry-url", paramLabel = "URL",
+            description = "Base URL of the schema registry's Confluent-compatible API. "
+                    + "Required with --wire-format CONFLUENT, refused otherwise.")
+    private String schemaRegistryUrl;
 
     @Option(names = "--group-id", paramLabel = "ID",
             description = "Consumer group of the input; prefix of client and transactional ids. "
@@ -87,6 +102,7 @@ public final class KafkaSettings implements Serializable, Flags.Group {
         requireDistinct("--prediction-topic", predictionTopic, "--input-topic", inputTopic);
         requireDistinct("--dead-letter-topic", deadLetterTopic, "--input-topic", inputTopic);
         requireDistinct("--dead-letter-topic", deadLetterTopic, "--prediction-topic", predictionTopic);
+        valueFormat();
         SortedMap<String, String> merged = readPropertiesFile();
         for (String pair : kafkaProperty) {
             int eq = pair.indexOf('=');
@@ -119,6 +135,35 @@ public final class KafkaSettings implements Serializable, Flags.Group {
 
     public String deadLetterTopic() {
         return deadLetterTopic;
+    }
+
+    /**
+     * The wire format of the input, prediction and dead-letter values.
+     *
+     * @throws ConfigException naming {@code --schema-registry-url} when it does not go with {@code --wire-format}
+     */
+    public ValueFormat valueFormat() {
+        return valueFormat(wireFormat, schemaRegistryUrl);
+    }
+
+    /**
+     * The format of {@code --wire-format} and {@code --schema-registry-url}, checked as the job checks them; for the
+     * commands that take the same two flags.
+     *
+     * @throws ConfigException naming {@code --schema-registry-url} when it does not go with {@code encoding}
+     */
+    public static ValueFormat valueFormat(Encoding encoding, String registryUrl) {
+        if (encoding == Encoding.CONFLUENT && (registryUrl == null || registryUrl.isBlank())) {
+            throw new ConfigException("--schema-registry-url: required with --wire-format CONFLUENT");
+        }
+        if (encoding != Encoding.CONFLUENT && registryUrl != null) {
+            throw new ConfigException("--schema-registry-url: used with --wire-format CONFLUENT only, not " + encoding);
+        }
+        try {
+            return new ValueFormat(encoding, registryUrl);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--schema-registry-url: " + e.getMessage());
+        }
     }
 
     public String groupId() {

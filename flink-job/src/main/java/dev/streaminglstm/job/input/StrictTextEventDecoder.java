@@ -2,17 +2,19 @@ package dev.streaminglstm.job.input;
 
 import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.wire.Encoding;
 import dev.streaminglstm.schema.wire.SchemaRegistryException;
 import dev.streaminglstm.schema.wire.ValueDecoder;
+import dev.streaminglstm.schema.wire.ValueFormat;
 import dev.streaminglstm.schema.wire.ValueRejected;
 import java.util.Collection;
 import java.util.List;
 import org.apache.avro.Schema;
 
 /**
- * Decodes a {@link TextEvent} from its single-object encoding (see {@code dev.streaminglstm.schema.WireFormat}) more
- * strictly than Avro does, through {@link ValueDecoder}: it checks the header, finds the writer schema by its
- * fingerprint among the known ones, walks the binary body against that schema bounds-checking every length before
+ * Decodes a {@link TextEvent} from its single-object encoding (see {@code dev.streaminglstm.schema.WireFormat}), or
+ * its Confluent framing, more strictly than Avro does, through {@link ValueDecoder}: it checks the header, finds the
+ * writer schema by its fingerprint among the known ones (or by its id in the schema registry), walks the binary body against that schema bounds-checking every length before
  * anything is allocated, insists that every string holds valid UTF-8 (Avro would silently replace bad bytes) and
  * that no bytes follow the record, and only then decodes the typed record, resolving the writer schema into the
  * current {@code TextEvent}.
@@ -38,7 +40,18 @@ final class StrictTextEventDecoder {
      * @throws IllegalArgumentException if the current {@code TextEvent} cannot read one of them
      */
     StrictTextEventDecoder(Collection<Schema> writerSchemas) {
-        this.values = ValueDecoder.singleObject(TextEvent.class, writerSchemas, "job");
+        this(ValueDecoder.singleObject(TextEvent.class, writerSchemas, "job"));
+    }
+
+    private StrictTextEventDecoder(ValueDecoder<TextEvent> values) {
+        this.values = values;
+    }
+
+    /** A decoder of values in {@code format}: single-object ones of the schema history, or registered ones. */
+    static StrictTextEventDecoder of(ValueFormat format) {
+        return format.encoding() == Encoding.CONFLUENT
+                ? new StrictTextEventDecoder(format.decoder(TextEvent.class))
+                : new StrictTextEventDecoder();
     }
 
     /** Fingerprints of the writer schemas this decoder reads, in the order they were given. */
@@ -49,17 +62,14 @@ final class StrictTextEventDecoder {
     /**
      * The event {@code value} encodes; throws {@link Rejection} BAD_AVRO, UNKNOWN_SCHEMA or INVALID_UTF8 otherwise.
      *
-     * @throws IllegalStateException when the schema registry cannot be asked (CONFLUENT values only): no fault of
-     *                               the record, so the job fails and restarts from its last checkpoint instead of
-     *                               dead-lettering it
+     * @throws SchemaRegistryException when the schema registry cannot be asked (CONFLUENT values only): no fault of
+     *                                 the record, which must not be dead-lettered for it
      */
-    TextEvent decode(byte[] value) throws Rejection {
+    TextEvent decode(byte[] value) throws Rejection, SchemaRegistryException {
         try {
             return values.decode(value);
         } catch (ValueRejected rejected) {
             throw new Rejection(reasonOf(rejected), rejected.getMessage());
-        } catch (SchemaRegistryException e) {
-            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.optim.OptimizerKind;
 import dev.streaminglstm.job.config.KafkaSettings.PredictionGuarantee;
 import dev.streaminglstm.job.config.StateSettings.StateBackend;
+import dev.streaminglstm.schema.wire.ValueFormat;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -92,6 +93,15 @@ class JobConfigTest {
                         "--max-parallelism: must be at least --parallelism and --inference-parallelism (4), was 2"),
                 Arguments.of(withRequired("--inference-parallelism", "8", "--max-parallelism", "4"),
                         "--max-parallelism: must be at least --parallelism and --inference-parallelism (8), was 4"),
+                Arguments.of(withRequired("--wire-format", "protobuf"),
+                        "--wire-format: 'protobuf' is not one of SINGLE_OBJECT, CONFLUENT"),
+                Arguments.of(withRequired("--wire-format", "CONFLUENT"),
+                        "--schema-registry-url: required with --wire-format CONFLUENT"),
+                Arguments.of(withRequired("--schema-registry-url", "http://registry:8081"),
+                        "--schema-registry-url: used with --wire-format CONFLUENT only, not SINGLE_OBJECT"),
+                Arguments.of(withRequired("--wire-format", "confluent", "--schema-registry-url", "registry:8081"),
+                        "--schema-registry-url: schema registry URL 'registry:8081' must be an absolute http or https "
+                                + "URL, such as http://localhost:8081"),
                 Arguments.of(withRequired("--state-backend", "memory"),
                         "--state-backend: 'memory' is not one of HASHMAP, ROCKSDB"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
@@ -120,6 +130,7 @@ class JobConfigTest {
         assertThat(kafka.maxRecordBytes()).isEqualTo(65_536);
         assertThat(kafka.predictionGuarantee()).isEqualTo(PredictionGuarantee.AT_LEAST_ONCE);
         assertThat(kafka.clientProperties()).isEmpty();
+        assertThat(kafka.valueFormat()).isEqualTo(ValueFormat.singleObject());
         assertThat(kafka.transactionTimeoutMs()).isEqualTo(60_000);
         assertThat(kafka.clientConfig()).containsExactly(Map.entry("bootstrap.servers", "broker:9092"));
         assertThat(config.store().uri()).isEqualTo("file:///tmp/s");
@@ -159,7 +170,8 @@ class JobConfigTest {
                 "--publish-every-windows", "7", "--keep-versions", "3",
                 "--max-record-bytes", "1024", "--stream-idle-timeout", "90s", "--prediction-guarantee",
                 "EXACTLY_ONCE", "--top-k", "10", "--continuation-length", "0", "--context-bytes", "64",
-                "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5");
+                "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5",
+                "--wire-format", "confluent", "--schema-registry-url", "http://registry:8081/apis/ccompat/v7/");
 
         assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 16, 256, 3, CellType.RNN, 12));
         assertThat(config.model().kernel()).isEqualTo(Kernel.REFERENCE);
@@ -170,6 +182,7 @@ class JobConfigTest {
         assertThat(config.state().maxParallelism()).isEqualTo(512);
         assertThat(config.state().stateBackend()).isEqualTo(StateBackend.ROCKSDB);
         assertThat(config.state().stateBackend().flinkName()).isEqualTo("rocksdb");
+        assertThat(config.kafka().valueFormat()).isEqualTo(ValueFormat.confluent("http://registry:8081/apis/ccompat/v7"));
         assertThat(config.kafka().clientProperties()).containsExactly(Map.entry("acks", "all"), Map.entry("linger.ms", "5"));
 
         JobConfig reparsed = JobConfig.parse(config.toArgs().toArray(String[]::new));

@@ -1,16 +1,22 @@
 package dev.streaminglstm.job.input;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streaminglstm.job.output.DeadLetterBudget;
 import dev.streaminglstm.job.output.DeadLetterSerializer;
-import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.registry.SchemaRegistryServer;
 import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.SchemaHistory;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.WireFormat;
+import dev.streaminglstm.schema.wire.Encoding;
+import dev.streaminglstm.schema.wire.ValueFormat;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -33,9 +39,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,6 +54,9 @@ class InputRecordDeserializerTest {
     private static final Instant EVENT_TIME = Instant.ofEpochMilli(1_700_000_000_123L);
     /** ASCII text whose encoded bytes tests overwrite with invalid UTF-8 of the same length. */
     private static final String PLACEHOLDER = "@@@@";
+
+    /** The registry of the CONFLUENT cases. */
+    private static SchemaRegistryServer registry;
 
     private final InputRecordDeserializer plain = new InputRecordDeserializer(1024, 0);
     private final InputRecordDeserializer conditioned = new InputRecordDeserializer(1024, 3);
@@ -89,7 +101,12 @@ class InputRecordDeserializerTest {
     }
 
     private static DeadLetter rejected(InputRecordDeserializer deserializer, ConsumerRecord<byte[], byte[]> record) {
-        InputRecord result = deserializer.classify(record);
+        InputRecord result;
+        try {
+            result = deserializer.classify(record);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         assertThat(result.isValid()).as("record should be rejected: %s", result).isFalse();
         assertThat(result.getEvent()).isNull();
         return result.getDeadLetter();
@@ -97,7 +114,7 @@ class InputRecordDeserializerTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"plain ascii", "Grüße aus Köln – ½ €", "日本語のテキスト", "emoji 😀🚀 and \u0000 nul", ""})
-    void aGoodRecordPassesUnchanged(String text) {
+    void aGoodRecordPassesUnchanged(String text) throws IOException {
         TextEvent sent = event("doc-1", text, null);
         List<InputRecord> out = new ArrayList<>();
 
@@ -109,7 +126,7 @@ class InputRecordDeserializerTest {
     }
 
     @Test
-    void aGoodRecordWithFeaturesOfTheConditioningSizePasses() {
+    void aGoodRecordWithFeaturesOfTheConditioningSizePasses() throws IOException {
         TextEvent sent = event("img-3", "caption", List.of(0.5f, -1f, 3e-7f));
 
         assertThat(conditioned.classify(record(sent))).isEqualTo(InputRecord.valid(sent));
@@ -209,13 +226,14 @@ class InputRecordDeserializerTest {
             byte[] value) {
         DeadLetterBudget budget = new DeadLetterBudget(DeadLetterBudget.MIN_RECORD_BYTES);
         InputRecordDeserializer deserializer = new InputRecordDeserializer(2 * DeadLetterBudget.MIN_RECORD_BYTES, 0,
-                budget);
+                budget, ValueFormat.singleObject());
         assertThat(DeadLetterBudget.recordBytes(DeadLetter.newBuilder().setTopic(TOPIC).setPartition(0).setOffset(0)
                 .setKey(key == null ? null : ByteBuffer.wrap(key)).setValue(ByteBuffer.wrap(value)).setReason("")
                 .build())).as("the whole record would not fit").isGreaterThan(budget.maxRecordBytes());
 
         DeadLetter dead = rejected(deserializer, record(key, value));
-        ProducerRecord<byte[], byte[]> written = new DeadLetterSerializer("text-dlq", budget).serialize(dead, null, 1L);
+        ProducerRecord<byte[], byte[]> written = new DeadLetterSerializer("text-dlq", budget, ValueFormat.singleObject())
+                .serialize(dead, null, 1L);
 
         assertThat(dead.getReasonCode()).isEqualTo(reason.name());
         assertThat(dead.getReason()).hasSizeLessThan(400);
@@ -370,5 +388,96 @@ class InputRecordDeserializerTest {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    @BeforeAll
+    static void startRegistry() throws IOException {
+        registry = SchemaRegistryServer.start();
+    }
+
+    @AfterAll
+    static void stopRegistry() {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    private static ValueFormat format(Encoding encoding) {
+        return encoding == Encoding.CONFLUENT ? ValueFormat.confluent(registry.confluentUrl())
+                : ValueFormat.singleObject();
+    }
+
+    private static InputRecordDeserializer deserializer(ValueFormat format) {
+        return new InputRecordDeserializer(1024, 0, DeadLetterBudget.kafkaDefault(), format);
+    }
+
+    private static byte[] encoded(Encoding encoding, TextEvent event) throws Exception {
+        return format(encoding).encoder(TextEvent.class, TOPIC).encode(event);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Encoding.class)
+    void aGoodRecordPassesInEitherEncoding(Encoding encoding) throws Exception {
+        TextEvent sent = event("doc-1", "Grüße 😀", null);
+
+        InputRecord result = deserializer(format(encoding)).classify(record(WireFormat.key("doc-1"),
+                encoded(encoding, sent)));
+
+        assertThat(result).isEqualTo(InputRecord.valid(sent));
+    }
+
+    /** Bytes of a TextEvent in {@code encoding} spoiled one way, and the reason their dead letter must carry. */
+    static Stream<Arguments> spoiledValues() {
+        return Stream.of(Encoding.values()).flatMap(encoding -> Stream.of(
+                Arguments.of(encoding, "bad magic", RejectReason.BAD_AVRO),
+                Arguments.of(encoding, "cut in the header", RejectReason.BAD_AVRO),
+                Arguments.of(encoding, "cut in the body", RejectReason.BAD_AVRO),
+                Arguments.of(encoding, "unknown schema", RejectReason.UNKNOWN_SCHEMA),
+                Arguments.of(encoding, "a Prediction", RejectReason.UNKNOWN_SCHEMA),
+                Arguments.of(encoding, "invalid UTF-8", RejectReason.INVALID_UTF8)));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("spoiledValues")
+    void aSpoiledValueIsADeadLetterWithItsReasonInEitherEncoding(Encoding encoding, String spoil, RejectReason reason)
+            throws Exception {
+        byte[] value = spoiled(encoding, spoil);
+
+        DeadLetter dead = rejected(deserializer(format(encoding)), record(WireFormat.key("doc-1"), value));
+
+        assertThat(dead.getReasonCode()).as(dead.getReason()).isEqualTo(reason.name());
+        assertThat(dead.getValue()).isEqualTo(ByteBuffer.wrap(value));
+    }
+
+    private static byte[] spoiled(Encoding encoding, String spoil) throws Exception {
+        byte[] good = encoded(encoding, event("doc-1", PLACEHOLDER, null));
+        switch (spoil) {
+            case "bad magic" -> good[0] ^= 0x5A;
+            case "cut in the header" -> good = Arrays.copyOf(good, encoding.headerBytes() - 1);
+            case "cut in the body" -> good = Arrays.copyOf(good, good.length - 3);
+            case "unknown schema" -> {
+                good[3] ^= 0x5A; // in the fingerprint, or the id's second byte: an id no registry has yet
+            }
+            case "a Prediction" -> good = format(encoding).encoder(Prediction.class, "predictions")
+                    .encode(Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(1).setBytePosition(5)
+                            .setStatus(PredictionStatus.NO_MODEL).setEventTime(EVENT_TIME).build());
+            case "invalid UTF-8" -> good[indexOf(good, PLACEHOLDER.getBytes(StandardCharsets.US_ASCII))] = (byte) 0xFF;
+            default -> throw new IllegalArgumentException(spoil);
+        }
+        return good;
+    }
+
+    @Test
+    void aRegistryThatCannotBeAskedFailsTheRecordInsteadOfDeadLetteringIt() throws Exception {
+        byte[] good = encoded(Encoding.CONFLUENT, event("doc-1", "hello", null));
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        InputRecordDeserializer cutOff = deserializer(ValueFormat.confluent("http://127.0.0.1:" + closedPort));
+
+        assertThatThrownBy(() -> cutOff.deserialize(record(WireFormat.key("doc-1"), good),
+                new ListCollector<>(new ArrayList<>())))
+                .isInstanceOf(IOException.class).hasMessageContaining("127.0.0.1:" + closedPort);
     }
 }

@@ -37,7 +37,7 @@ class StrictTextEventDecoderTest {
     private static final Instant EVENT_TIME = Instant.ofEpochMilli(1_700_000_000_123L);
 
     @Test
-    void everyVersionOfTheSchemaHistoryIsKnown() throws Rejection {
+    void everyVersionOfTheSchemaHistoryIsKnown() throws Exception {
         StrictTextEventDecoder decoder = new StrictTextEventDecoder();
 
         assertThat(decoder.knownFingerprints()).containsExactlyElementsOf(
@@ -48,7 +48,7 @@ class StrictTextEventDecoderTest {
     }
 
     @Test
-    void aNewerWriterWithAnAddedFieldDecodesOnceRegistered() throws Rejection {
+    void aNewerWriterWithAnAddedFieldDecodesOnceRegistered() throws Exception {
         GenericRecord written = record(NEWER, "doc-7", 12, "hello");
         written.put("startsDocument", true);
         written.put("features", List.of(0.5f));
@@ -64,7 +64,7 @@ class StrictTextEventDecoderTest {
     }
 
     @Test
-    void anOlderWriterWithoutTheOptionalFieldsDecodesWithTheirDefaults() throws Rejection {
+    void anOlderWriterWithoutTheOptionalFieldsDecodesWithTheirDefaults() throws Exception {
         byte[] value = encode(OLDER, record(OLDER, "doc-2", 3, "old text"));
         StrictTextEventDecoder decoder = new StrictTextEventDecoder(List.of(OLDER, CURRENT));
 

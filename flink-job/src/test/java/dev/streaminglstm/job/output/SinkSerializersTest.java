@@ -1,6 +1,7 @@
 package dev.streaminglstm.job.output;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streaminglstm.job.input.RejectReason;
 import dev.streaminglstm.schema.WireFormat;
@@ -8,15 +9,92 @@ import dev.streaminglstm.schema.DeadLetter;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TokenProbability;
+import dev.streaminglstm.registry.SchemaRegistryServer;
+import dev.streaminglstm.schema.wire.SchemaRegistryClient;
+import dev.streaminglstm.schema.wire.SchemaRegistryException;
+import dev.streaminglstm.schema.wire.ValueDecoder;
+import dev.streaminglstm.schema.wire.ValueFormat;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class SinkSerializersTest {
+
+    /** The registry of the CONFLUENT cases. */
+    private static SchemaRegistryServer registry;
+
+    @BeforeAll
+    static void startRegistry() throws IOException {
+        registry = SchemaRegistryServer.start();
+    }
+
+    @AfterAll
+    static void stopRegistry() {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    private static Prediction prediction() {
+        return Prediction.newBuilder().setStreamId("doc-1").setSequenceNumber(3).setBytePosition(99)
+                .setStatus(PredictionStatus.NO_MODEL).setEventTime(Instant.ofEpochMilli(1_000)).build();
+    }
+
+    private static DeadLetter deadLetter() {
+        return DeadLetter.newBuilder().setTopic("text-in").setPartition(0).setOffset(4)
+                .setKey(ByteBuffer.wrap(new byte[] {'k'})).setValue(ByteBuffer.wrap(new byte[] {'g', 'a'}))
+                .setReason("garbage").setReasonCode(RejectReason.BAD_AVRO.name())
+                .setRejectedAt(Instant.ofEpochMilli(5)).build();
+    }
+
+    @Test
+    void confluentPredictionsCarryTheIdRegisteredUnderTheirTopicAndDecodeThroughTheRegistry() throws Exception {
+        SchemaRegistryClient client = new SchemaRegistryClient(registry.confluentUrl());
+        PredictionSerializer serializer = new PredictionSerializer("preds-c", ValueFormat.confluent(client.url()));
+        serializer.open(null, null);
+
+        byte[] value = serializer.serialize(prediction(), null, 1L).value();
+
+        assertThat(value[0]).isZero();
+        assertThat(ByteBuffer.wrap(value, 1, 4).getInt())
+                .isEqualTo(client.register("preds-c-value", Prediction.getClassSchema()));
+        assertThat(ValueDecoder.confluent(Prediction.class, client).decode(value)).isEqualTo(prediction());
+    }
+
+    @Test
+    void confluentDeadLettersCarryTheIdRegisteredUnderTheirTopicAndDecodeThroughTheRegistry() throws Exception {
+        SchemaRegistryClient client = new SchemaRegistryClient(registry.confluentUrl());
+        DeadLetterSerializer serializer = new DeadLetterSerializer("dlq-c", DeadLetterBudget.kafkaDefault(),
+                ValueFormat.confluent(client.url()));
+        serializer.open(null, null);
+
+        ProducerRecord<byte[], byte[]> record = serializer.serialize(deadLetter(), null, 1L);
+
+        assertThat(record.key()).isEqualTo(new byte[] {'k'});
+        assertThat(ByteBuffer.wrap(record.value(), 1, 4).getInt())
+                .isEqualTo(client.register("dlq-c-value", DeadLetter.getClassSchema()));
+        assertThat(ValueDecoder.confluent(DeadLetter.class, client).decode(record.value())).isEqualTo(deadLetter());
+    }
+
+    @Test
+    void aRegistryThatCannotBeAskedFailsTheOpen() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        PredictionSerializer serializer = new PredictionSerializer("preds-c",
+                ValueFormat.confluent("http://127.0.0.1:" + closedPort));
+
+        assertThatThrownBy(() -> serializer.open(null, null)).isInstanceOf(SchemaRegistryException.class);
+    }
 
     @Test
     void aPredictionIsKeyedByItsStreamAndReadsBackWithTheGeneratedDecoder() throws Exception {
@@ -33,7 +111,8 @@ class SinkSerializersTest {
                 .setEmittedAt(Instant.ofEpochMilli(2_000))
                 .build();
 
-        ProducerRecord<byte[], byte[]> record = new PredictionSerializer("predictions").serialize(prediction, null, 1_000L);
+        ProducerRecord<byte[], byte[]> record = new PredictionSerializer("predictions")
+                .serialize(prediction, null, 1_000L);
 
         assertThat(record.topic()).isEqualTo("predictions");
         assertThat(record.key()).isEqualTo("straße-7".getBytes(StandardCharsets.UTF_8));

@@ -16,6 +16,11 @@ import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.specific.SpecificRecordBase;
@@ -66,6 +71,21 @@ class ConfluentValueTest {
         assertThat(format.decoder(type).decode(value)).isEqualTo(record);
         assertThat(format.encoder(type, topic).schemaId()).as("registered again: the same id")
                 .isEqualTo(encoder.schemaId());
+    }
+
+    @Test
+    void writersRegisteringANewSubjectAtOnceAllGetItsOneId() throws Exception {
+        Callable<Integer> register = () -> new SchemaRegistryClient(server.confluentUrl())
+                .register("at-once-value", Prediction.getClassSchema());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Integer>> ids = pool.invokeAll(List.of(register, register, register, register));
+            for (Future<Integer> id : ids) {
+                assertThat(id.get()).isEqualTo(ids.get(0).get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
