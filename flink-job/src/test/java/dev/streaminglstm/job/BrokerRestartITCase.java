@@ -171,7 +171,8 @@ class BrokerRestartITCase {
 
     private static void send(Producer<byte[], byte[]> producer, List<TextEvent> events) {
         for (TextEvent event : events) {
-            producer.send(new ProducerRecord<>("text-in", WireFormat.key(event.getStreamId()), WireFormat.value(event)));
+            byte[] key = WireFormat.key(event.getStreamId());
+            producer.send(new ProducerRecord<>("text-in", key, WireFormat.value(event)));
         }
         producer.flush();
     }
@@ -247,8 +248,8 @@ class BrokerRestartITCase {
         faults.forEach(fault -> System.out.println("broker-restart: " + fault));
         long lost = INPUT.bytePositions().keySet().stream().filter(chunk -> !predicted.containsKey(chunk)).count();
         System.out.printf(Locale.ROOT, "run=broker-restart faults_injected=%d faults_survived=%d restarts=%d "
-                        + "checkpoints_failed=%d records_lost=%d sent=%d trained=%d dead_lettered=0 dropped=%d prediction_records=%d "
-                        + "windows=%d/%d tokens=%d/%d versions_latest=%d%n",
+                        + "checkpoints_failed=%d records_lost=%d sent=%d trained=%d dead_lettered=0 dropped=%d "
+                        + "prediction_records=%d windows=%d/%d tokens=%d/%d versions_latest=%d%n",
                 faults.size(), faults.size(), jobGauge(job, "numRestarts"),
                 jobGauge(job, "numberOfFailedCheckpoints"), lost, INPUT.records().size(), INPUT.accepted(),
                 INPUT.records().size() - INPUT.accepted(), predictionRecords, last.getWindowsTrained(),
