@@ -28,6 +28,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -130,7 +131,8 @@ class BrokerRestartITCase {
                 }
             }
             awaitPredictions(job, reader, predicted, INPUT.accepted());
-            awaitOrFail(job, () -> windowsPublished(store) >= INPUT.windows(WINDOW));
+            awaitOrFail(job, () -> "LATEST at " + windowsPublished(store) + " of " + INPUT.windows(WINDOW) + " windows",
+                    () -> windowsPublished(store) >= INPUT.windows(WINDOW));
             ModelManifest last = latest(store);
             printFigures(faults, job.getJobID(), predicted, recordsOn(reader, "predictions"), last);
 
@@ -183,7 +185,7 @@ class BrokerRestartITCase {
      */
     private static void awaitPredictions(JobClient job, KafkaConsumer<byte[], byte[]> reader,
             Map<String, Long> predicted, int target) throws Exception {
-        awaitOrFail(job, () -> {
+        awaitOrFail(job, () -> predicted.size() + " of " + target + " chunks predicted", () -> {
             for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(100))) {
                 Prediction p = decode(record.value());
                 String chunk = p.getStreamId() + "/" + p.getSequenceNumber();
@@ -202,15 +204,16 @@ class BrokerRestartITCase {
         return reader.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** Waits until {@code done}, failing if the job ends or {@link #PATIENCE} passes. */
-    private static void awaitOrFail(JobClient job, BooleanSupplier done) throws Exception {
+    /** Waits until {@code done}, failing with {@code progress} if the job ends or {@link #PATIENCE} passes. */
+    private static void awaitOrFail(JobClient job, Supplier<String> progress, BooleanSupplier done)
+            throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (!done.getAsBoolean()) {
             if (job.getJobStatus().get().isGloballyTerminalState()) {
                 job.getJobExecutionResult().get(); // throws the job's failure
                 throw new AssertionError("the job ended on its own");
             }
-            assertThat(System.nanoTime() - deadline).as("waited %s", PATIENCE).isNegative();
+            assertThat(System.nanoTime() - deadline).as("waited %s: %s", PATIENCE, progress.get()).isNegative();
             Thread.sleep(100);
         }
     }
