@@ -28,9 +28,7 @@ final class TopicWatcher implements AutoCloseable {
     private volatile boolean running = true;
 
     TopicWatcher(JobConfig config, List<String> topics, java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> handler) {
-        Properties properties = new Properties();
-        properties.putAll(config.kafka().clientConfig());
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+        Properties properties = config.kafka().clientConfig();
         properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "bench-watcher");
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

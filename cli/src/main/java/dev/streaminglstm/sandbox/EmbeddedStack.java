@@ -184,9 +184,7 @@ public final class EmbeddedStack implements AutoCloseable {
 
     /** A producer of raw keys and values to this broker, with {@code config}'s client settings. */
     public KafkaProducer<byte[], byte[]> producer(JobConfig config, String clientId) {
-        Properties properties = new Properties();
-        properties.putAll(config.kafka().clientConfig());
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+        Properties properties = config.kafka().clientConfig();
         properties.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         // What reaches the topic is then a prefix of what was sent, in order (ReplayProgress relies on it).
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,11 +32,9 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.prometheus.BoundPrometheusReporterFactory;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -171,7 +168,7 @@ public final class Sandbox {
             JobConfig config = jobConfig(settings, stack.broker().bootstrapServers(), storeUri());
             // One partition each: ReplayProgress relies on it (a resumed run keeps the topics it has).
             stack.createTopics(config, Map.of());
-            long replayed = checkpoint.isPresent() ? ReplayProgress.recordsIn(clientConfig(config),
+            long replayed = checkpoint.isPresent() ? ReplayProgress.recordsIn(config.kafka().clientConfig(),
                     config.kafka().inputTopic()) : 0;
             long checkpointMs = config.state().checkpointIntervalMs();
             view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
@@ -311,10 +308,7 @@ public final class Sandbox {
         /** Whether the job's committed offsets have reached the end of every input partition. */
         private boolean inputCommitted() throws Exception {
             if (admin == null) {
-                Properties properties = new Properties();
-                properties.putAll(config.kafka().clientConfig());
-                properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-                admin = Admin.create(properties);
+                admin = Admin.create(config.kafka().clientConfig());
             }
             String topic = config.kafka().inputTopic();
             Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
@@ -415,14 +409,6 @@ public final class Sandbox {
         EmbeddedStack.JobOptions options = EmbeddedStack.JobOptions.named(JOB_NAME).restartingUpTo(RESTART_ATTEMPTS)
                 .with(flink);
         return checkpoint.map(c -> options.restoringFrom(c.toUri().toString())).orElse(options);
-    }
-
-    /** The job's Kafka client properties (SASL, SSL, ...) with its brokers. */
-    private static Properties clientConfig(JobConfig config) {
-        Properties properties = new Properties();
-        properties.putAll(config.kafka().clientConfig());
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-        return properties;
     }
 
     private static Path createRunDir(Path workDir) throws IOException {

@@ -92,9 +92,7 @@ final class SandboxMonitor implements AutoCloseable {
         this.predictionDecoder = config.kafka().valueFormat().decoder(Prediction.class);
         this.store = ModelStores.open(config.store().uri());
         sampledStreams.forEach(id -> sampled.put(id, new StreamText()));
-        Properties properties = new Properties();
-        properties.putAll(config.kafka().clientConfig());
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+        Properties properties = config.kafka().clientConfig();
         properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "sandbox-monitor");
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -49,7 +49,7 @@ final class KernelComparisonArgs {
                 atLeast("--seq", take(v, "--seq", "64"), 1), atLeast("--embed", take(v, "--embed", "64"), 1),
                 atLeast("--hidden", take(v, "--hidden", "256"), 1), atLeast("--vocab", take(v, "--vocab", "256"), 2),
                 atLeast("--layers", take(v, "--layers", "1"), 1), 1, atLeast("--warmup", take(v, "--warmup", "5"), 0),
-                atLeast("--seed", take(v, "--seed", "1"), Integer.MIN_VALUE), 1);
+                wholeNumber("--seed", take(v, "--seed", "1")), 1);
         long tokens = atLeast("--tokens", take(v, "--tokens", "0"), 0);
         int rounds = atLeast("--rounds", take(v, "--rounds", "3"), 1);
         List<KernelComparison.Ours> ours = new ArrayList<>();
@@ -96,16 +96,22 @@ final class KernelComparisonArgs {
     }
 
     private static int atLeast(String flag, String value, int least) {
-        int n;
-        try {
-            n = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
+        long n = wholeNumber(flag, value);
+        if (n != (int) n) {
             throw new IllegalArgumentException(flag + " must be a whole number, was '" + value + "'");
         }
         if (n < least) {
             throw new IllegalArgumentException(flag + " must be at least " + least + ", was " + n);
         }
-        return n;
+        return (int) n;
+    }
+
+    private static long wholeNumber(String flag, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a whole number, was '" + value + "'");
+        }
     }
 
     /** shared/anchors/torch_lstm_bench.py beside the checkout ({@code -Dstreaminglstm.home}, else the working directory). */
