@@ -189,7 +189,7 @@ public final class QualityBench {
         out.println();
         double prequential = a.prequentialBpc().orElse(Double.NaN);
         var summary = pipeline.summary();
-        out.printf(Locale.ROOT, "pipeline: prequential %.4f bpc over %,d tokens (%.1f%% of those trained) scored by the "
+        out.printf(Locale.ROOT, "pipeline: prequential %.4f bpc over %,d tokens (%.1f%% of the bytes sent) scored by the "
                         + "served model before it saw them; %,d predictions (%,d before the first version); last "
                         + "version v%d%n", prequential, summary.prequential().tokens(), 100.0 * scored(pipeline),
                 summary.predictions(), summary.noModel(), last.getVersion());
@@ -237,10 +237,13 @@ public final class QualityBench {
         return Double.isFinite(value) ? String.format(Locale.ROOT, "%.4f", value) : "nan";
     }
 
-    /** Tokens the served model scored over tokens the last version was trained on. */
+    /**
+     * Tokens the served model scored over bytes sent. A stream is one open document (no {@code <end>}), so each byte
+     * is scored at most once; the last version is trained on fewer tokens than were sent (the last windows), so it
+     * is not the denominator.
+     */
     private static double scored(PipelineRun.Result pipeline) {
-        return (double) pipeline.summary().prequential().tokens()
-                / pipeline.versions().get(pipeline.versions().size() - 1).getTokensTrained();
+        return (double) pipeline.summary().prequential().tokens() / pipeline.summary().bytesSent();
     }
 
     /** A learner's figures as soon as it is done, for long runs. */

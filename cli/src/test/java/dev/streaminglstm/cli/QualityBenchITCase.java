@@ -48,8 +48,9 @@ class QualityBenchITCase {
                 "offline_contiguous_bpc", "tokens", "tokens_per_s", "online_prequential_bpc");
         assertThat(Double.parseDouble(figures.get("replay_max_abs_diff"))).as(run.out()).isZero();
         assertThat(Long.parseLong(figures.get("tokens"))).as("two passes, all but the last windows").isGreaterThan(40_000);
-        // the first versions come at checkpoints: the chunks before them have no model to be scored with
-        assertThat(Double.parseDouble(figures.get("prequential_scored"))).isBetween(0.05, 1.0);
+        // the first versions come at checkpoints: the chunks before them have no model to be scored with; a stream
+        // is one open document, so no byte is scored twice
+        assertThat(Double.parseDouble(figures.get("prequential_scored"))).as(run.out()).isBetween(0.05, 1.0);
         for (String bpc : new String[] {"prequential_bpc", "heldout_bpc", "offline_same_order_bpc",
                 "offline_contiguous_bpc", "online_prequential_bpc", "online_heldout_bpc"}) {
             // a byte model that learned anything codes text in less than 8 bits; an untrained one needs about 8
