@@ -66,13 +66,11 @@ public final class SandboxCommand implements Callable<Integer> {
             List.of("org.apache.kafka.common.test.KafkaClusterTestKit", "kafka.server.KafkaRaftServer");
 
     /**
-     * Job flags whose sandbox default differs from the job's, unless given. A stream's inference state is rebuilt
-     * from its kept context after every new model version (every few seconds here): 64 bytes instead of 256 keeps
-     * that from costing as much as the predictions themselves. Embedding 64 with hidden 256, batch 8 of windows of 32,
-     * 64 streams at full speed: the most a model learns on 2 cores in 4 minutes (README, "Learning quality": four
-     * times the updates per token of batch 32 of 64 learn far more per token, and more per second too).
+     * Job flags whose sandbox default differs from the job's, unless given. Embedding 64 with hidden 256, batch 8 of
+     * windows of 32, 64 streams at full speed: the most a model learns on 2 cores in 4 minutes (README, "Learning
+     * quality": four times the updates per token of batch 32 of 64 learn far more per token, and more per second too).
      */
-    private static final Map<String, String> JOB_DEFAULTS = Map.of("--context-bytes", "64", "--embed", "64");
+    private static final Map<String, String> JOB_DEFAULTS = Map.of("--embed", "64");
 
     /** The file of a run folder that keeps the flags the run started with, one a line, for {@code --resume}. */
     static final String ARGS_FILE = "sandbox-args.txt";
@@ -390,8 +388,7 @@ public final class SandboxCommand implements Callable<Integer> {
             footer = {"",
                 "Any other flag is a job flag, passed to the job as it is (for example --learning-rate 0.003, "
                         + "--embed 64, --cell RNN --kernel REFERENCE, --continuation-length 16); "
-                        + "the sandbox sets --bootstrap-servers and --store itself, and uses --context-bytes 64 "
-                        + "and --embed 64 unless given (inference rebuilds each stream's state from it at every new model version). "
+                        + "the sandbox sets --bootstrap-servers and --store itself, and uses --embed 64 unless given. "
                         + "Job flags:",
                 ""},
             footerHeading = "")

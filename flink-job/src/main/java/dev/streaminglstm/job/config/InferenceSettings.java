@@ -29,12 +29,27 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     @Check.Range(min = 1, max = 65_536)
     private int contextBytes = 256;
 
+    @Option(names = "--on-new-version", paramLabel = "CARRY|REBUILD",
+            description = "A stream's (h, c) when a newer version is served. CARRY: it goes on with the new weights, as "
+                    + "training carries (h, c) across its own updates. REBUILD: it is recomputed from the kept "
+                    + "context with the new weights, which costs streams x --context-bytes steps per version. An "
+                    + "older version (a pin or a rollback) always rebuilds. Default: ${DEFAULT-VALUE}.")
+    private OnNewVersion onNewVersion = OnNewVersion.CARRY;
+
     @Option(names = "--serving-poll-ms", paramLabel = "MS",
             description = "How often inference looks at the store's serving version (PINNED, else LATEST: one or "
                     + "two small reads), 10..60000; a new version is served from the first record after. "
                     + "Default: ${DEFAULT-VALUE}.")
     @Check.Range(min = 10, max = 60_000)
     private long servingPollMs = PublishedModels.SERVING_POLL_MS;
+
+    /** What a stream's inference state does when a newer model version is served. */
+    public enum OnNewVersion {
+        /** Go on from (h, c) with the new weights. */
+        CARRY,
+        /** Recompute (h, c) from the kept context with the new weights. */
+        REBUILD
+    }
 
     /** These flags alone (for tests and tools), checked; the others keep their defaults. */
     public static InferenceSettings parse(String... flags) {
@@ -63,6 +78,11 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     /** Least time between two looks at the serving version, in ms. */
     public long servingPollMs() {
         return servingPollMs;
+    }
+
+    /** What a stream's state does when a newer version is served. */
+    public OnNewVersion onNewVersion() {
+        return onNewVersion;
     }
 
     /** Recent tokens per stream kept to rebuild its state after a model swap. */

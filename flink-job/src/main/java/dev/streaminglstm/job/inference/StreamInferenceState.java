@@ -6,7 +6,7 @@ package dev.streaminglstm.job.inference;
  * serializer too ({@code StreamInferenceStateSerializerTest} fails until it is).
  */
 public class StreamInferenceState {
-    /** The stream's (h, c), flat, computed with {@link #modelVersion}'s weights; null before any. */
+    /** The stream's (h, c), flat, last stepped by {@link #modelVersion}'s weights; null before any. */
     public float[] state;
     /** The model version {@link #state} and {@link #next} belong to; 0 for none. */
     public long modelVersion;

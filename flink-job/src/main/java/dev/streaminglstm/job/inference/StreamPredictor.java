@@ -24,9 +24,11 @@ import java.util.Random;
  * gave to the chunk's first token (none for a stream's first prediction with a model, or the first after a swap: the
  * previous one then came from no model or another one), and the chunk's prequential code length: every token scored
  * with the distribution the served model gave just before it. Before any model is served, predictions are
- * {@code NO_MODEL}, nothing is scored and the context is kept. A stream whose state was computed by an older version
- * is rebuilt from its kept context with the new weights first, so old state never meets new weights; the rebuilt
- * state's distribution scores the chunk's first token, so every token but a stream's very first is scored. Not
+ * {@code NO_MODEL}, nothing is scored and the context is kept. When a newer version is served, a stream's state goes
+ * on with the new weights ({@code --on-new-version CARRY}, as training carries (h, c) across its updates) or is first
+ * rebuilt from its kept context with them ({@code REBUILD}: exact per-version states, at streams x context steps per
+ * version); a state from a newer version than the served one (a pin or a rollback) is always rebuilt. Either way the
+ * new weights' distribution scores the chunk's first token, so every token but a stream's very first is scored. Not
  * thread-safe.
  */
 public final class StreamPredictor {
@@ -93,13 +95,14 @@ public final class StreamPredictor {
         }
         InferenceSession session = sessionFor(s.features);
         Double surprise = null;
-        if (s.modelVersion != served.version() || s.state == null) {
+        boolean sameVersion = s.modelVersion == served.version();
+        if (s.state == null || !(sameVersion || carries(s))) {
             rebuild(session, s);
         } else {
             // The distribution is not kept in state: the head computes it again from the restored h.
             session.restore(s.state);
             s.next = session.nextDistribution();
-            if (tokens.length > 0) {
+            if (sameVersion && tokens.length > 0) {
                 surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
             }
         }
@@ -149,6 +152,11 @@ public final class StreamPredictor {
         }
         sharedSession.restore(zeroState, null);
         return sharedSession;
+    }
+
+    /** Whether the stream's state, from an older version than the served one, goes on with the served weights. */
+    private boolean carries(StreamInferenceState s) {
+        return settings.onNewVersion() == InferenceSettings.OnNewVersion.CARRY && s.modelVersion < served.version();
     }
 
     /** Recomputes the stream's state from its kept context with the served model's weights. */

@@ -3,6 +3,7 @@ package dev.streaminglstm.job.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.streaminglstm.core.infer.CodeLength;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
@@ -39,7 +40,8 @@ class StreamPredictorTest {
     void aReplayChangesNothingAndASwapRebuildsTheStreamFromItsContextWithTheNewWeights() {
         AtomicInteger rebuilt = new AtomicInteger();
         AtomicInteger duplicates = new AtomicInteger();
-        StreamPredictor predictor = new StreamPredictor(InferenceSettings.parse("--continuation-length", "0"), 1,
+        StreamPredictor predictor = new StreamPredictor(
+                InferenceSettings.parse("--continuation-length", "0", "--on-new-version", "REBUILD"), 1,
                 new StreamPredictor.Listener() {
                     @Override
                     public void duplicateDropped() {
@@ -94,8 +96,8 @@ class StreamPredictorTest {
     @Test
     void everyTokenIsScoredAsAnOfflineEvaluationOfTheSameBytesByTheSameVersionFromTheSameStateScoresIt() {
         StreamPredictor predictor = new StreamPredictor(
-                InferenceSettings.parse("--continuation-length", "3", "--context-bytes", "6"), 1,
-                new StreamPredictor.Listener() {});
+                InferenceSettings.parse("--continuation-length", "3", "--context-bytes", "6", "--on-new-version",
+                        "REBUILD"), 1, new StreamPredictor.Listener() {});
         StreamInferenceState s = new StreamInferenceState();
         ServableModel v1 = model(1, 5);
         ServableModel v2 = model(2, 6);
@@ -124,6 +126,52 @@ class StreamPredictorTest {
         assertThat(p4.getStreamBpc()).isCloseTo((p1.getScoredBits() + p2.getScoredBits() + p3.getScoredBits()
                 + p4.getScoredBits()) / 24, within(1e-9));
         assertThat(p3.getScoredBits() / 8).as("a chunk of a random model's text costs bits").isGreaterThan(4);
+    }
+
+    @Test
+    void byDefaultANewerVersionGoesOnFromTheStreamsStateAndAnOlderOneRebuildsFromTheKeptContext() {
+        AtomicInteger rebuilt = new AtomicInteger();
+        StreamPredictor predictor = new StreamPredictor(
+                InferenceSettings.parse("--continuation-length", "0", "--context-bytes", "6"), 1,
+                new StreamPredictor.Listener() {
+                    @Override
+                    public void stateRebuilt() {
+                        rebuilt.incrementAndGet();
+                    }
+                });
+        StreamInferenceState s = new StreamInferenceState();
+        ServableModel v1 = model(1, 5);
+        ServableModel v2 = model(2, 6);
+        InferenceSession reference = v1.session(null);
+        int[] first = {ByteVocabulary.START, 'S', 'o', 'm', 'e', ' '};
+        int[] second = ByteVocabulary.encode("text, ");
+        int[] third = ByteVocabulary.encode("and more");
+
+        predictor.serve(v1);
+        predictor.predict(event(1, "Some ", true), s);
+        reference.feed(first);
+        predictor.serve(v2);
+        Prediction carried = predictor.predict(event(2, "text, ", false), s);
+
+        // v1's (h, c) after the first chunk, stepped on with v2's weights: what training does across its updates
+        InferenceSession goesOn = v2.session(null);
+        goesOn.restore(reference.flatState());
+        CodeLength expected = new CodeLength();
+        float[] next = goesOn.feed(second, expected);
+        assertThat(rebuilt).as("nothing rebuilt going forward").hasValue(0);
+        assertThat(carried.getModelVersion()).isEqualTo(2);
+        assertThat(carried.getSurpriseBits()).as("the previous prediction came from another model").isNull();
+        assertThat(carried.getScoredTokens()).isEqualTo(6);
+        assertThat(carried.getScoredBits()).isCloseTo(expected.bits(), within(1e-4));
+        assertThat(carried.getTopK().get(0).getProbability())
+                .isCloseTo(next[carried.getTopK().get(0).getToken()], within(1e-5f));
+        assertThat(carried.getScoredBits()).as("the test tells carrying from rebuilding apart")
+                .isNotCloseTo(offlineBits(v2, first, second), within(1e-3));
+
+        predictor.serve(v1); // a rollback: v2's state never meets v1's weights
+        Prediction rolledBack = predictor.predict(event(3, "and more", false), s);
+        assertThat(rebuilt).hasValue(1);
+        assertThat(rolledBack.getScoredBits()).isCloseTo(offlineBits(v1, second, third), within(1e-4));
     }
 
     private static int[] concat(int[] a, int[] b) {
