@@ -108,7 +108,8 @@ public final class StreamingLstmJob {
         SingleOutputStreamOperator<TextEvent> valid = input
                 .process(new DeadLetterRouter())
                 .uid("validate")
-                .name("validate");
+                .name("validate")
+                .setBufferTimeout(config.inference().bufferTimeoutMs());
         valid.getSideOutput(DeadLetterRouter.DEAD_LETTERS).sinkTo(deadLetters).uid("dead-letters").name("dead-letters");
 
         // Every keyed operator gets the configured max parallelism explicitly, so that its key groups (and with them

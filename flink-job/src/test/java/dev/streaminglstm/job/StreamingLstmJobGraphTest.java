@@ -62,6 +62,13 @@ class StreamingLstmJobGraphTest {
     }
 
     @Test
+    void validatedRecordsWaitInNetworkBuffersAtMostTheBufferTimeout() {
+        assertThat(byName(graph()).get("validate").getBufferTimeout()).as("the job's default, not Flink's 100")
+                .isEqualTo(10);
+        assertThat(byName(graph("--buffer-timeout-ms", "0")).get("validate").getBufferTimeout()).isZero();
+    }
+
+    @Test
     void theStateBackendFlagReachesTheJobConfiguration() {
         assertThat(graph().getJobConfiguration().get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
         assertThat(graph("--state-backend", "rocksdb").getJobGraph().getJobConfiguration()

@@ -36,6 +36,13 @@ public final class InferenceSettings implements Serializable, Flags.Group {
                     + "older version (a pin or a rollback) always rebuilds. Default: ${DEFAULT-VALUE}.")
     private OnNewVersion onNewVersion = OnNewVersion.CARRY;
 
+    @Option(names = "--buffer-timeout-ms", paramLabel = "MS",
+            description = "Longest a record waits in a network buffer on its way to inference (and training), "
+                    + "0..1000; 0 sends every record at once. Flink's own default, 100, is most of a prediction's "
+                    + "latency at a few hundred records a second. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = 1000)
+    private long bufferTimeoutMs = 10;
+
     @Option(names = "--serving-poll-ms", paramLabel = "MS",
             description = "How often inference looks at the store's serving version (PINNED, else LATEST: one or "
                     + "two small reads), 10..60000; a new version is served from the first record after. "
@@ -78,6 +85,11 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     /** Least time between two looks at the serving version, in ms. */
     public long servingPollMs() {
         return servingPollMs;
+    }
+
+    /** Longest a record waits in a network buffer after validation, in ms. */
+    public long bufferTimeoutMs() {
+        return bufferTimeoutMs;
     }
 
     /** What a stream's state does when a newer version is served. */
