@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
         description = "Tokens trained per second by the job on the embedded stack (input pre-loaded, inference "
                 + "running), against the kernel alone at the same shape, in the same run. Prints a table, then "
-                + "tokens_per_s=, kernel_tokens_per_s= and pipeline_over_kernel= last (comma lists, one value per "
-                + "--streams).")
+                + "tokens_per_s=, kernel_tokens_per_s=, pipeline_over_kernel= and inference_over_training= (CPU time "
+                + "of the inference task per token scored over that of the training task per token trained) last "
+                + "(comma lists, one value per --streams).")
 public final class PipelineBenchmark implements Callable<Integer> {
 
     @Option(names = "--streams", split = ",", defaultValue = "1024", paramLabel = "S[,S...]",
@@ -87,18 +88,21 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         }
         Table table = new Table("streams", "pipeline tokens/s", "kernel tokens/s", "pipeline/kernel",
-                "tokens in/s", "chunks inferred/s", "predictions/s", "windows/batch", "measured s");
+                "tokens in/s", "chunks inferred/s", "predictions/s", "windows/batch", "inference/training",
+                "measured s");
         for (Row r : rows) {
             table.row(r.streams(), Table.count(r.steady().tokensTrained()), Table.count(r.kernel()),
                     String.format("%.2f", r.ratio()), Table.count(r.steady().tokensReceived()),
                     Table.count(r.steady().chunksInferred()), Table.count(r.steady().predictions()), String.format("%.1f", r.steady().windowsPerBatch()),
+                    String.format("%.2f", r.steady().inferenceOverTraining()),
                     String.format("%.0f%s", r.steady().seconds(), r.steady().inputRanOut() ? " (input ran out)" : ""));
         }
         table.print(out);
         out.println("streams=" + join(rows, r -> Integer.toString(r.streams()))
                 + " tokens_per_s=" + join(rows, r -> String.format("%.0f", r.steady().tokensTrained()))
                 + " kernel_tokens_per_s=" + String.format("%.0f", kernel.tokensPerSecond())
-                + " pipeline_over_kernel=" + join(rows, r -> String.format("%.3f", r.ratio())));
+                + " pipeline_over_kernel=" + join(rows, r -> String.format("%.3f", r.ratio()))
+                + " inference_over_training=" + join(rows, r -> String.format("%.3f", r.steady().inferenceOverTraining())));
         return 0;
     }
 

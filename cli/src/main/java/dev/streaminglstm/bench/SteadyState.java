@@ -1,6 +1,8 @@
 package dev.streaminglstm.bench;
 
 import dev.streaminglstm.sandbox.EmbeddedStack;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -16,20 +18,37 @@ import java.util.concurrent.TimeUnit;
  * @param chunksInferred  input records that reached inference per second
  * @param windowsPerBatch mean windows per trained batch
  * @param inputRanOut     whether the span ended because the input ran out
+ * @param inferenceOverTraining CPU time of the inference task per token it scored over CPU time of the training task
+ *     per token it trained (each task's thread, which runs its operator, timers and BLAS calls); NaN if either did
+ *     nothing
  */
 record SteadyState(double seconds, double tokensTrained, double tokensReceived, double predictions,
-        double chunksInferred, double windowsPerBatch, boolean inputRanOut) {
+        double chunksInferred, double windowsPerBatch, boolean inputRanOut, double inferenceOverTraining) {
 
     private static final Duration FIRST_BATCH_TIMEOUT = Duration.ofMinutes(5);
 
     private record Counts(long nanos, long trained, long received, long predictions, long inferred, long windows,
-            long batches, long records) {
+            long batches, long records, long scored, long inferCpu, long trainCpu) {
         static Counts now() {
             return new Counts(System.nanoTime(), InJvmMetrics.counter("train", "tokensTrained"),
                     InJvmMetrics.counter("train", "tokensReceived"), InJvmMetrics.counter("infer", "predictions"),
                     InJvmMetrics.counter("infer", "numRecordsIn"), InJvmMetrics.counter("train", "windowsTrained"),
-                    InJvmMetrics.counter("train", "batchesTrained"), InJvmMetrics.counter("train", "numRecordsIn"));
+                    InJvmMetrics.counter("train", "batchesTrained"), InJvmMetrics.counter("train", "numRecordsIn"),
+                    InJvmMetrics.counter("infer", "prequentialTokens"), cpuNanos("infer"), cpuNanos("train"));
         }
+    }
+
+    /** CPU time of the task threads of the operator chain that starts with {@code operator} (one per subtask). */
+    private static long cpuNanos(String operator) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            // the task thread is named after its chain and subtask, "train (1/1)#0"; its timer threads are not it
+            if (t.getName().startsWith(operator + " ") && t.getName().matches(".*\\(\\d+/\\d+\\)#\\d+")) {
+                total += Math.max(0, threads.getThreadCpuTime(t.getId()));
+            }
+        }
+        return total;
     }
 
     /**
@@ -70,7 +89,9 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         return new SteadyState(seconds, (end.trained() - start.trained()) / seconds,
                 (end.received() - start.received()) / seconds, (end.predictions() - start.predictions()) / seconds,
                 (end.inferred() - start.inferred()) / seconds,
-                batches == 0 ? 0 : (double) (end.windows() - start.windows()) / batches, ranOut);
+                batches == 0 ? 0 : (double) (end.windows() - start.windows()) / batches, ranOut,
+                ((double) (end.inferCpu() - start.inferCpu()) / (end.scored() - start.scored()))
+                        / ((double) (end.trainCpu() - start.trainCpu()) / (end.trained() - start.trained())));
     }
 
     /** Sleeps {@code millis}, checking every 100 ms that the job still runs. */

@@ -55,6 +55,8 @@ class BenchCommandsITCase {
         assertThat(kernel).isPositive();
         assertThat(number(f, "pipeline_over_kernel")).isCloseTo(tokens / kernel,
                 org.assertj.core.data.Offset.offset(0.01 + 0.01 * tokens / kernel));
+        // inference and training both ran in the span and took CPU time: a finite, positive ratio
+        assertThat(number(f, "inference_over_training")).isPositive().isLessThan(100);
     }
 
     @Test

@@ -130,7 +130,7 @@ public final class StreamingLstmJob {
                 .uid("merge-end")
                 .name("merge-end")
                 .setParallelism(1);
-        byStream.process(inference(config))
+        byStream.transform("infer", TypeInformation.of(Prediction.class), inference(config))
                 .uid("infer")
                 .name("infer")
                 .setParallelism(config.inference().parallelism())

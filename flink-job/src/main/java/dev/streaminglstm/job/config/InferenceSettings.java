@@ -36,6 +36,18 @@ public final class InferenceSettings implements Serializable, Flags.Group {
                     + "older version (a pin or a rollback) always rebuilds. Default: ${DEFAULT-VALUE}.")
     private OnNewVersion onNewVersion = OnNewVersion.CARRY;
 
+    @Option(names = "--inference-bundle", paramLabel = "N",
+            description = "Most chunks inference reads together, 1..4096: the streams of a bundle are stepped as one "
+                    + "batch (one matrix product per layer and step). Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 1, max = 4096)
+    private int bundle = 64;
+
+    @Option(names = "--inference-bundle-ms", paramLabel = "MS",
+            description = "Longest a chunk waits for its bundle to fill, 0..1000; 0 reads every chunk as it comes. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = 1000)
+    private long bundleMs = 5;
+
     @Option(names = "--buffer-timeout-ms", paramLabel = "MS",
             description = "Longest a record waits in a network buffer on its way to inference (and training), "
                     + "0..1000; 0 sends every record at once. Flink's own default, 100, is most of a prediction's "
@@ -85,6 +97,16 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     /** Least time between two looks at the serving version, in ms. */
     public long servingPollMs() {
         return servingPollMs;
+    }
+
+    /** Most chunks inference reads together. */
+    public int bundle() {
+        return bundle;
+    }
+
+    /** Longest a chunk waits for its bundle to fill, in ms. */
+    public long bundleMs() {
+        return bundleMs;
     }
 
     /** Longest a record waits in a network buffer after validation, in ms. */

@@ -7,24 +7,35 @@ import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
 import java.time.Duration;
-import org.apache.flink.api.common.functions.OpenContext;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * Live next-token predictions keyed by stream id, as Flink glue around a {@link StreamPredictor}: each stream's
  * {@link StreamInferenceState} in keyed state, and the served model swapped without stopping as the store's serving
- * version (LATEST, or a pin) moves, looked at when an element arrives, at most every {@code --serving-poll-ms}
- * ms of processing time.
+ * version (LATEST, or a pin) moves, looked at most every {@code --serving-poll-ms} ms of processing time. Chunks
+ * wait in a bundle of at most {@code --inference-bundle} for at most {@code --inference-bundle-ms}, and the streams
+ * of a bundle are stepped together ({@link StreamPredictor#predictAll}). The bundle is read before every checkpoint
+ * barrier, so a checkpoint never holds a chunk that was not predicted.
  */
-public final class InferenceOperator extends KeyedProcessFunction<String, TextEvent, Prediction> {
-    private static final long serialVersionUID = 2L;
+public final class InferenceOperator extends AbstractStreamOperator<Prediction>
+        implements OneInputStreamOperator<TextEvent, Prediction>, BoundedOneInput {
+    private static final long serialVersionUID = 3L;
 
     private final InferenceSettings settings;
     private final PublishedModels models;
@@ -34,11 +45,16 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
     private transient ValueState<StreamInferenceState> streams;
     private transient PublishedModels.Follower serving;
     private transient StreamPredictor predictor;
+    /** Chunks waiting to be predicted, in arrival order, with the time each arrived. */
+    private transient List<TextEvent> bundle;
+    private transient List<Long> arrivedNanos;
+    private transient boolean flushScheduled;
 
     private transient Counter predictions;
     private transient Counter noModel;
     private transient Counter swaps;
     private transient Histogram latencyMillis;
+    private transient Histogram bundleSizes;
 
     /**
      * @param models the model's shape and the store whose serving version is served
@@ -54,22 +70,31 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
     }
 
     @Override
-    public void open(OpenContext openContext) throws Exception {
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
         ValueStateDescriptor<StreamInferenceState> descriptor =
                 new ValueStateDescriptor<>("stream-inference", new StreamInferenceStateSerializer());
         descriptor.enableTimeToLive(StateTtlConfig.newBuilder(streamIdleTimeout)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                 .build());
-        streams = getRuntimeContext().getState(descriptor);
+        streams = getKeyedStateStore().getState(descriptor);
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        bundle = new ArrayList<>();
+        arrivedNanos = new ArrayList<>();
         serving = models.followServing(settings.servingPollMs());
-        var group = getRuntimeContext().getMetricGroup();
+        var group = getMetricGroup();
         predictions = group.counter("predictions");
         noModel = group.counter("predictionsWithoutModel");
         Counter duplicates = group.counter("duplicatesDropped");
         Counter rebuilds = group.counter("stateRebuilds");
         swaps = group.counter("modelSwaps");
         latencyMillis = group.histogram("predictionLatencyMillis", new DescriptiveStatisticsHistogram(1000));
+        bundleSizes = group.histogram("bundleSize", new DescriptiveStatisticsHistogram(1000));
         Counter scoredBits = group.counter("prequentialBits");
         Counter scoredTokens = group.counter("prequentialTokens");
         PrequentialMeter prequential = new PrequentialMeter();
@@ -96,28 +121,110 @@ public final class InferenceOperator extends KeyedProcessFunction<String, TextEv
     }
 
     @Override
-    public void processElement(TextEvent event, Context ctx, Collector<Prediction> out) throws Exception {
-        long started = System.nanoTime();
-        ServableModel newer = serving.poll(ctx.timerService().currentProcessingTime());
+    public void processElement(StreamRecord<TextEvent> element) throws Exception {
+        bundle.add(element.getValue());
+        arrivedNanos.add(System.nanoTime());
+        if (bundle.size() >= settings.bundle() || settings.bundleMs() == 0) {
+            flush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            long at = getProcessingTimeService().getCurrentProcessingTime() + settings.bundleMs();
+            getProcessingTimeService().registerTimer(at, time -> {
+                flushScheduled = false;
+                flush();
+            });
+        }
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flush();
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        flush();
+    }
+
+    /**
+     * Predicts the bundle: its chunks in rounds (a stream's second chunk in the bundle in the second round), the
+     * streams of a round together; the predictions go out in arrival order.
+     */
+    private void flush() throws Exception {
+        if (bundle.isEmpty()) {
+            return;
+        }
+        Object key = getCurrentKey();
+        ServableModel newer = serving.poll(getProcessingTimeService().getCurrentProcessingTime());
         if (newer != null) {
             predictor.serve(newer);
             swaps.inc();
         }
-        StreamInferenceState s = streams.value();
-        if (s == null) {
-            s = new StreamInferenceState();
+        bundleSizes.update(bundle.size());
+        Map<String, StreamInferenceState> states = new HashMap<>();
+        Set<String> changed = new HashSet<>();
+        Prediction[] out = new Prediction[bundle.size()];
+        for (List<Integer> round : rounds()) {
+            List<TextEvent> events = new ArrayList<>(round.size());
+            List<StreamInferenceState> roundStates = new ArrayList<>(round.size());
+            for (int i : round) {
+                TextEvent event = bundle.get(i);
+                events.add(event);
+                StreamInferenceState s = states.get(event.getStreamId());
+                if (s == null) {
+                    setCurrentKey(event.getStreamId());
+                    s = streams.value() == null ? new StreamInferenceState() : streams.value();
+                    states.put(event.getStreamId(), s);
+                }
+                roundStates.add(s);
+            }
+            Prediction[] predicted = predictor.predictAll(events, roundStates);
+            for (int r = 0; r < round.size(); r++) {
+                out[round.get(r)] = predicted[r];
+                if (predicted[r] != null) {
+                    changed.add(events.get(r).getStreamId());
+                }
+            }
         }
-        Prediction p = predictor.predict(event, s);
+        for (String stream : changed) {
+            setCurrentKey(stream);
+            streams.update(states.get(stream));
+        }
+        for (int i = 0; i < out.length; i++) {
+            emit(out[i], arrivedNanos.get(i));
+        }
+        bundle.clear();
+        arrivedNanos.clear();
+        if (key != null) {
+            setCurrentKey(key);
+        }
+    }
+
+    /** The bundle's indexes in rounds: each stream's n-th chunk of the bundle in round n. */
+    private List<List<Integer>> rounds() {
+        List<List<Integer>> rounds = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < bundle.size(); i++) {
+            int round = seen.merge(bundle.get(i).getStreamId(), 1, Integer::sum) - 1;
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(i);
+        }
+        return rounds;
+    }
+
+    private void emit(Prediction p, long arrived) {
         if (p == null) {
             return;
         }
-        streams.update(s);
-        out.collect(p);
+        output.collect(new StreamRecord<>(p));
         if (p.getStatus() == PredictionStatus.NO_MODEL) {
             noModel.inc();
             return;
         }
         predictions.inc();
-        latencyMillis.update((System.nanoTime() - started) / 1_000_000);
+        latencyMillis.update((System.nanoTime() - arrived) / 1_000_000);
     }
 }

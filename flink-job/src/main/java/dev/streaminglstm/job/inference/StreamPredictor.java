@@ -3,6 +3,8 @@ package dev.streaminglstm.job.inference;
 import dev.streaminglstm.core.infer.CodeLength;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.infer.TokenSampler;
+import dev.streaminglstm.core.kernel.BatchStepper;
+import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.InferenceSettings;
@@ -15,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Live next-token predictions, without Flink. For every accepted chunk of a stream it makes a {@link Prediction}
@@ -43,10 +47,15 @@ public final class StreamPredictor {
         default void scored(double bits, int tokens) {}
     }
 
+    private static final double LN_2 = Math.log(2);
+    private static final double LN_MIN = Math.log(Float.MIN_VALUE);
+
     private final InferenceSettings settings;
     private final Random random;
     private final Listener listener;
     private ServableModel served;
+    /** Steps a bundle of streams of {@link #served} together; null where it does not run the model. */
+    private BatchStepper batch;
     /** The session of streams without features on {@link #served}, and its zero state; null until needed. */
     private InferenceSession sharedSession;
     private float[] zeroState;
@@ -61,6 +70,9 @@ public final class StreamPredictor {
     public void serve(ServableModel model) {
         served = model;
         sharedSession = null;
+        // The bundle path is the fast kernel's; conditioned models and the REFERENCE kernel go one stream at a time.
+        boolean bundles = Kernel.FAST.name().equalsIgnoreCase(model.model().kernel()) && !model.config().conditioned();
+        batch = bundles ? BatchStepper.create(model.parameters(), ByteVocabulary.START, 1) : null;
     }
 
     /** The model served, or null before any. */
@@ -73,6 +85,55 @@ public final class StreamPredictor {
      * replay (its sequence number is not above the stream's last), which changes nothing.
      */
     public Prediction predict(TextEvent event, StreamInferenceState s) {
+        Chunk chunk = accept(event, s);
+        if (chunk == null) {
+            return null;
+        }
+        return served == null ? noModel(chunk, s) : predictAlone(chunk, s);
+    }
+
+    /**
+     * The predictions after chunks of distinct streams, {@code states[i]} the state of {@code events[i]}'s stream:
+     * the same as {@link #predict} for each in turn (to float rounding), with the streams stepped together, one
+     * matrix product per layer and step for all of them. Streams whose chunk adds no token, conditioned models and
+     * the REFERENCE kernel go one at a time.
+     *
+     * @return one prediction per event, null for a replay
+     * @throws IllegalArgumentException if two events are of the same stream
+     */
+    public Prediction[] predictAll(List<TextEvent> events, List<StreamInferenceState> states) {
+        Prediction[] out = new Prediction[events.size()];
+        List<Integer> bundled = new ArrayList<>();
+        Chunk[] chunks = new Chunk[events.size()];
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < events.size(); i++) {
+            if (!seen.add(events.get(i).getStreamId())) {
+                throw new IllegalArgumentException("two chunks of stream " + events.get(i).getStreamId()
+                        + " in one bundle");
+            }
+            chunks[i] = accept(events.get(i), states.get(i));
+            if (chunks[i] == null) {
+                continue;
+            }
+            if (served == null) {
+                out[i] = noModel(chunks[i], states.get(i));
+            } else if (batch == null || chunks[i].tokens.length == 0) {
+                out[i] = predictAlone(chunks[i], states.get(i));
+            } else {
+                bundled.add(i);
+            }
+        }
+        if (!bundled.isEmpty()) {
+            predictBundled(bundled, chunks, states, out);
+        }
+        return out;
+    }
+
+    /** A chunk accepted into its stream: its tokens, and its prediction so far. */
+    private record Chunk(int[] tokens, Prediction.Builder prediction) {}
+
+    /** Takes the chunk into the stream's counters, or null for a replay (which changes nothing). */
+    private Chunk accept(TextEvent event, StreamInferenceState s) {
         if (event.getSequenceNumber() <= s.lastSequence) {
             listener.duplicateDropped();
             return null;
@@ -84,15 +145,23 @@ public final class StreamPredictor {
         if (features != null) {
             s.features = features;
         }
-        Prediction.Builder p = Prediction.newBuilder()
+        return new Chunk(tokens, Prediction.newBuilder()
                 .setStreamId(event.getStreamId())
                 .setSequenceNumber(event.getSequenceNumber())
                 .setBytePosition(s.bytePosition)
-                .setEventTime(event.getEventTime());
-        if (served == null) {
-            s.context = appendContext(s.context, tokens);
-            return p.setStatus(PredictionStatus.NO_MODEL).setEmittedAt(Instant.now()).build();
-        }
+                .setEventTime(event.getEventTime()));
+    }
+
+    /** Before any model: the context is kept for the first one, nothing is scored. */
+    private Prediction noModel(Chunk chunk, StreamInferenceState s) {
+        s.context = appendContext(s.context, chunk.tokens);
+        return chunk.prediction.setStatus(PredictionStatus.NO_MODEL).setEmittedAt(Instant.now()).build();
+    }
+
+    /** One stream's chunk read by its own session, token by token. */
+    private Prediction predictAlone(Chunk chunk, StreamInferenceState s) {
+        int[] tokens = chunk.tokens;
+        Prediction.Builder p = chunk.prediction;
         InferenceSession session = sessionFor(s.features);
         Double surprise = null;
         boolean sameVersion = s.modelVersion == served.version();
@@ -112,7 +181,60 @@ public final class StreamPredictor {
         int[] continuation = next == null ? new int[0]
                 : session.generate(settings.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
-        s.state = session.flatState();
+        return finish(p, s, tokens, session.flatState(), next, continuation, surprise, score);
+    }
+
+    /**
+     * Chunks of distinct streams read together by the batch stepper: a stream to be rebuilt reads its kept context
+     * (not scored) before its chunk, in the same call; every other one goes on from its state.
+     */
+    private void predictBundled(List<Integer> bundled, Chunk[] chunks, List<StreamInferenceState> states,
+            Prediction[] out) {
+        int m = bundled.size();
+        float[][] rows = new float[m][];     // [m][stateSize]: each stream's (h, c), stepped in place
+        int[][] reads = new int[m][];        // [m][n]: what each stream reads: its context if rebuilt, its chunk
+        int[] firstScored = new int[m];      // the first of them scored
+        boolean[] surprised = new boolean[m]; // the chunk's first token was predicted by this version
+        for (int j = 0; j < m; j++) {
+            StreamInferenceState s = states.get(bundled.get(j));
+            int[] tokens = chunks[bundled.get(j)].tokens;
+            boolean sameVersion = s.modelVersion == served.version();
+            if (s.state != null && (sameVersion || carries(s))) {
+                rows[j] = s.state.clone();
+                reads[j] = tokens;
+                firstScored[j] = 0;
+            } else {
+                rows[j] = new float[batch.stateSize()];
+                reads[j] = concat(s.context, tokens);
+                // a new stream's first token has no distribution before it
+                firstScored[j] = s.context.length > 0 ? s.context.length : 1;
+                if (s.context.length > 0) {
+                    listener.stateRebuilt();
+                }
+            }
+            surprised[j] = sameVersion && s.state != null;
+        }
+        float[][] lnP = new float[m][];
+        for (int j = 0; j < m; j++) {
+            lnP[j] = new float[reads[j].length];
+        }
+        float[][] next = batch.step(rows, reads, null, lnP);
+        int[][] continuations = settings.continuationLength() == 0 ? new int[m][0]
+                : batch.continueGreedily(rows, next, null, settings.continuationLength(), ByteVocabulary.END);
+        for (int j = 0; j < m; j++) {
+            int i = bundled.get(j);
+            CodeLength score = new CodeLength();
+            score.addLogProbabilities(lnP[j], firstScored[j], reads[j].length);
+            Double surprise = surprised[j] ? -Math.max(lnP[j][0], LN_MIN) / LN_2 : null;
+            out[i] = finish(chunks[i].prediction, states.get(i), chunks[i].tokens, rows[j], next[j],
+                    continuations[j], surprise, score);
+        }
+    }
+
+    /** The stream's state after its chunk, and the chunk's prediction. */
+    private Prediction finish(Prediction.Builder p, StreamInferenceState s, int[] tokens, float[] state, float[] next,
+            int[] continuation, Double surprise, CodeLength score) {
+        s.state = state;
         s.next = next;
         s.modelVersion = served.version();
         s.context = appendContext(s.context, tokens);
@@ -165,6 +287,12 @@ public final class StreamPredictor {
             session.feed(s.context);
             listener.stateRebuilt();
         }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     private int[] appendContext(int[] context, int[] tokens) {

@@ -26,7 +26,6 @@ import java.util.Random;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +54,7 @@ class InferenceOperatorTest {
     void setUp() throws Exception {
         config = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
                 "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
-                "--context-bytes", "48");
+                "--context-bytes", "48", "--inference-bundle", "1");
         versions = new ModelVersions(storeDir, config);
     }
 
@@ -155,7 +154,8 @@ class InferenceOperatorTest {
             throws Exception {
         config = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
                 "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
-                "--context-bytes", "48", "--on-new-version", "REBUILD");
+                "--context-bytes", "48", "--on-new-version", "REBUILD",
+                "--inference-bundle", "1");
         ParameterSet v1 = versions.publish(1, 11);
         String[] chunks = {"It was the best of times, ", "it was the worst of times, ",
             "it was the age of wisdom, ", "it was the age ", "of foolishness.", " Then"};
@@ -283,6 +283,55 @@ class InferenceOperatorTest {
     }
 
     @Test
+    void chunksWaitForTheirBundleThenComeOutInArrivalOrderAsEachStreamAloneWouldHaveThem() throws Exception {
+        versions.publish(1, 11);
+        JobConfig bundled = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
+                "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
+                "--context-bytes", "48", "--inference-bundle", "4", "--inference-bundle-ms", "5");
+        List<TextEvent> events = List.of(event("a", 1, "Bundles of ", true), event("b", 1, "streams ", true),
+                event("a", 2, "read together", false), event("c", 1, "One", true), // a full bundle: a twice
+                event("b", 2, "wait ", false), event("c", 2, " two", false),       // read when the time is up
+                event("a", 3, " and more", false));                                 // read before the checkpoint
+        try (Operator single = Operator.open(config); Operator together = Operator.open(bundled)) {
+            List<Prediction> expected = new ArrayList<>();
+            for (TextEvent e : events) {
+                expected.addAll(single.process(e));
+            }
+            List<Prediction> actual = new ArrayList<>();
+            for (TextEvent e : events.subList(0, 3)) {
+                assertThat(together.process(e)).as("waits for its bundle").isEmpty();
+            }
+            actual.addAll(together.process(events.get(3)));
+            assertThat(actual).as("a full bundle is read at once").hasSize(4);
+            assertThat(together.process(events.get(4))).isEmpty();
+            assertThat(together.process(events.get(5))).isEmpty();
+            together.harness.setProcessingTime(together.harness.getProcessingTime() + 5);
+            actual.addAll(together.harness.extractOutputValues());
+            together.harness.getOutput().clear();
+            assertThat(actual).as("the time is up").hasSize(6);
+            assertThat(together.process(events.get(6))).isEmpty();
+            together.harness.prepareSnapshotPreBarrier(1L); // as the task does before it sends the barrier on
+            actual.addAll(together.harness.extractOutputValues());
+
+            assertThat(actual).hasSameSizeAs(expected);
+            for (int i = 0; i < expected.size(); i++) {
+                Prediction e = expected.get(i);
+                Prediction a = actual.get(i);
+                assertThat(a.getStreamId() + a.getSequenceNumber()).isEqualTo(e.getStreamId() + e.getSequenceNumber());
+                assertThat(a.getModelVersion()).isEqualTo(1L);
+                assertThat(a.getScoredTokens()).isEqualTo(e.getScoredTokens());
+                assertThat(a.getScoredBits()).isCloseTo(e.getScoredBits(), within(1e-4));
+                assertThat(a.getContinuation()).isEqualTo(e.getContinuation());
+                for (int k = 0; k < e.getTopK().size(); k++) {
+                    assertThat(a.getTopK().get(k).getToken()).isEqualTo(e.getTopK().get(k).getToken());
+                    assertThat((double) a.getTopK().get(k).getProbability())
+                            .isCloseTo(e.getTopK().get(k).getProbability(), within(TOLERANCE));
+                }
+            }
+        }
+    }
+
+    @Test
     void aDocumentStartAfterEarlierTextEndsTheOldDocumentAndResetsTheState() throws Exception {
         ParameterSet v1 = versions.publish(1, 11);
         InferenceSession reference = session(v1);
@@ -382,7 +431,7 @@ class InferenceOperatorTest {
 
         private Operator(JobConfig config) throws Exception {
             harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                    new KeyedProcessOperator<>(StreamingLstmJob.inference(config)), TextEvent::getStreamId, Types.STRING);
+                    StreamingLstmJob.inference(config), TextEvent::getStreamId, Types.STRING);
             harness.setProcessingTime(1_000);
         }
 

@@ -1,6 +1,7 @@
 package dev.streaminglstm.job.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.streaminglstm.core.infer.CodeLength;
@@ -18,6 +19,9 @@ import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -32,7 +36,11 @@ class StreamPredictorTest {
     }
 
     static TextEvent event(long seq, String text, boolean start) {
-        return TextEvent.newBuilder().setStreamId("s").setSequenceNumber(seq).setText(text)
+        return event("s", seq, text, start);
+    }
+
+    static TextEvent event(String stream, long seq, String text, boolean start) {
+        return TextEvent.newBuilder().setStreamId(stream).setSequenceNumber(seq).setText(text)
                 .setEventTime(Instant.ofEpochMilli(1000)).setStartsDocument(start).setFeatures(null).build();
     }
 
@@ -172,6 +180,83 @@ class StreamPredictorTest {
         Prediction rolledBack = predictor.predict(event(3, "and more", false), s);
         assertThat(rebuilt).hasValue(1);
         assertThat(rolledBack.getScoredBits()).isCloseTo(offlineBits(v1, second, third), within(1e-4));
+    }
+
+    @Test
+    void aBundleOfStreamsPredictsWhatEachStreamAloneWouldInEveryCase() {
+        InferenceSettings settings = InferenceSettings.parse("--continuation-length", "5", "--context-bytes", "6");
+        StreamPredictor alone = new StreamPredictor(settings, 1, new StreamPredictor.Listener() {});
+        StreamPredictor bundled = new StreamPredictor(settings, 1, new StreamPredictor.Listener() {});
+        String[] ids = {"before-any-model", "same-version", "older-version", "new", "replayed", "empty", "restarted"};
+        Map<String, StreamInferenceState> one = new HashMap<>();
+        Map<String, StreamInferenceState> many = new HashMap<>();
+        for (String id : ids) {
+            one.put(id, new StreamInferenceState());
+            many.put(id, new StreamInferenceState());
+        }
+        // what each stream has seen before the bundle, the same for both predictors
+        List<TextEvent> history = List.of(event("before-any-model", 1, "Kept ", true));
+        history.forEach(e -> {
+            alone.predict(e, one.get(e.getStreamId()));
+            bundled.predict(e, many.get(e.getStreamId()));
+        });
+        alone.serve(model(1, 5));
+        bundled.serve(model(1, 5));
+        history = List.of(event("same-version", 1, "Once ", true), event("older-version", 1, "Then ", true),
+                event("replayed", 1, "Twice", true), event("empty", 1, "Some", true),
+                event("restarted", 1, "Old text", true));
+        history.forEach(e -> {
+            alone.predict(e, one.get(e.getStreamId()));
+            bundled.predict(e, many.get(e.getStreamId()));
+        });
+        alone.serve(model(2, 6));
+        bundled.serve(model(2, 6));
+        alone.predict(event("same-version", 2, "upon ", false), one.get("same-version"));
+        bundled.predict(event("same-version", 2, "upon ", false), many.get("same-version"));
+
+        List<TextEvent> bundle = List.of(event("before-any-model", 2, "context.", false),
+                event("same-version", 3, "a time", false), event("older-version", 2, "carried on", false),
+                event("new", 1, "Hello", true), event("replayed", 1, "Twice", true), event("empty", 2, "", false),
+                event("restarted", 2, "New doc", true));
+        Prediction[] together = bundled.predictAll(bundle,
+                bundle.stream().map(e -> many.get(e.getStreamId())).toList());
+
+        for (int i = 0; i < bundle.size(); i++) {
+            TextEvent e = bundle.get(i);
+            Prediction expected = alone.predict(e, one.get(e.getStreamId()));
+            if (expected == null) {
+                assertThat(together[i]).as(e.getStreamId()).isNull();
+                continue;
+            }
+            Prediction actual = together[i];
+            assertThat(actual.getModelVersion()).as(e.getStreamId()).isEqualTo(2);
+            assertThat(actual.getScoredTokens()).as(e.getStreamId()).isEqualTo(expected.getScoredTokens());
+            assertThat(actual.getScoredBits()).as(e.getStreamId()).isCloseTo(expected.getScoredBits(), within(1e-4));
+            assertThat(actual.getContinuation()).as(e.getStreamId()).isEqualTo(expected.getContinuation());
+            assertThat(actual.getBytePosition()).isEqualTo(expected.getBytePosition());
+            if (expected.getSurpriseBits() == null) {
+                assertThat(actual.getSurpriseBits()).as(e.getStreamId()).isNull();
+            } else {
+                assertThat(actual.getSurpriseBits()).as(e.getStreamId())
+                        .isCloseTo(expected.getSurpriseBits(), within(1e-4));
+            }
+            for (int k = 0; k < expected.getTopK().size(); k++) {
+                assertThat(actual.getTopK().get(k).getToken()).isEqualTo(expected.getTopK().get(k).getToken());
+                assertThat(actual.getTopK().get(k).getProbability())
+                        .isCloseTo(expected.getTopK().get(k).getProbability(), within(1e-5f));
+            }
+            StreamInferenceState a = many.get(e.getStreamId());
+            StreamInferenceState b = one.get(e.getStreamId());
+            assertThat(a.context).isEqualTo(b.context);
+            for (int k = 0; k < b.state.length; k++) {
+                assertThat(a.state[k]).isCloseTo(b.state[k], within(1e-5f));
+            }
+        }
+        assertThat(together[1].getSurpriseBits()).as("a stream of the served version has a surprise").isNotNull();
+        assertThat(together[0].getScoredTokens()).as("rebuilt from the kept context, its chunk scored").isEqualTo(8);
+        assertThatThrownBy(() -> bundled.predictAll(List.of(event("x", 1, "a", true), event("x", 2, "b", false)),
+                List.of(new StreamInferenceState(), new StreamInferenceState())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two chunks of stream x");
     }
 
     private static int[] concat(int[] a, int[] b) {

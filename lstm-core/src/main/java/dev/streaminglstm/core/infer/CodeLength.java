@@ -25,10 +25,15 @@ public final class CodeLength implements TokenStepper.Scorer {
      * them for a bundle of streams; the same bits {@link #score} gives for those tokens' distributions.
      */
     public void addLogProbabilities(float[] lnP, int count) {
-        for (int t = 0; t < count; t++) {
+        addLogProbabilities(lnP, 0, count);
+    }
+
+    /** Adds the tokens {@code from} (inclusive) to {@code to} (exclusive) of {@code lnP}, as above. */
+    public void addLogProbabilities(float[] lnP, int from, int to) {
+        for (int t = from; t < to; t++) {
             bits -= Math.max(lnP[t], LN_MIN) / LN_2;
         }
-        tokens += count;
+        tokens += Math.max(0, to - from);
     }
 
     /** Bits of the tokens scored so far. */

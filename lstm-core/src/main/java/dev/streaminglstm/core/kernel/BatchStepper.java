@@ -129,13 +129,26 @@ public final class BatchStepper {
      */
     public float[][] step(float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities) {
         requireShapes(states, tokens, conditioning, logProbabilities);
-        int[] order = longestFirst(tokens);
         float[][] next = new float[tokens.length][];
+        run(states, tokens, conditioning, logProbabilities, next, null);
+        return next;
+    }
+
+    /** Steps as {@link #step} does, giving each stream's most probable next token instead of its distribution. */
+    private int[] stepGreedily(float[][] states, int[][] tokens, float[][] conditioning) {
+        requireShapes(states, tokens, conditioning, null);
+        int[] best = new int[tokens.length];
+        run(states, tokens, conditioning, null, null, best);
+        return best;
+    }
+
+    private void run(float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities,
+            float[][] next, int[] best) {
+        int[] order = longestFirst(tokens);
         int parts = parallelism.parts(order.length, FastLstmLayer.MIN_STREAMS_PER_PART);
         parallelism.run(parts, p -> new Run(Arrays.copyOfRange(order, Parallelism.start(p, parts, order.length),
-                Parallelism.start(p + 1, parts, order.length)), states, tokens, conditioning, logProbabilities, next)
-                .go());
-        return next;
+                Parallelism.start(p + 1, parts, order.length)), states, tokens, conditioning, logProbabilities, next,
+                best).go());
     }
 
     /** The streams with tokens, longest chunk first (ties by stream id). */
@@ -170,16 +183,17 @@ public final class BatchStepper {
             throw new IllegalArgumentException(next.length + " distributions for " + streams + " streams");
         }
         float[][] state = new float[streams][];
-        float[][] current = next.clone();
+        int[] best = new int[streams]; // each open stream's most probable next token
         int[][] out = new int[streams][Math.max(0, length)];
         int[] written = new int[streams];
         int[] open = IntStream.range(0, streams).filter(s -> next[s] != null && length > 0).toArray();
         for (int s = 0; s < streams; s++) {
             state[s] = states[s].clone();
+            best[s] = next[s] == null ? -1 : TokenSampler.greedy(next[s]);
         }
         while (open.length > 0) {
             int[] reading = Arrays.stream(open).filter(s -> {
-                int token = TokenSampler.greedy(current[s]);
+                int token = best[s];
                 out[s][written[s]++] = token;
                 return token != stopToken && written[s] < length;
             }).toArray();
@@ -194,9 +208,10 @@ public final class BatchStepper {
                     subConditioning[i] = conditioning[s];
                 }
             }
-            float[][] dist = step(subStates, subTokens, subConditioning, null);
+            // no softmax: the largest logit is the most probable token
+            int[] picked = stepGreedily(subStates, subTokens, subConditioning);
             for (int i = 0; i < reading.length; i++) {
-                current[reading[i]] = dist[i];
+                best[reading[i]] = picked[i];
             }
             open = reading;
         }
@@ -250,6 +265,8 @@ public final class BatchStepper {
         private final int[][] tokens;
         private final float[][] logProbabilities;
         private final float[][] next;
+        /** Null, or {@code [S]} to receive each stream's most probable next token in place of {@link #next}. */
+        private final int[] best;
         private final int width = 4 * hidden;
         private final Scratch scratch = Scratch.ofThread();
         /** Layer l's input: {@code h_0} for layer 0, {@code [h_{l-1}, h_l]} above, {@code [R, H or 2H]}. */
@@ -265,12 +282,13 @@ public final class BatchStepper {
         private final float[] ones;
 
         Run(int[] rows, float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities,
-                float[][] next) {
+                float[][] next, int[] best) {
             this.rows = rows;
             this.states = states;
             this.tokens = tokens;
             this.logProbabilities = logProbabilities;
             this.next = next;
+            this.best = best;
             int count = Math.max(1, rows.length);
             int n = count * hidden;
             for (int l = 0; l < layers; l++) {
@@ -437,11 +455,27 @@ public final class BatchStepper {
                 int[] chunk = tokens[rows[r]];
                 if (t < chunk.length) {
                     logProbabilities[rows[r]][t] = (float) -FastSoftmaxHead.crossEntropy(row, headBias, chunk[t]);
+                } else if (best != null) {
+                    best[rows[r]] = largest(row, headBias);
                 } else {
                     FastSoftmaxHead.softmax(row, headBias, -1);
                     next[rows[r]] = row.clone();
                 }
             }
+        }
+
+        /** The index of the largest {@code row + bias}, the lowest of ties. */
+        private static int largest(float[] row, float[] bias) {
+            int top = 0;
+            float max = row[0] + bias[0];
+            for (int k = 1; k < row.length; k++) {
+                float v = row[k] + bias[k];
+                if (v > max) {
+                    max = v;
+                    top = k;
+                }
+            }
+            return top;
         }
 
         private void release() {
