@@ -47,6 +47,11 @@ public final class StreamPredictor {
         default void scored(double bits, int tokens) {}
     }
 
+    /**
+     * Fewest streams stepped together: below it each stream's own matrix-vector products are cheaper than a matrix
+     * product, which packs the whole weight matrix for a handful of rows (at one stream, several times slower).
+     */
+    static final int MIN_BUNDLED = 8;
     private static final double LN_2 = Math.log(2);
     private static final double LN_MIN = Math.log(Float.MIN_VALUE);
 
@@ -95,8 +100,8 @@ public final class StreamPredictor {
     /**
      * The predictions after chunks of distinct streams, {@code states[i]} the state of {@code events[i]}'s stream:
      * the same as {@link #predict} for each in turn (to float rounding), with the streams stepped together, one
-     * matrix product per layer and step for all of them. Streams whose chunk adds no token, conditioned models and
-     * the REFERENCE kernel go one at a time.
+     * matrix product per layer and step for all of them. Fewer than {@link #MIN_BUNDLED} such streams, streams whose
+     * chunk adds no token, conditioned models and the REFERENCE kernel go one at a time.
      *
      * @return one prediction per event, null for a replay
      * @throws IllegalArgumentException if two events are of the same stream
@@ -123,8 +128,10 @@ public final class StreamPredictor {
                 bundled.add(i);
             }
         }
-        if (!bundled.isEmpty()) {
+        if (bundled.size() >= MIN_BUNDLED) {
             predictBundled(bundled, chunks, states, out);
+        } else {
+            bundled.forEach(i -> out[i] = predictAlone(chunks[i], states.get(i)));
         }
         return out;
     }

@@ -187,7 +187,8 @@ class StreamPredictorTest {
         InferenceSettings settings = InferenceSettings.parse("--continuation-length", "5", "--context-bytes", "6");
         StreamPredictor alone = new StreamPredictor(settings, 1, new StreamPredictor.Listener() {});
         StreamPredictor bundled = new StreamPredictor(settings, 1, new StreamPredictor.Listener() {});
-        String[] ids = {"before-any-model", "same-version", "older-version", "new", "replayed", "empty", "restarted"};
+        String[] ids = {"before-any-model", "same-version", "older-version", "new", "replayed", "empty", "restarted",
+            "more-0", "more-1", "more-2", "more-3"};
         Map<String, StreamInferenceState> one = new HashMap<>();
         Map<String, StreamInferenceState> many = new HashMap<>();
         for (String id : ids) {
@@ -214,10 +215,14 @@ class StreamPredictorTest {
         alone.predict(event("same-version", 2, "upon ", false), one.get("same-version"));
         bundled.predict(event("same-version", 2, "upon ", false), many.get("same-version"));
 
+        // five of these are stepped together, with four more new streams: at least StreamPredictor.MIN_BUNDLED
         List<TextEvent> bundle = List.of(event("before-any-model", 2, "context.", false),
                 event("same-version", 3, "a time", false), event("older-version", 2, "carried on", false),
                 event("new", 1, "Hello", true), event("replayed", 1, "Twice", true), event("empty", 2, "", false),
-                event("restarted", 2, "New doc", true));
+                event("restarted", 2, "New doc", true), event("more-0", 1, "Four", true),
+                event("more-1", 1, "more streams", true), event("more-2", 1, "of other", true),
+                event("more-3", 1, "lengths", true));
+        assertThat(bundle.size() - 2).isGreaterThanOrEqualTo(StreamPredictor.MIN_BUNDLED);
         Prediction[] together = bundled.predictAll(bundle,
                 bundle.stream().map(e -> many.get(e.getStreamId())).toList());
 
