@@ -45,9 +45,10 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     private transient ValueState<StreamInferenceState> streams;
     private transient PublishedModels.Follower serving;
     private transient StreamPredictor predictor;
-    /** Chunks waiting to be predicted, in arrival order, with the time each arrived. */
+    /** Chunks waiting to be predicted, in arrival order, with the time each arrived and its record's timestamp. */
     private transient List<TextEvent> bundle;
     private transient List<Long> arrivedNanos;
+    private transient List<Long> timestamps;
     private transient boolean flushScheduled;
 
     private transient Counter predictions;
@@ -86,6 +87,7 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
         super.open();
         bundle = new ArrayList<>();
         arrivedNanos = new ArrayList<>();
+        timestamps = new ArrayList<>();
         serving = models.followServing(settings.servingPollMs());
         var group = getMetricGroup();
         predictions = group.counter("predictions");
@@ -124,6 +126,8 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     public void processElement(StreamRecord<TextEvent> element) throws Exception {
         bundle.add(element.getValue());
         arrivedNanos.add(System.nanoTime());
+        // a prediction keeps its chunk's timestamp (the input record's Kafka timestamp), as a process function does
+        timestamps.add(element.hasTimestamp() ? element.getTimestamp() : null);
         if (bundle.size() >= settings.bundle() || settings.bundleMs() == 0) {
             flush();
         } else if (!flushScheduled) {
@@ -192,10 +196,11 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
             streams.update(states.get(stream));
         }
         for (int i = 0; i < out.length; i++) {
-            emit(out[i], arrivedNanos.get(i));
+            emit(out[i], arrivedNanos.get(i), timestamps.get(i));
         }
         bundle.clear();
         arrivedNanos.clear();
+        timestamps.clear();
         if (key != null) {
             setCurrentKey(key);
         }
@@ -215,11 +220,11 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
         return rounds;
     }
 
-    private void emit(Prediction p, long arrived) {
+    private void emit(Prediction p, long arrived, Long timestamp) {
         if (p == null) {
             return;
         }
-        output.collect(new StreamRecord<>(p));
+        output.collect(timestamp == null ? new StreamRecord<>(p) : new StreamRecord<>(p, timestamp));
         if (p.getStatus() == PredictionStatus.NO_MODEL) {
             noModel.inc();
             return;

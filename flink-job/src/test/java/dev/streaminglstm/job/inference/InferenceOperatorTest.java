@@ -26,6 +26,7 @@ import java.util.Random;
 import java.util.Set;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -306,6 +307,8 @@ class InferenceOperatorTest {
             assertThat(together.process(events.get(4))).isEmpty();
             assertThat(together.process(events.get(5))).isEmpty();
             together.harness.setProcessingTime(together.harness.getProcessingTime() + 5);
+            assertThat(together.harness.getOutput()).as("each keeps its chunk's timestamp").hasSize(2)
+                    .allSatisfy(r -> assertThat(((StreamRecord<?>) r).getTimestamp()).isEqualTo(7L));
             actual.addAll(together.harness.extractOutputValues());
             together.harness.getOutput().clear();
             assertThat(actual).as("the time is up").hasSize(6);
@@ -453,9 +456,9 @@ class InferenceOperatorTest {
             harness.setProcessingTime(harness.getProcessingTime() + PublishedModels.SERVING_POLL_MS);
         }
 
-        /** The predictions one event gives. */
+        /** The predictions one event gives (its record's timestamp 7). */
         List<Prediction> process(TextEvent event) throws Exception {
-            harness.processElement(event, 0L);
+            harness.processElement(event, 7L);
             List<Prediction> out = harness.extractOutputValues();
             harness.getOutput().clear();
             return out;
