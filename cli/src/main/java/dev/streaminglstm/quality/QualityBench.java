@@ -193,6 +193,10 @@ public final class QualityBench {
                         + "served model before it saw them; %,d predictions (%,d before the first version); last "
                         + "version v%d%n", prequential, summary.prequential().tokens(), 100.0 * scored(pipeline),
                 summary.predictions(), summary.noModel(), last.getVersion());
+        double everyByte = everyByte(pipeline);
+        out.printf(Locale.ROOT, "pipeline: %.4f bpc over every byte sent, the bytes before the first version at 8 bits "
+                + "each (what an online compressor without a model yet would pay): the figure to set against an online "
+                + "learner, which scores every byte%n", everyByte);
         b.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%%n",
                 percent(a.lastBpc(), x.lastBpc())));
         c.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / contiguous (c) at the last point: %+.2f%%%n",
@@ -228,7 +232,8 @@ public final class QualityBench {
                         torch.map(Curve::tokensPerSecond).orElse(Double.NaN)),
                 "replay_max_abs_diff=" + (replayGap.isPresent()
                         ? String.format(Locale.ROOT, "%.3g", replayGap.getAsDouble()) : "nan"),
-                "prequential_scored=" + String.format(Locale.ROOT, "%.3f", scored(pipeline)))));
+                "prequential_scored=" + String.format(Locale.ROOT, "%.3f", scored(pipeline)),
+                "prequential_every_byte_bpc=" + number(everyByte))));
         out.flush();
     }
 
@@ -244,6 +249,13 @@ public final class QualityBench {
      */
     private static double scored(PipelineRun.Result pipeline) {
         return (double) pipeline.summary().prequential().tokens() / pipeline.summary().bytesSent();
+    }
+
+    /** Bits per byte over every byte sent: the scored bytes' bits, and 8 bits for each byte no model scored. */
+    private static double everyByte(PipelineRun.Result pipeline) {
+        var summary = pipeline.summary();
+        long unscored = Math.max(0, summary.bytesSent() - summary.prequential().tokens());
+        return (summary.prequential().bits() + 8.0 * unscored) / summary.bytesSent();
     }
 
     /** A learner's figures as soon as it is done, for long runs. */

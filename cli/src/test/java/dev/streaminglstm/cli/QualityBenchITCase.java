@@ -51,6 +51,11 @@ class QualityBenchITCase {
         // the first versions come at checkpoints: the chunks before them have no model to be scored with; a stream
         // is one open document, so no byte is scored twice
         assertThat(Double.parseDouble(figures.get("prequential_scored"))).as(run.out()).isBetween(0.05, 1.0);
+        // every byte sent: the scored ones at their bits, the ones before the first version at 8 bits each
+        double scored = Double.parseDouble(figures.get("prequential_scored"));
+        assertThat(Double.parseDouble(figures.get("prequential_every_byte_bpc")))
+                .isCloseTo(Double.parseDouble(figures.get("prequential_bpc")) * scored + 8 * (1 - scored),
+                        org.assertj.core.data.Offset.offset(0.01));
         for (String bpc : new String[] {"prequential_bpc", "heldout_bpc", "offline_same_order_bpc",
                 "offline_contiguous_bpc", "online_prequential_bpc", "online_heldout_bpc"}) {
             // a byte model that learned anything codes text in less than 8 bits; an untrained one needs about 8
