@@ -316,20 +316,47 @@ class InferenceOperatorTest {
             together.harness.prepareSnapshotPreBarrier(1L); // as the task does before it sends the barrier on
             actual.addAll(together.harness.extractOutputValues());
 
-            assertThat(actual).hasSameSizeAs(expected);
-            for (int i = 0; i < expected.size(); i++) {
-                Prediction e = expected.get(i);
-                Prediction a = actual.get(i);
-                assertThat(a.getStreamId() + a.getSequenceNumber()).isEqualTo(e.getStreamId() + e.getSequenceNumber());
-                assertThat(a.getModelVersion()).isEqualTo(1L);
-                assertThat(a.getScoredTokens()).isEqualTo(e.getScoredTokens());
-                assertThat(a.getScoredBits()).isCloseTo(e.getScoredBits(), within(1e-4));
-                assertThat(a.getContinuation()).isEqualTo(e.getContinuation());
-                for (int k = 0; k < e.getTopK().size(); k++) {
-                    assertThat(a.getTopK().get(k).getToken()).isEqualTo(e.getTopK().get(k).getToken());
-                    assertThat((double) a.getTopK().get(k).getProbability())
-                            .isCloseTo(e.getTopK().get(k).getProbability(), within(TOLERANCE));
-                }
+            assertSamePredictions(actual, expected);
+        }
+    }
+
+    @Test
+    void aBundleOfManyStreamsIsSteppedTogetherAndPredictsWhatEachStreamAloneWould() throws Exception {
+        versions.publish(1, 11);
+        JobConfig bundled = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
+                "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
+                "--context-bytes", "48", "--inference-bundle", "64", "--inference-bundle-ms", "1000");
+        List<TextEvent> events = new ArrayList<>();
+        for (int s = 0; s < 2 * StreamPredictor.MIN_BUNDLED; s++) {
+            events.add(event("s" + s, 1, "Stream " + s + " begins", true));
+        }
+        events.add(event("s0", 2, " and goes on", false)); // a second round, of one stream
+        try (Operator single = Operator.open(config); Operator together = Operator.open(bundled)) {
+            List<Prediction> expected = new ArrayList<>();
+            for (TextEvent e : events) {
+                expected.addAll(single.process(e));
+                assertThat(together.process(e)).isEmpty();
+            }
+            together.harness.prepareSnapshotPreBarrier(1L);
+            assertSamePredictions(together.harness.extractOutputValues(), expected);
+        }
+    }
+
+    /** The same predictions in the same order, to float rounding. */
+    private static void assertSamePredictions(List<Prediction> actual, List<Prediction> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            Prediction e = expected.get(i);
+            Prediction a = actual.get(i);
+            assertThat(a.getStreamId() + a.getSequenceNumber()).isEqualTo(e.getStreamId() + e.getSequenceNumber());
+            assertThat(a.getModelVersion()).isEqualTo(e.getModelVersion());
+            assertThat(a.getScoredTokens()).isEqualTo(e.getScoredTokens());
+            assertThat(a.getScoredBits()).isCloseTo(e.getScoredBits(), within(1e-4));
+            assertThat(a.getContinuation()).isEqualTo(e.getContinuation());
+            for (int k = 0; k < e.getTopK().size(); k++) {
+                assertThat(a.getTopK().get(k).getToken()).isEqualTo(e.getTopK().get(k).getToken());
+                assertThat((double) a.getTopK().get(k).getProbability())
+                        .isCloseTo(e.getTopK().get(k).getProbability(), within(TOLERANCE));
             }
         }
     }
