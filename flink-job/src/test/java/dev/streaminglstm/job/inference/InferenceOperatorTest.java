@@ -53,10 +53,17 @@ class InferenceOperatorTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        config = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
-                "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
-                "--context-bytes", "48", "--inference-bundle", "1");
+        config = config("--inference-bundle", "1");
         versions = new ModelVersions(storeDir, config);
+    }
+
+    /** The tests' model and inference settings, and {@code more}. */
+    private JobConfig config(String... more) {
+        List<String> flags = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--store",
+                storeDir.toUri().toString(), "--embed", "8", "--hidden", "16", "--top-k", "5",
+                "--continuation-length", "6", "--context-bytes", "48"));
+        flags.addAll(List.of(more));
+        return JobConfig.parse(flags.toArray(String[]::new));
     }
 
     @Test
@@ -153,10 +160,7 @@ class InferenceOperatorTest {
     @Test
     void withRebuildASwappedModelRebuildsTheStreamFromItsKeptContextSoOldStateNeverMeetsNewWeights()
             throws Exception {
-        config = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
-                "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
-                "--context-bytes", "48", "--on-new-version", "REBUILD",
-                "--inference-bundle", "1");
+        config = config("--on-new-version", "REBUILD", "--inference-bundle", "1");
         ParameterSet v1 = versions.publish(1, 11);
         String[] chunks = {"It was the best of times, ", "it was the worst of times, ",
             "it was the age of wisdom, ", "it was the age ", "of foolishness.", " Then"};
@@ -286,9 +290,7 @@ class InferenceOperatorTest {
     @Test
     void chunksWaitForTheirBundleThenComeOutInArrivalOrderAsEachStreamAloneWouldHaveThem() throws Exception {
         versions.publish(1, 11);
-        JobConfig bundled = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
-                "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
-                "--context-bytes", "48", "--inference-bundle", "4", "--inference-bundle-ms", "5");
+        JobConfig bundled = config("--inference-bundle", "4", "--inference-bundle-ms", "5");
         List<TextEvent> events = List.of(event("a", 1, "Bundles of ", true), event("b", 1, "streams ", true),
                 event("a", 2, "read together", false), event("c", 1, "One", true), // a full bundle: a twice
                 event("b", 2, "wait ", false), event("c", 2, " two", false),       // read when the time is up
@@ -323,9 +325,7 @@ class InferenceOperatorTest {
     @Test
     void aBundleOfManyStreamsIsSteppedTogetherAndPredictsWhatEachStreamAloneWould() throws Exception {
         versions.publish(1, 11);
-        JobConfig bundled = JobConfig.parse("--bootstrap-servers", "localhost:9", "--store", storeDir.toUri().toString(),
-                "--embed", "8", "--hidden", "16", "--top-k", "5", "--continuation-length", "6",
-                "--context-bytes", "48", "--inference-bundle", "64", "--inference-bundle-ms", "1000");
+        JobConfig bundled = config("--inference-bundle", "64", "--inference-bundle-ms", "1000");
         List<TextEvent> events = new ArrayList<>();
         for (int s = 0; s < 2 * StreamPredictor.MIN_BUNDLED; s++) {
             events.add(event("s" + s, 1, "Stream " + s + " begins", true));
