@@ -45,10 +45,8 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     private transient ValueState<StreamInferenceState> streams;
     private transient PublishedModels.Follower serving;
     private transient StreamPredictor predictor;
-    /** Chunks waiting to be predicted, in arrival order, with the time each arrived and its record's timestamp. */
-    private transient List<TextEvent> bundle;
-    private transient List<Long> arrivedNanos;
-    private transient List<Long> timestamps;
+    /** Chunks waiting to be predicted, in arrival order. */
+    private transient List<Pending> bundle;
     private transient boolean flushScheduled;
 
     private transient Counter predictions;
@@ -86,8 +84,6 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     public void open() throws Exception {
         super.open();
         bundle = new ArrayList<>();
-        arrivedNanos = new ArrayList<>();
-        timestamps = new ArrayList<>();
         serving = models.followServing(settings.servingPollMs());
         var group = getMetricGroup();
         predictions = group.counter("predictions");
@@ -124,10 +120,9 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
 
     @Override
     public void processElement(StreamRecord<TextEvent> element) throws Exception {
-        bundle.add(element.getValue());
-        arrivedNanos.add(System.nanoTime());
         // a prediction keeps its chunk's timestamp (the input record's Kafka timestamp), as a process function does
-        timestamps.add(element.hasTimestamp() ? element.getTimestamp() : null);
+        bundle.add(new Pending(element.getValue(), System.nanoTime(),
+                element.hasTimestamp() ? element.getTimestamp() : null));
         if (bundle.size() >= settings.bundle() || settings.bundleMs() == 0) {
             flush();
         } else if (!flushScheduled) {
@@ -173,7 +168,7 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
             List<TextEvent> events = new ArrayList<>(round.size());
             List<StreamInferenceState> roundStates = new ArrayList<>(round.size());
             for (int i : round) {
-                TextEvent event = bundle.get(i);
+                TextEvent event = bundle.get(i).event();
                 events.add(event);
                 StreamInferenceState s = states.get(event.getStreamId());
                 if (s == null) {
@@ -196,11 +191,9 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
             streams.update(states.get(stream));
         }
         for (int i = 0; i < out.length; i++) {
-            emit(out[i], arrivedNanos.get(i), timestamps.get(i));
+            emit(out[i], bundle.get(i));
         }
         bundle.clear();
-        arrivedNanos.clear();
-        timestamps.clear();
         if (key != null) {
             setCurrentKey(key);
         }
@@ -211,7 +204,7 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
         List<List<Integer>> rounds = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < bundle.size(); i++) {
-            int round = seen.merge(bundle.get(i).getStreamId(), 1, Integer::sum) - 1;
+            int round = seen.merge(bundle.get(i).event().getStreamId(), 1, Integer::sum) - 1;
             if (round == rounds.size()) {
                 rounds.add(new ArrayList<>());
             }
@@ -220,16 +213,19 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
         return rounds;
     }
 
-    private void emit(Prediction p, long arrived, Long timestamp) {
+    private void emit(Prediction p, Pending chunk) {
         if (p == null) {
             return;
         }
-        output.collect(timestamp == null ? new StreamRecord<>(p) : new StreamRecord<>(p, timestamp));
+        output.collect(chunk.timestamp() == null ? new StreamRecord<>(p) : new StreamRecord<>(p, chunk.timestamp()));
         if (p.getStatus() == PredictionStatus.NO_MODEL) {
             noModel.inc();
             return;
         }
         predictions.inc();
-        latencyMillis.update((System.nanoTime() - arrived) / 1_000_000);
+        latencyMillis.update((System.nanoTime() - chunk.arrivedNanos()) / 1_000_000);
     }
+
+    /** A chunk in the bundle: when it arrived, and its record's timestamp (null if none). */
+    private record Pending(TextEvent event, long arrivedNanos, Long timestamp) {}
 }

@@ -52,8 +52,6 @@ public final class StreamPredictor {
      * product, which packs the whole weight matrix for a handful of rows (at one stream, several times slower).
      */
     static final int MIN_BUNDLED = 8;
-    private static final double LN_2 = Math.log(2);
-    private static final double LN_MIN = Math.log(Float.MIN_VALUE);
 
     private final InferenceSettings settings;
     private final Random random;
@@ -171,15 +169,14 @@ public final class StreamPredictor {
         Prediction.Builder p = chunk.prediction;
         InferenceSession session = sessionFor(s.features);
         Double surprise = null;
-        boolean sameVersion = s.modelVersion == served.version();
-        if (s.state == null || !(sameVersion || carries(s))) {
+        if (!goesOn(s)) {
             rebuild(session, s);
         } else {
             // The distribution is not kept in state: the head computes it again from the restored h.
             session.restore(s.state);
             s.next = session.nextDistribution();
-            if (sameVersion && tokens.length > 0) {
-                surprise = -Math.log(Math.max(s.next[tokens[0]], Float.MIN_VALUE)) / Math.log(2);
+            if (s.modelVersion == served.version() && tokens.length > 0) {
+                surprise = CodeLength.bits(s.next[tokens[0]]);
             }
         }
         // An empty chunk adds no token: its prediction is the stream's current one.
@@ -205,8 +202,7 @@ public final class StreamPredictor {
         for (int j = 0; j < m; j++) {
             StreamInferenceState s = states.get(bundled.get(j));
             int[] tokens = chunks[bundled.get(j)].tokens;
-            boolean sameVersion = s.modelVersion == served.version();
-            if (s.state != null && (sameVersion || carries(s))) {
+            if (goesOn(s)) {
                 rows[j] = s.state.clone();
                 reads[j] = tokens;
                 firstScored[j] = 0;
@@ -219,7 +215,7 @@ public final class StreamPredictor {
                     listener.stateRebuilt();
                 }
             }
-            surprised[j] = sameVersion && s.state != null;
+            surprised[j] = s.state != null && s.modelVersion == served.version();
         }
         float[][] lnP = new float[m][];
         for (int j = 0; j < m; j++) {
@@ -232,7 +228,7 @@ public final class StreamPredictor {
             int i = bundled.get(j);
             CodeLength score = new CodeLength();
             score.addLogProbabilities(lnP[j], firstScored[j], reads[j].length);
-            Double surprise = surprised[j] ? -Math.max(lnP[j][0], LN_MIN) / LN_2 : null;
+            Double surprise = surprised[j] ? CodeLength.bitsOfLn(lnP[j][0]) : null;
             out[i] = finish(chunks[i].prediction, states.get(i), chunks[i].tokens, rows[j], next[j],
                     continuations[j], surprise, score);
         }
@@ -283,9 +279,13 @@ public final class StreamPredictor {
         return sharedSession;
     }
 
-    /** Whether the stream's state, from an older version than the served one, goes on with the served weights. */
-    private boolean carries(StreamInferenceState s) {
-        return settings.onNewVersion() == InferenceSettings.OnNewVersion.CARRY && s.modelVersion < served.version();
+    /**
+     * Whether the stream's state goes on with the served weights: it was stepped by the served version, or by an
+     * older one with {@code --on-new-version CARRY}; else it is rebuilt from the kept context.
+     */
+    private boolean goesOn(StreamInferenceState s) {
+        return s.state != null && (s.modelVersion == served.version()
+                || settings.onNewVersion() == InferenceSettings.OnNewVersion.CARRY && s.modelVersion < served.version());
     }
 
     /** Recomputes the stream's state from its kept context with the served model's weights. */
@@ -304,8 +304,7 @@ public final class StreamPredictor {
 
     private int[] appendContext(int[] context, int[] tokens) {
         int keep = settings.contextBytes();
-        int[] all = Arrays.copyOf(context, context.length + tokens.length);
-        System.arraycopy(tokens, 0, all, context.length, tokens.length);
+        int[] all = concat(context, tokens);
         return all.length <= keep ? all : Arrays.copyOfRange(all, all.length - keep, all.length);
     }
 }

@@ -15,9 +15,21 @@ public final class CodeLength implements TokenStepper.Scorer {
 
     @Override
     public void score(int token, float[] distribution) {
-        // A probability that underflowed to 0 costs as much as the smallest float: about 149 bits, not infinity.
-        bits -= Math.log(Math.max(distribution[token], Float.MIN_VALUE)) / LN_2;
+        bits += bits(distribution[token]);
         tokens++;
+    }
+
+    /**
+     * {@code -log2 p}. A probability that underflowed to 0 costs as much as the smallest float: about 149 bits, not
+     * infinity.
+     */
+    public static double bits(float probability) {
+        return -Math.log(Math.max(probability, Float.MIN_VALUE)) / LN_2;
+    }
+
+    /** {@code -log2 p} of a natural log-probability, bounded as {@link #bits(float)} is. */
+    public static double bitsOfLn(float lnP) {
+        return -Math.max(lnP, LN_MIN) / LN_2;
     }
 
     /**
@@ -31,7 +43,7 @@ public final class CodeLength implements TokenStepper.Scorer {
     /** Adds the tokens {@code from} (inclusive) to {@code to} (exclusive) of {@code lnP}, as above. */
     public void addLogProbabilities(float[] lnP, int from, int to) {
         for (int t = from; t < to; t++) {
-            bits -= Math.max(lnP[t], LN_MIN) / LN_2;
+            bits += bitsOfLn(lnP[t]);
         }
         tokens += Math.max(0, to - from);
     }
