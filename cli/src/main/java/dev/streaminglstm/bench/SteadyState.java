@@ -74,17 +74,16 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         }
         sleepWhileRunning(job, warmup.toMillis());
         Counts start = Counts.now();
-        Counts end = start;
-        boolean ranOut = start.records() >= inputRecords;
-        while (!ranOut && !done.getAsBoolean() && end.nanos() - start.nanos() < span.toNanos()) {
+        Counts end;
+        boolean ranOut;
+        // At least one interval: a small input may all reach training before its first batch is trained, and the
+        // tokens of that input are still to be trained and measured.
+        do {
             sleepWhileRunning(job, 250);
             end = Counts.now();
             ranOut = end.records() >= inputRecords;
-        }
+        } while (!ranOut && !done.getAsBoolean() && end.nanos() - start.nanos() < span.toNanos());
         double seconds = (end.nanos() - start.nanos()) / 1e9;
-        if (seconds <= 0) {
-            throw new IllegalStateException("the input ran out before the measurement began: pre-load more");
-        }
         long batches = end.batches() - start.batches();
         return new SteadyState(seconds, (end.trained() - start.trained()) / seconds,
                 (end.received() - start.received()) / seconds, (end.predictions() - start.predictions()) / seconds,
