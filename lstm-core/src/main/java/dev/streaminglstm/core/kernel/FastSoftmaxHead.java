@@ -188,9 +188,10 @@ final class FastSoftmaxHead implements OutputHead {
             row[k] = v;
             max = Math.max(max, v);
         }
-        for (int k = 0; k < n; k++) {
-            row[k] = Activations.exp(row[k] - max);
-        }
+        Scratch scratch = Scratch.ofThread();
+        float[] twoToN = scratch.floats(n);
+        Activations.expInPlace(row, max, n, twoToN);
+        scratch.give(twoToN);
         return max;
     }
 

@@ -48,6 +48,26 @@ class ActivationsTest {
     }
 
     @Test
+    void expInPlaceGivesTheSameFloatsAsExpValueByValue() {
+        float[] xs = new float[1_000_003];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = -120f + 240f * i / xs.length;
+        }
+        float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 0f, -0f,
+                Activations.EXP_MIN, Activations.EXP_MAX, Float.MAX_VALUE, -Float.MAX_VALUE};
+        System.arraycopy(specials, 0, xs, 0, specials.length);
+        for (float shift : new float[] {0f, 3.25f, -17f}) {
+            float[] a = xs.clone();
+            Activations.expInPlace(a, shift, a.length - 1, new float[a.length]);
+            for (int i = 0; i < a.length - 1; i++) {
+                assertThat(Float.floatToIntBits(a[i])).as("exp(%s - %s)", xs[i], shift)
+                        .isEqualTo(Float.floatToIntBits(Activations.exp(xs[i] - shift)));
+            }
+            assertThat(a[a.length - 1]).as("beyond n: untouched").isEqualTo(xs[xs.length - 1]);
+        }
+    }
+
+    @Test
     void expClampsBeyondItsRangeAndKeepsNaN() {
         assertThat(Activations.exp(-200f)).isBetween(0f, 1.3e-38f);
         assertThat(Activations.exp(Float.NEGATIVE_INFINITY)).isBetween(0f, 1.3e-38f);
