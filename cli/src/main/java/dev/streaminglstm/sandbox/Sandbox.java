@@ -60,6 +60,8 @@ public final class Sandbox {
     private static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("'run-'yyyyMMdd-HHmmss");
     private static final int SHOWN_STREAMS = 4;
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
+    /** Longest the sandbox's producer may take to send what it holds when the sandbox stops. */
+    private static final Duration PRODUCER_CLOSE_TIMEOUT = Duration.ofSeconds(10);
     private static final int RESTART_ATTEMPTS = 3;
     private static final String JOB_NAME = "streaming-lstm";
     private static final String METRICS_REPORTER = "metrics.reporter.prom.";
@@ -191,8 +193,8 @@ public final class Sandbox {
         for (int i = 0; i < Math.min(SHOWN_STREAMS, settings.streams()); i++) {
             shown.add("doc-" + i);
         }
-        try (SandboxMonitor monitor = new SandboxMonitor(config, shown, checkpoint.isPresent());
-                KafkaProducer<byte[], byte[]> kafkaProducer = stack.producer(config, "sandbox-producer")) {
+        KafkaProducer<byte[], byte[]> kafkaProducer = stack.producer(config, "sandbox-producer");
+        try (SandboxMonitor monitor = new SandboxMonitor(config, shown, checkpoint.isPresent())) {
             InFlightLimitedProducer<byte[], byte[]> producer =
                     new InFlightLimitedProducer<>(kafkaProducer, monitor::answered, settings.maxChunksInFlight());
             CorpusReplayer replayer = CorpusReplayer.builder(producer, config.kafka().inputTopic(), settings.corpus())
@@ -237,6 +239,9 @@ public final class Sandbox {
                 throw new SandboxException(failure + " (log and checkpoints in " + runDir + ")");
             }
             return SandboxSummary.of(last, runDir);
+        } finally {
+            // bounded: close() waits without end for records a broker that lost its log directory never takes
+            kafkaProducer.close(PRODUCER_CLOSE_TIMEOUT);
         }
     }
 
