@@ -88,12 +88,13 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         }
         Table table = new Table("streams", "pipeline tokens/s", "kernel tokens/s", "pipeline/kernel",
-                "tokens in/s", "chunks inferred/s", "predictions/s", "windows/batch", "inference/training",
+                "tokens in/s", "chunks inferred/s", "predictions/s", "windows/batch", "chunks/bundle", "inference/training",
                 "measured s");
         for (Row r : rows) {
             table.row(r.streams(), Table.count(r.steady().tokensTrained()), Table.count(r.kernel()),
                     String.format("%.2f", r.ratio()), Table.count(r.steady().tokensReceived()),
                     Table.count(r.steady().chunksInferred()), Table.count(r.steady().predictions()), String.format("%.1f", r.steady().windowsPerBatch()),
+                    String.format("%.1f", r.steady().chunksPerBundle()),
                     String.format("%.2f", r.steady().inferenceOverTraining()),
                     String.format("%.0f%s", r.steady().seconds(), r.steady().inputRanOut() ? " (input ran out)" : ""));
         }

@@ -18,23 +18,25 @@ import java.util.concurrent.TimeUnit;
  * @param chunksInferred  input records that reached inference per second
  * @param windowsPerBatch mean windows per trained batch
  * @param inputRanOut     whether the span ended because the input ran out
+ * @param chunksPerBundle mean chunks in a bundle the inference operator predicted together
  * @param inferenceOverTraining CPU time of the inference task per token it scored over CPU time of the training task
  *     per token it trained (each task's thread, which runs its operator, timers and BLAS calls); NaN if either did
  *     nothing
  */
 record SteadyState(double seconds, double tokensTrained, double tokensReceived, double predictions,
-        double chunksInferred, double windowsPerBatch, boolean inputRanOut, double inferenceOverTraining) {
+        double chunksInferred, double windowsPerBatch, double chunksPerBundle, boolean inputRanOut, double inferenceOverTraining) {
 
     private static final Duration FIRST_BATCH_TIMEOUT = Duration.ofMinutes(5);
 
     private record Counts(long nanos, long trained, long received, long predictions, long inferred, long windows,
-            long batches, long records, long scored, long inferCpu, long trainCpu) {
+            long batches, long records, long scored, long bundles, long inferCpu, long trainCpu) {
         static Counts now() {
             return new Counts(System.nanoTime(), InJvmMetrics.counter("train", "tokensTrained"),
                     InJvmMetrics.counter("train", "tokensReceived"), InJvmMetrics.counter("infer", "predictions"),
                     InJvmMetrics.counter("infer", "numRecordsIn"), InJvmMetrics.counter("train", "windowsTrained"),
                     InJvmMetrics.counter("train", "batchesTrained"), InJvmMetrics.counter("train", "numRecordsIn"),
-                    InJvmMetrics.counter("infer", "prequentialTokens"), cpuNanos("infer"), cpuNanos("train"));
+                    InJvmMetrics.counter("infer", "prequentialTokens"), InJvmMetrics.counter("infer", "bundles"),
+                    cpuNanos("infer"), cpuNanos("train"));
         }
     }
 
@@ -88,7 +90,8 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         return new SteadyState(seconds, (end.trained() - start.trained()) / seconds,
                 (end.received() - start.received()) / seconds, (end.predictions() - start.predictions()) / seconds,
                 (end.inferred() - start.inferred()) / seconds,
-                batches == 0 ? 0 : (double) (end.windows() - start.windows()) / batches, ranOut,
+                batches == 0 ? 0 : (double) (end.windows() - start.windows()) / batches,
+                (double) (end.inferred() - start.inferred()) / Math.max(1, end.bundles() - start.bundles()), ranOut,
                 ((double) (end.inferCpu() - start.inferCpu()) / (end.scored() - start.scored()))
                         / ((double) (end.trainCpu() - start.trainCpu()) / (end.trained() - start.trained())));
     }

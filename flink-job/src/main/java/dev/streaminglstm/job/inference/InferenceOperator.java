@@ -54,6 +54,7 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     private transient Counter swaps;
     private transient Histogram latencyMillis;
     private transient Histogram bundleSizes;
+    private transient Counter bundles;
 
     /**
      * @param models the model's shape and the store whose serving version is served
@@ -93,6 +94,7 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
         swaps = group.counter("modelSwaps");
         latencyMillis = group.histogram("predictionLatencyMillis", new DescriptiveStatisticsHistogram(1000));
         bundleSizes = group.histogram("bundleSize", new DescriptiveStatisticsHistogram(1000));
+        bundles = group.counter("bundles");
         Counter scoredBits = group.counter("prequentialBits");
         Counter scoredTokens = group.counter("prequentialTokens");
         PrequentialMeter prequential = new PrequentialMeter();
@@ -161,6 +163,7 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
             swaps.inc();
         }
         bundleSizes.update(bundle.size());
+        bundles.inc();
         Map<String, StreamInferenceState> states = new HashMap<>();
         Set<String> changed = new HashSet<>();
         Prediction[] out = new Prediction[bundle.size()];
