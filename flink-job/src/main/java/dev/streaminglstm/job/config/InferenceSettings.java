@@ -36,6 +36,13 @@ public final class InferenceSettings implements Serializable, Flags.Group {
                     + "older version (a pin or a rollback) always rebuilds. Default: ${DEFAULT-VALUE}.")
     private OnNewVersion onNewVersion = OnNewVersion.CARRY;
 
+    @Option(names = "--inference-state-precision", paramLabel = "FLOAT16|FLOAT32",
+            description = "How a stream's (h, c) is kept between its chunks. FLOAT16: rounded to float16 after every "
+                    + "chunk, which halves inference's state per stream; predictions and the prequential bits of the "
+                    + "stream's next chunk are computed from the rounded state, so they equal an offline evaluation "
+                    + "from that same state. FLOAT32: kept exact. Default: ${DEFAULT-VALUE}.")
+    private StatePrecision statePrecision = StatePrecision.FLOAT16;
+
     @Option(names = "--inference-bundle", paramLabel = "N",
             description = "Most chunks inference reads together, 1..4096: the streams of a bundle are stepped as one "
                     + "batch (one matrix product per layer and step). Default: ${DEFAULT-VALUE}.")
@@ -68,6 +75,14 @@ public final class InferenceSettings implements Serializable, Flags.Group {
         CARRY,
         /** Recompute (h, c) from the kept context with the new weights. */
         REBUILD
+    }
+
+    /** How a stream's (h, c) is kept between its chunks. */
+    public enum StatePrecision {
+        /** Rounded to the nearest float16 after every chunk (saturating at ±65504): 2 bytes a value. */
+        FLOAT16,
+        /** Exact: 4 bytes a value. */
+        FLOAT32
     }
 
     /** These flags alone (for tests and tools), checked; the others keep their defaults. */
@@ -117,6 +132,11 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     /** What a stream's state does when a newer version is served. */
     public OnNewVersion onNewVersion() {
         return onNewVersion;
+    }
+
+    /** How a stream's (h, c) is kept between its chunks. */
+    public StatePrecision statePrecision() {
+        return statePrecision;
     }
 
     /** Recent tokens per stream kept to rebuild its state after a model swap. */

@@ -1,7 +1,10 @@
 package dev.streaminglstm.job.inference;
 
 import dev.streaminglstm.job.state.FloatArrays;
+import dev.streaminglstm.job.state.HalfFloats;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
@@ -12,21 +15,25 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * How a {@link StreamInferenceState} is stored in keyed state: about 2 kB per stream at H 256 and 256 context bytes,
- * instead of about 4.4 kB as a Flink POJO. Layout (version 1):
+ * How a {@link StreamInferenceState} is stored in keyed state: about 1.3 kB per stream at H 256 and 256 context bytes
+ * with a float16 state (2.3 kB with a float32 one), instead of about 4.4 kB as a Flink POJO. Layout (version 2):
  *
  * <pre>
- *   byte   presence: 1 = state, 2 = features
+ *   byte   presence: 1 = state, 2 = features, 4 = the state is stored as float16
  *   long   modelVersion, lastSequence, bytePosition
  *   double scoredBits, then long scoredTokens (the stream's prequential code length so far)
- *   [state]     float array (FloatArrays: length, then big-endian floats), exact
+ *   [state]     with 4: int length, then a big-endian float16 per value (HalfFloats); else a float array
+ *               (FloatArrays: length, then big-endian floats). Exact either way: 4 is set only when every value is a
+ *               float16 value, as {@code --inference-state-precision FLOAT16} rounds them
  *   int    bytes of context, then the context: token ids below 255 as one byte, 255 + (id - 255) above
  *   [features]  float array
  * </pre>
  *
- * {@code next} is not stored: {@link StreamPredictor} computes it again from the state with the head. Savepoints of
- * the POJO layout (before this serializer) are migrated on restore: Flink reads them with the POJO serializer they
- * were written with and writes them again with this one.
+ * Version 1 was the same without presence bit 4. Each record says by that bit how its state is stored, so records of
+ * version 1 are read as they are: the serializer and its snapshot stay compatible with state written before, and a
+ * job may switch precision across a restore. {@code next} is not stored: {@link StreamPredictor} computes it again
+ * from the state with the head. Savepoints of the POJO layout (before this serializer) are migrated on restore: Flink
+ * reads them with the POJO serializer they were written with and writes them again with this one.
  */
 public final class StreamInferenceStateSerializer extends TypeSerializerSingleton<StreamInferenceState> {
     private static final long serialVersionUID = 1L;
@@ -36,6 +43,7 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
     private static final int ESCAPE = 255;
     private static final int HAS_STATE = 1;
     private static final int HAS_FEATURES = 2;
+    private static final int HALF_STATE = 4;
 
     @Override
     public boolean isImmutableType() {
@@ -74,13 +82,17 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
 
     @Override
     public void serialize(StreamInferenceState s, DataOutputView out) throws IOException {
-        out.writeByte((s.state != null ? HAS_STATE : 0) | (s.features != null ? HAS_FEATURES : 0));
+        boolean halfState = s.state != null && HalfFloats.allHalf(s.state);
+        out.writeByte((s.state != null ? HAS_STATE : 0) | (s.features != null ? HAS_FEATURES : 0)
+                | (halfState ? HALF_STATE : 0));
         out.writeLong(s.modelVersion);
         out.writeLong(s.lastSequence);
         out.writeLong(s.bytePosition);
         out.writeDouble(s.scoredBits);
         out.writeLong(s.scoredTokens);
-        if (s.state != null) {
+        if (halfState) {
+            writeHalves(out, s.state);
+        } else if (s.state != null) {
             FloatArrays.write(out, s.state);
         }
         byte[] context = encodeContext(s.context);
@@ -95,7 +107,9 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
     public StreamInferenceState deserialize(DataInputView in) throws IOException {
         StreamInferenceState s = new StreamInferenceState();
         int presence = in.readUnsignedByte();
-        if ((presence & ~(HAS_STATE | HAS_FEATURES)) != 0) {
+        boolean knownBits = (presence & ~(HAS_STATE | HAS_FEATURES | HALF_STATE)) == 0;
+        boolean halfOnlyWithState = (presence & HALF_STATE) == 0 || (presence & HAS_STATE) != 0;
+        if (!knownBits || !halfOnlyWithState) {
             throw new IOException("not a stored stream inference state: presence byte " + presence);
         }
         s.modelVersion = in.readLong();
@@ -103,7 +117,9 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         s.bytePosition = in.readLong();
         s.scoredBits = in.readDouble();
         s.scoredTokens = in.readLong();
-        if ((presence & HAS_STATE) != 0) {
+        if ((presence & HALF_STATE) != 0) {
+            s.state = readHalves(in);
+        } else if ((presence & HAS_STATE) != 0) {
             s.state = FloatArrays.read(in, MAX_ARRAY_BYTES);
         }
         int contextBytes = in.readInt();
@@ -127,6 +143,33 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
     @Override
     public void copy(DataInputView in, DataOutputView out) throws IOException {
         serialize(deserialize(in), out);
+    }
+
+    /** Values that are all float16 values (see {@link HalfFloats#allHalf}): a 4-byte length, then 2 bytes each. */
+    private static void writeHalves(DataOutputView out, float[] values) throws IOException {
+        out.writeInt(values.length);
+        ByteBuffer bytes = ByteBuffer.allocate(2 * values.length);
+        ShortBuffer halves = bytes.asShortBuffer();
+        for (float v : values) {
+            halves.put(HalfFloats.fromFloat(v));
+        }
+        out.write(bytes.array());
+    }
+
+    private static float[] readHalves(DataInputView in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || 2L * n > MAX_ARRAY_BYTES) {
+            throw new IOException("a float16 array of " + n + " values where at most " + MAX_ARRAY_BYTES
+                    + " bytes are allowed");
+        }
+        byte[] bytes = new byte[2 * n];
+        in.readFully(bytes);
+        ShortBuffer halves = ByteBuffer.wrap(bytes).asShortBuffer();
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = HalfFloats.toFloat(halves.get(i));
+        }
+        return values;
     }
 
     /** Token ids (0..257) as bytes: below 255 one byte each, others {@code 255, id - 255}. */
@@ -167,7 +210,10 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         return new Snapshot();
     }
 
-    /** The serializer's snapshot: version 1; state of the earlier POJO layout is migrated. */
+    /**
+     * The serializer's snapshot, the same for layouts 1 and 2 (a record says by its presence byte which it is): state
+     * of either is read as it is; state of the earlier POJO layout is migrated.
+     */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<StreamInferenceState> {
         public Snapshot() {
             super(StreamInferenceStateSerializer::new);

@@ -8,6 +8,7 @@ import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.InferenceSettings;
+import dev.streaminglstm.job.state.HalfFloats;
 import dev.streaminglstm.job.tokens.StreamTokens;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
@@ -237,6 +238,9 @@ public final class StreamPredictor {
     /** The stream's state after its chunk, and the chunk's prediction. */
     private Prediction finish(Prediction.Builder p, StreamInferenceState s, int[] tokens, float[] state, float[] next,
             int[] continuation, Double surprise, CodeLength score) {
+        if (settings.statePrecision() == InferenceSettings.StatePrecision.FLOAT16) {
+            HalfFloats.roundInPlace(state);
+        }
         s.state = state;
         s.next = next;
         s.modelVersion = served.version();

@@ -104,6 +104,8 @@ class JobConfigTest {
                                 + "URL, such as http://localhost:8081"),
                 Arguments.of(withRequired("--state-backend", "memory"),
                         "--state-backend: 'memory' is not one of HASHMAP, ROCKSDB"),
+                Arguments.of(withRequired("--inference-state-precision", "float64"),
+                        "--inference-state-precision: 'float64' is not one of FLOAT16, FLOAT32"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
                         "--kafka-properties-file: cannot read /no/such/file.properties "
                                 + "(NoSuchFileException: /no/such/file.properties)"));
@@ -150,6 +152,7 @@ class JobConfigTest {
         assertThat(config.inference().topK()).isEqualTo(5);
         assertThat(config.inference().continuationLength()).isEqualTo(32);
         assertThat(config.inference().contextBytes()).isEqualTo(256);
+        assertThat(config.inference().statePrecision()).isEqualTo(InferenceSettings.StatePrecision.FLOAT16);
         assertThat(config.state().checkpointIntervalMs()).isEqualTo(10_000);
         assertThat(config.state().maxParallelism()).isEqualTo(128);
         assertThat(config.state().stateBackend()).isEqualTo(StateBackend.HASHMAP);
@@ -171,7 +174,8 @@ class JobConfigTest {
                 "--max-record-bytes", "1024", "--stream-idle-timeout", "90s", "--prediction-guarantee",
                 "EXACTLY_ONCE", "--top-k", "10", "--continuation-length", "0", "--context-bytes", "64",
                 "--seed", "-7", "--kafka-property", "acks=all", "--kafka-property", "linger.ms=5",
-                "--wire-format", "confluent", "--schema-registry-url", "http://registry:8081/apis/ccompat/v7/");
+                "--wire-format", "confluent", "--schema-registry-url", "http://registry:8081/apis/ccompat/v7/",
+                "--inference-state-precision", "float32");
 
         assertThat(config.model().config()).isEqualTo(new ModelConfig(258, 16, 256, 3, CellType.RNN, 12));
         assertThat(config.model().kernel()).isEqualTo(Kernel.REFERENCE);
@@ -179,6 +183,7 @@ class JobConfigTest {
         assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.SGD);
         assertThat(config.state().streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(config.seed()).isEqualTo(-7);
+        assertThat(config.inference().statePrecision()).isEqualTo(InferenceSettings.StatePrecision.FLOAT32);
         assertThat(config.state().maxParallelism()).isEqualTo(512);
         assertThat(config.state().stateBackend()).isEqualTo(StateBackend.ROCKSDB);
         assertThat(config.state().stateBackend().flinkName()).isEqualTo("rocksdb");

@@ -9,6 +9,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.StreamingLstmJob;
+import dev.streaminglstm.job.config.InferenceSettings.StatePrecision;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.versions.PublishedModels;
 import dev.streaminglstm.schema.Prediction;
@@ -31,11 +32,14 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The inference operator in Flink's keyed test harness against a real local model store. Every OK prediction is
- * checked against an {@link InferenceSession} fed the same tokens by the test itself. Processing time is the
- * harness's own clock, so when the operator looks at the store is decided by the test.
+ * checked against an {@link InferenceSession} fed the same tokens by the test itself, so streams keep their (h, c)
+ * exact ({@code --inference-state-precision FLOAT32}) unless a test says otherwise. Processing time is the harness's
+ * own clock, so when the operator looks at the store is decided by the test.
  */
 class InferenceOperatorTest {
 
@@ -57,11 +61,14 @@ class InferenceOperatorTest {
         versions = new ModelVersions(storeDir, config);
     }
 
-    /** The tests' model and inference settings, and {@code more}. */
+    /** The tests' model and inference settings, exact stream states unless {@code more} sets a precision, and it. */
     private JobConfig config(String... more) {
         List<String> flags = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--store",
                 storeDir.toUri().toString(), "--embed", "8", "--hidden", "16", "--top-k", "5",
                 "--continuation-length", "6", "--context-bytes", "48"));
+        if (!List.of(more).contains("--inference-state-precision")) {
+            flags.addAll(List.of("--inference-state-precision", "FLOAT32"));
+        }
         flags.addAll(List.of(more));
         return JobConfig.parse(flags.toArray(String[]::new));
     }
@@ -239,8 +246,10 @@ class InferenceOperatorTest {
         }
     }
 
-    @Test
-    void streamStateSurvivesSnapshotAndRestoreAsIfUninterrupted() throws Exception {
+    @ParameterizedTest
+    @EnumSource(StatePrecision.class)
+    void streamStateSurvivesSnapshotAndRestoreAsIfUninterrupted(StatePrecision precision) throws Exception {
+        config = config("--inference-bundle", "1", "--inference-state-precision", precision.name());
         List<TextEvent> events = List.of(
                 event("s", 1, "Snapshots keep ", true),
                 event("t", 1, "Another stream ", true),

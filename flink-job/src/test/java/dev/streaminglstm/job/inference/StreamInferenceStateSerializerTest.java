@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streaminglstm.job.config.InferenceSettings;
+import dev.streaminglstm.job.config.InferenceSettings.StatePrecision;
+import dev.streaminglstm.job.state.FloatArrays;
+import dev.streaminglstm.job.state.HalfFloats;
 import dev.streaminglstm.schema.Prediction;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -11,9 +14,12 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The stored layout of a stream's inference state: exact, compact, and nothing forgotten. */
 class StreamInferenceStateSerializerTest {
@@ -102,16 +108,94 @@ class StreamInferenceStateSerializerTest {
         throw new AssertionError("a field of type " + type + ": give it a value here and store it");
     }
 
-    @Test
-    void aStreamAtHidden256WithAFullContextTakesAboutTwoKilobytes() throws IOException {
+    /** A stream at H 256 with a full 256-byte context, its (h, c) drawn at random. */
+    private static StreamInferenceState streamAtHidden256() {
         StreamInferenceState s = new StreamInferenceState();
+        Random random = new Random(256);
         s.state = new float[2 * 256];
+        for (int i = 0; i < s.state.length; i++) {
+            s.state[i] = (float) random.nextGaussian();
+        }
         s.context = "The quick brown fox jumps over the lazy dog. ".repeat(6).chars().limit(256).toArray();
         s.next = new float[258];
         s.modelVersion = 3;
         s.lastSequence = 99;
+        return s;
+    }
+
+    @Test
+    void aStreamAtHidden256WithAFullContextTakesAboutTwoKilobytesWithAFloat32State() throws IOException {
+        StreamInferenceState s = streamAtHidden256();
 
         assertThat(bytes(s)).hasSize(1 + 3 * 8 + 2 * 8 + 4 + 2 * 256 * 4 + 4 + 256);
+        assertThat(roundTrip(s).state).containsExactly(s.state);
+    }
+
+    @Test
+    void aFloat16StateIsStoredInTwoBytesAValueAndComesBackExactly() throws IOException {
+        StreamInferenceState s = streamAtHidden256();
+        HalfFloats.roundInPlace(s.state);
+        s.state[7] = -0f;
+        s.state[8] = HalfFloats.MAX_VALUE;
+        s.state[9] = 0x1p-24f;
+
+        byte[] stored = bytes(s);
+        StreamInferenceState back = roundTrip(s);
+
+        assertThat(stored).as("about 1.3 kB: the state takes half")
+                .hasSize(1 + 3 * 8 + 2 * 8 + 4 + 2 * 256 * 2 + 4 + 256);
+        assertThat(stored[0]).as("presence: a state, as float16").isEqualTo((byte) (1 | 4));
+        assertThat(back.state).containsExactly(s.state);
+        assertThat(Float.floatToRawIntBits(back.state[7])).as("-0 stays -0").isEqualTo(Float.floatToRawIntBits(-0f));
+        assertThat(back.context).containsExactly(s.context);
+        assertThat(back.modelVersion).isEqualTo(3);
+    }
+
+    @Test
+    void aStateWithOneValueThatIsNoFloat16IsStoredAsFloatsExactly() throws IOException {
+        StreamInferenceState s = streamAtHidden256();
+        HalfFloats.roundInPlace(s.state);
+        s.state[100] = Math.nextUp(s.state[100]);
+        float[] withNaN = s.state.clone();
+        withNaN[100] = Float.intBitsToFloat(0x7fc0_1234);
+
+        assertThat(bytes(s)).hasSize(1 + 3 * 8 + 2 * 8 + 4 + 2 * 256 * 4 + 4 + 256);
+        assertThat(roundTrip(s).state).containsExactly(s.state);
+        s.state = withNaN;
+        assertThat(Float.floatToRawIntBits(roundTrip(s).state[100])).as("a NaN with its payload")
+                .isEqualTo(0x7fc0_1234);
+    }
+
+    /** Written as layout version 1 did, by hand: no presence bit 4, the state as floats even when all are float16. */
+    @Test
+    void aRecordOfLayoutVersion1IsReadAsItWasWritten() throws IOException {
+        float[] state = {0.5f, -0f, 1f, 0.1f};
+        float[] halfState = {0.5f, -0f, 1f, 2f};
+        for (float[] stored : List.of(state, halfState)) {
+            DataOutputSerializer out = new DataOutputSerializer(64);
+            out.writeByte(1 | 2);
+            out.writeLong(7);
+            out.writeLong(41);
+            out.writeLong(1234);
+            out.writeDouble(99.5);
+            out.writeLong(30);
+            FloatArrays.write(out, stored);
+            out.writeInt(3);
+            out.write(new byte[] {'a', (byte) 255, 1});
+            FloatArrays.write(out, new float[] {3f});
+
+            StreamInferenceState back = SERIALIZER.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+
+            assertThat(back.state).containsExactly(stored);
+            assertThat(Float.floatToRawIntBits(back.state[1])).isEqualTo(Float.floatToRawIntBits(-0f));
+            assertThat(back.modelVersion).isEqualTo(7);
+            assertThat(back.lastSequence).isEqualTo(41);
+            assertThat(back.bytePosition).isEqualTo(1234);
+            assertThat(back.scoredBits).isEqualTo(99.5);
+            assertThat(back.scoredTokens).isEqualTo(30);
+            assertThat(back.context).containsExactly('a', 256);
+            assertThat(back.features).containsExactly(3f);
+        }
     }
 
     @Test
@@ -127,18 +211,30 @@ class StreamInferenceStateSerializerTest {
         badPresence[0] = 9;
         assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(badPresence)))
                 .isInstanceOf(IOException.class).hasMessageContaining("presence");
+        byte[] halfOfNoState = bytes(new StreamInferenceState());
+        halfOfNoState[0] = 4;
+        assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(halfOfNoState)))
+                .isInstanceOf(IOException.class).hasMessageContaining("presence");
         byte[] hugeState = good.clone();
         hugeState[1 + 3 * 8 + 2 * 8] = 0x7f; // the state's length
         assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(hugeState)))
+                .isInstanceOf(IOException.class);
+        s.state = new float[] {1f, 0.1f};
+        byte[] hugeFloatState = bytes(s);
+        hugeFloatState[1 + 3 * 8 + 2 * 8] = 0x7f;
+        assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(hugeFloatState)))
                 .isInstanceOf(IOException.class);
         assertThatThrownBy(() -> StreamInferenceStateSerializer.decodeContext(new byte[] {'a', (byte) 255}))
                 .isInstanceOf(IOException.class);
     }
 
     /** As RocksDB does: the state is stored and read back between every two chunks. */
-    @Test
-    void predictionsFromStoredStateEqualThoseFromStateKeptInMemoryBitForBit() throws IOException {
-        InferenceSettings settings = InferenceSettings.parse("--continuation-length", "4", "--context-bytes", "16");
+    @ParameterizedTest
+    @EnumSource(StatePrecision.class)
+    void predictionsFromStoredStateEqualThoseFromStateKeptInMemoryBitForBit(StatePrecision precision)
+            throws IOException {
+        InferenceSettings settings = InferenceSettings.parse("--continuation-length", "4", "--context-bytes", "16",
+                "--inference-state-precision", precision.name());
         StreamPredictor inMemory = new StreamPredictor(settings, 3, new StreamPredictor.Listener() {});
         StreamPredictor stored = new StreamPredictor(settings, 3, new StreamPredictor.Listener() {});
         inMemory.serve(StreamPredictorTest.model(1, 5));
@@ -153,6 +249,7 @@ class StreamInferenceStateSerializerTest {
             assertThat(b.getTopK()).as("chunk %d", i).isEqualTo(a.getTopK());
             assertThat(b.getContinuation()).isEqualTo(a.getContinuation());
             assertThat(b.getSurpriseBits()).isEqualTo(a.getSurpriseBits());
+            assertThat(b.getScoredBits()).isEqualTo(a.getScoredBits());
         }
         assertThat(kept.next).as("the kept distribution").isNotNull();
     }
