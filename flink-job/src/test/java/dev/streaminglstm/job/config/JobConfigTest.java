@@ -150,7 +150,8 @@ class JobConfigTest {
         assertThat(config.training().publishEveryWindows()).isEqualTo(64);
         assertThat(config.inference().parallelism()).isEqualTo(1);
         assertThat(config.inference().topK()).isEqualTo(5);
-        assertThat(config.inference().continuationLength()).isEqualTo(32);
+        assertThat(config.inference().continuationLength()).isEqualTo(16);
+        assertThat(config.inference().bundle()).isEqualTo(256);
         assertThat(config.inference().contextBytes()).isEqualTo(256);
         assertThat(config.inference().statePrecision()).isEqualTo(InferenceSettings.StatePrecision.FLOAT16);
         assertThat(config.state().checkpointIntervalMs()).isEqualTo(10_000);
