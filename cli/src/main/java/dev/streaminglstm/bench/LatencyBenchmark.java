@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -46,13 +47,19 @@ public final class LatencyBenchmark implements Callable<Integer> {
             description = "Seconds of input whose latency is measured (default ${DEFAULT-VALUE}).")
     int durationSeconds;
 
-    @Option(names = "--warmup-s", defaultValue = "20",
-            description = "Seconds of input before that, not measured (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-s", defaultValue = "60",
+            description = "Seconds of input after the first prediction made with a model, not measured: the first "
+                    + "version rebuilds every stream's state from its context, a burst that is not the steady state "
+                    + "(default ${DEFAULT-VALUE}).")
     int warmupSeconds;
 
     @Option(names = "--max-measure-s", defaultValue = "30",
             description = "Seconds the maximum rate is measured over, after as long a warm-up (default ${DEFAULT-VALUE}).")
     int maxMeasureSeconds;
+
+    /** Seconds per span of the worst-latency timeline. */
+    private static final int SPAN_SECONDS = 5;
+    private static final long FIRST_MODEL_TIMEOUT_MS = 300_000;
 
     @Option(names = "--keep", description = "Keep the run folder (log, store, checkpoints).")
     boolean keep;
@@ -64,7 +71,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     /** Latencies of the predictions of records appended in the measured span, in ms, and what was left over. */
-    record Latencies(List<Long> millis, long recordsSent, long unanswered, long withoutModel) {
+    record Latencies(List<Long> millis, long recordsSent, long unanswered, long withoutModel, long[] worstBySpan) {
         long percentile(double p) {
             return LatencyBenchmark.percentile(millis, p);
         }
@@ -101,6 +108,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     l.recordsSent(), l.millis().size(), l.percentile(50), l.percentile(99), l.percentile(100),
                     l.unanswered(), l.withoutModel());
             table.print(out);
+            out.println("max ms by " + SPAN_SECONDS + " s from the first prediction with a model (warm-up "
+                    + warmupSeconds + " s, then the measured span): " + java.util.Arrays.toString(l.worstBySpan()));
             if (keep) {
                 out.println("run folder kept: " + run.dir());
             }
@@ -117,15 +126,25 @@ public final class LatencyBenchmark implements Callable<Integer> {
             Map<String, Long> appended = new ConcurrentHashMap<>();
             Map<String, Long> latencies = new ConcurrentHashMap<>();
             java.util.Set<String> withoutModel = ConcurrentHashMap.newKeySet();
+            AtomicLong firstWithModel = new AtomicLong();
             EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench latency").with(shape.flinkSettings()));
             String input = config.kafka().inputTopic();
             try (TopicWatcher watcher = new TopicWatcher(config, List.of(input, config.kafka().predictionTopic()),
-                    r -> onRecord(r, input, appended, latencies, withoutModel));
+                    r -> onRecord(r, input, appended, latencies, withoutModel, firstWithModel));
                     KafkaProducer<byte[], byte[]> producer = stack.producer(config, "bench-producer")) {
                 CorpusReplayer replayer = BenchRun.replayer(producer, config, streams, shape.chunkBytes,
                         RateLimit.bytesPerSecond(bytesPerSecond));
                 AtomicReference<Throwable> failure = new AtomicReference<>();
                 Thread replay = BenchRun.replay(replayer, failure);
+                long deadline = System.currentTimeMillis() + FIRST_MODEL_TIMEOUT_MS;
+                while (firstWithModel.get() == 0) {
+                    watcher.requireHealthy();
+                    if (System.currentTimeMillis() > deadline) {
+                        throw new IllegalStateException("no prediction with a model within "
+                                + FIRST_MODEL_TIMEOUT_MS / 1000 + " s");
+                    }
+                    SteadyState.sleepWhileRunning(job, 100);
+                }
                 SteadyState.sleepWhileRunning(job, 1000L * warmupSeconds);
                 long from = System.currentTimeMillis();
                 SteadyState.sleepWhileRunning(job, 1000L * durationSeconds);
@@ -142,11 +161,18 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     SteadyState.sleepWhileRunning(job, 200);
                 }
                 List<Long> measured = new ArrayList<>();
+                // from the first prediction with a model: the warm-up's burst shows beside the measured span
+                long first = Math.min(from, firstWithModel.get());
+                long[] worstBySpan = new long[(int) Math.max(1, (to - first) / (SPAN_SECONDS * 1000L))];
                 long sent = 0;
                 for (var e : appended.entrySet()) {
+                    Long ms = latencies.get(e.getKey());
+                    if (ms != null && e.getValue() >= first && e.getValue() < to) {
+                        int span = (int) Math.min(worstBySpan.length - 1, (e.getValue() - first) / (SPAN_SECONDS * 1000L));
+                        worstBySpan[span] = Math.max(worstBySpan[span], ms);
+                    }
                     if (e.getValue() >= from && e.getValue() < to) {
                         sent++;
-                        Long ms = latencies.get(e.getKey());
                         if (ms != null) {
                             measured.add(ms);
                         }
@@ -156,7 +182,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     long at = appended.get(k);
                     return at >= from && at < to;
                 }).count();
-                return new Latencies(measured, sent, sent - measured.size(), noModel);
+                return new Latencies(measured, sent, sent - measured.size(), noModel, worstBySpan);
             } finally {
                 EmbeddedStack.cancel(job);
             }
@@ -179,7 +205,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     /** Input: its append time by (stream, sequence number); a prediction: its latency, the first time only. */
     private static void onRecord(ConsumerRecord<byte[], byte[]> r, String inputTopic, Map<String, Long> appended,
-            Map<String, Long> latencies, java.util.Set<String> withoutModel) {
+            Map<String, Long> latencies, java.util.Set<String> withoutModel,
+            AtomicLong firstWithModel) {
         try {
             if (r.topic().equals(inputTopic)) {
                 TextEvent e = TextEvent.getDecoder().decode(r.value());
@@ -187,6 +214,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 return;
             }
             Prediction p = Prediction.getDecoder().decode(r.value());
+            if (p.getModelVersion() != null) {
+                firstWithModel.compareAndSet(0, r.timestamp());
+            }
             String key = p.getStreamId() + "/" + p.getSequenceNumber();
             Long in = appended.get(key);
             if (in != null && latencies.putIfAbsent(key, r.timestamp() - in) == null && p.getModelVersion() == null) {
