@@ -3,8 +3,6 @@ package dev.streaminglstm.job.inference;
 import dev.streaminglstm.job.state.FloatArrays;
 import dev.streaminglstm.job.state.HalfFloats;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ShortBuffer;
 import java.util.Arrays;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
@@ -22,7 +20,7 @@ import org.apache.flink.core.memory.DataOutputView;
  *   byte   presence: 1 = state, 2 = features, 4 = the state is stored as float16
  *   long   modelVersion, lastSequence, bytePosition
  *   double scoredBits, then long scoredTokens (the stream's prequential code length so far)
- *   [state]     with 4: int length, then a big-endian float16 per value (HalfFloats); else a float array
+ *   [state]     with 4: int length, then a big-endian float16 per value (FloatArrays.writeHalves); else a float array
  *               (FloatArrays: length, then big-endian floats). Exact either way: 4 is set only when every value is a
  *               float16 value, as {@code --inference-state-precision FLOAT16} rounds them
  *   int    bytes of context, then the context: token ids below 255 as one byte, 255 + (id - 255) above
@@ -91,7 +89,7 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         out.writeDouble(s.scoredBits);
         out.writeLong(s.scoredTokens);
         if (halfState) {
-            writeHalves(out, s.state);
+            FloatArrays.writeHalves(out, s.state);
         } else if (s.state != null) {
             FloatArrays.write(out, s.state);
         }
@@ -118,7 +116,7 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         s.scoredBits = in.readDouble();
         s.scoredTokens = in.readLong();
         if ((presence & HALF_STATE) != 0) {
-            s.state = readHalves(in);
+            s.state = FloatArrays.readHalves(in, MAX_ARRAY_BYTES);
         } else if ((presence & HAS_STATE) != 0) {
             s.state = FloatArrays.read(in, MAX_ARRAY_BYTES);
         }
@@ -143,33 +141,6 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
     @Override
     public void copy(DataInputView in, DataOutputView out) throws IOException {
         serialize(deserialize(in), out);
-    }
-
-    /** Values that are all float16 values (see {@link HalfFloats#allHalf}): a 4-byte length, then 2 bytes each. */
-    private static void writeHalves(DataOutputView out, float[] values) throws IOException {
-        out.writeInt(values.length);
-        ByteBuffer bytes = ByteBuffer.allocate(2 * values.length);
-        ShortBuffer halves = bytes.asShortBuffer();
-        for (float v : values) {
-            halves.put(HalfFloats.fromFloat(v));
-        }
-        out.write(bytes.array());
-    }
-
-    private static float[] readHalves(DataInputView in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || 2L * n > MAX_ARRAY_BYTES) {
-            throw new IOException("a float16 array of " + n + " values where at most " + MAX_ARRAY_BYTES
-                    + " bytes are allowed");
-        }
-        byte[] bytes = new byte[2 * n];
-        in.readFully(bytes);
-        ShortBuffer halves = ByteBuffer.wrap(bytes).asShortBuffer();
-        float[] values = new float[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = HalfFloats.toFloat(halves.get(i));
-        }
-        return values;
     }
 
     /** Token ids (0..257) as bytes: below 255 one byte each, others {@code 255, id - 255}. */
