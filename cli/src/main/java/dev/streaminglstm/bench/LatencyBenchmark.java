@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +60,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     /** Seconds per span of the worst-latency timeline. */
     private static final int SPAN_SECONDS = 5;
-    private static final long FIRST_MODEL_TIMEOUT_MS = 300_000;
+    private static final Duration FIRST_MODEL_TIMEOUT = Duration.ofMinutes(5);
 
     @Option(names = "--keep", description = "Keep the run folder (log, store, checkpoints).")
     boolean keep;
@@ -109,7 +110,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     l.unanswered(), l.withoutModel());
             table.print(out);
             out.println("max ms by " + SPAN_SECONDS + " s from the first prediction with a model (warm-up "
-                    + warmupSeconds + " s, then the measured span): " + java.util.Arrays.toString(l.worstBySpan()));
+                    + warmupSeconds + " s, then the measured span): " + Arrays.toString(l.worstBySpan()));
             if (keep) {
                 out.println("run folder kept: " + run.dir());
             }
@@ -136,15 +137,10 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         RateLimit.bytesPerSecond(bytesPerSecond));
                 AtomicReference<Throwable> failure = new AtomicReference<>();
                 Thread replay = BenchRun.replay(replayer, failure);
-                long deadline = System.currentTimeMillis() + FIRST_MODEL_TIMEOUT_MS;
-                while (firstWithModel.get() == 0) {
+                SteadyState.awaitWhileRunning(job, () -> {
                     watcher.requireHealthy();
-                    if (System.currentTimeMillis() > deadline) {
-                        throw new IllegalStateException("no prediction with a model within "
-                                + FIRST_MODEL_TIMEOUT_MS / 1000 + " s");
-                    }
-                    SteadyState.sleepWhileRunning(job, 100);
-                }
+                    return firstWithModel.get() != 0;
+                }, FIRST_MODEL_TIMEOUT, "prediction with a model");
                 SteadyState.sleepWhileRunning(job, 1000L * warmupSeconds);
                 long from = System.currentTimeMillis();
                 SteadyState.sleepWhileRunning(job, 1000L * durationSeconds);
@@ -162,7 +158,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 }
                 List<Long> measured = new ArrayList<>();
                 // from the first prediction with a model: the warm-up's burst shows beside the measured span
-                long first = Math.min(from, firstWithModel.get());
+                long first = firstWithModel.get();
                 long[] worstBySpan = new long[(int) Math.max(1, (to - first) / (SPAN_SECONDS * 1000L))];
                 long sent = 0;
                 for (var e : appended.entrySet()) {

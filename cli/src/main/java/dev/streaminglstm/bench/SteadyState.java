@@ -66,14 +66,8 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
     /** As {@link #measure(EmbeddedStack.RunningJob, Duration, Duration, long)}, ending early once {@code done}. */
     static SteadyState measure(EmbeddedStack.RunningJob job, Duration warmup, Duration span, long inputRecords,
             java.util.function.BooleanSupplier done) throws Exception {
-        long deadline = System.nanoTime() + FIRST_BATCH_TIMEOUT.toNanos();
-        while (InJvmMetrics.counter("train", "batchesTrained") == 0) {
-            requireRunning(job);
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("no batch trained within " + FIRST_BATCH_TIMEOUT.toMinutes() + " min");
-            }
-            Thread.sleep(100);
-        }
+        awaitWhileRunning(job, () -> InJvmMetrics.counter("train", "batchesTrained") > 0, FIRST_BATCH_TIMEOUT,
+                "batch trained");
         sleepWhileRunning(job, warmup.toMillis());
         Counts start = Counts.now();
         Counts end;
@@ -94,6 +88,21 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
                 (double) (end.inferred() - start.inferred()) / Math.max(1, end.bundles() - start.bundles()), ranOut,
                 ((double) (end.inferCpu() - start.inferCpu()) / (end.scored() - start.scored()))
                         / ((double) (end.trainCpu() - start.trainCpu()) / (end.trained() - start.trained())));
+    }
+
+    /**
+     * Waits until {@code reached}, checking it and that the job still runs every 100 ms; throws "no {@code what}
+     * within ..." after {@code timeout}.
+     */
+    static void awaitWhileRunning(EmbeddedStack.RunningJob job, java.util.function.BooleanSupplier reached,
+            Duration timeout, String what) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!reached.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no " + what + " within " + timeout.toSeconds() + " s");
+            }
+            sleepWhileRunning(job, 100);
+        }
     }
 
     /** Sleeps {@code millis}, checking every 100 ms that the job still runs. */
