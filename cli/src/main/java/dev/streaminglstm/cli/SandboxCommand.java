@@ -444,7 +444,8 @@ public final class SandboxCommand implements Callable<Integer> {
                 description = "Job flag --batch with the sandbox's default: ${DEFAULT-VALUE}.")
         int batch;
 
-        @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "5s",
+        // 2 s against 5 s, 60 s runs: the same tokens/s, 1% of the bytes before the first version against 5%
+        @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "2s",
                 description = "Flink checkpoint interval; a model version is published at each checkpoint that "
                         + "follows training. 100ms..1h. Default: ${DEFAULT-VALUE}.")
         Duration checkpointInterval;
