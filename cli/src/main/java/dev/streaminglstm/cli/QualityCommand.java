@@ -71,6 +71,10 @@ final class QualityCommand implements Callable<Integer> {
                     + "./${DEFAULT-VALUE}.")
     Path workDir;
 
+    @Option(names = "--keep", description = "Keep the run folder under --work-dir (model store with every version, "
+            + "checkpoints, broker log); by default it is deleted at the end.")
+    boolean keep;
+
     @Option(names = "--peer", paramLabel = "auto|torch|none", defaultValue = "auto",
             description = "auto: run the PyTorch peer if python3 has torch; torch: require it; none.")
     String peer;
@@ -172,7 +176,7 @@ final class QualityCommand implements Callable<Integer> {
             }
         }
         return new QualityBench.Settings(train, heldout, documents, streams, passes, maxTokens, points,
-                List.copyOf(jobFlags), workDir, peer, python, learner, chosen);
+                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep);
     }
 
     private void range(String flag, long value, long min, long max) {

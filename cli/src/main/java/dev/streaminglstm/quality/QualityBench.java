@@ -1,5 +1,6 @@
 package dev.streaminglstm.quality;
 
+import dev.streaminglstm.bench.RunFolders;
 import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
@@ -46,10 +47,11 @@ public final class QualityBench {
      * @param peer auto, torch (require it) or none
      * @param online learner (e), or empty to leave it out
      * @param learners which of the learners b, c, d and e run beside the pipeline (d and e also need peer and online)
+     * @param keep keep the run folder (store, checkpoints, broker log) under {@code workDir}; else it is deleted
      */
     public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
             int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
-            Set<Character> learners) {}
+            Set<Character> learners, boolean keep) {}
 
     /**
      * The online learner: one stream, plain SGD, an update every {@code window} bytes.
@@ -70,6 +72,18 @@ public final class QualityBench {
     public static void run(Settings s, PrintWriter out, PrintWriter log) throws Exception {
         Files.createDirectories(s.workDir());
         Path dir = Files.createTempDirectory(s.workDir(), "quality-");
+        try {
+            run(s, dir, out, log);
+        } finally {
+            if (s.keep()) {
+                log.println("run folder kept: " + dir);
+            } else {
+                RunFolders.delete(dir);
+            }
+        }
+    }
+
+    private static void run(Settings s, Path dir, PrintWriter out, PrintWriter log) throws Exception {
         SandboxLogging.toFile(dir.resolve("bench.log"));
         byte[] text = cut(Files.readAllBytes(s.train()), s.maxBytes());
         Path trainFile = Files.write(dir.resolve("train.txt"), text);

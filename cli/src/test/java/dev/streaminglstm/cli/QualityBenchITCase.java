@@ -63,5 +63,6 @@ class QualityBenchITCase {
         }
         assertThat(run.out()).contains("held-out bits per byte against tokens trained", "pipeline",
                 "same order", "contiguous", "online");
+        assertThat(dir.resolve("work")).as("the run folder is deleted without --keep").isEmptyDirectory();
     }
 }
