@@ -72,7 +72,7 @@ final class QualityCommand implements Callable<Integer> {
     Path workDir;
 
     @Option(names = "--keep", description = "Keep the run folder under --work-dir (model store with every version, "
-            + "checkpoints, broker log); by default it is deleted at the end.")
+            + "checkpoints, broker log); by default it is deleted at the end of a run that succeeded.")
     boolean keep;
 
     @Option(names = "--peer", paramLabel = "auto|torch|none", defaultValue = "auto",

@@ -48,6 +48,7 @@ public final class QualityBench {
      * @param online learner (e), or empty to leave it out
      * @param learners which of the learners b, c, d and e run beside the pipeline (d and e also need peer and online)
      * @param keep keep the run folder (store, checkpoints, broker log) under {@code workDir}; else it is deleted
+     *     once the run succeeded (a failed run's is always kept)
      */
     public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
             int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
@@ -74,12 +75,14 @@ public final class QualityBench {
         Path dir = Files.createTempDirectory(s.workDir(), "quality-");
         try {
             run(s, dir, out, log);
-        } finally {
-            if (s.keep()) {
-                log.println("run folder kept: " + dir);
-            } else {
-                RunFolders.delete(dir);
-            }
+        } catch (Exception | Error e) {
+            log.println("run folder kept for the failure (its bench.log says more): " + dir);
+            throw e;
+        }
+        if (s.keep()) {
+            log.println("run folder kept: " + dir);
+        } else {
+            RunFolders.delete(dir);
         }
     }
 
