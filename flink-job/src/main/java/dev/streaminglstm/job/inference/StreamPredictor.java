@@ -183,6 +183,9 @@ public final class StreamPredictor {
         // An empty chunk adds no token: its prediction is the stream's current one.
         CodeLength score = new CodeLength();
         float[] next = tokens.length > 0 ? session.feed(tokens, score) : session.nextDistribution();
+        if (next != null && float16()) {
+            next = roundedDistribution(session, session.flatState());
+        }
         int[] continuation = next == null ? new int[0]
                 : session.generate(settings.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
@@ -223,6 +226,12 @@ public final class StreamPredictor {
             lnP[j] = new float[reads[j].length];
         }
         float[][] next = batch.step(rows, reads, null, lnP);
+        if (float16()) {
+            InferenceSession session = sessionFor(null); // bundled streams have no features
+            for (int j = 0; j < m; j++) {
+                next[j] = roundedDistribution(session, rows[j]);
+            }
+        }
         int[][] continuations = settings.continuationLength() == 0 ? new int[m][0]
                 : batch.continueGreedily(rows, next, null, settings.continuationLength(), ByteVocabulary.END);
         for (int j = 0; j < m; j++) {
@@ -235,11 +244,26 @@ public final class StreamPredictor {
         }
     }
 
+    private boolean float16() {
+        return settings.statePrecision() == InferenceSettings.StatePrecision.FLOAT16;
+    }
+
+    /**
+     * Rounds {@code state} to float16 in place, leaves {@code session} at it and returns the next-token distribution
+     * from it: the top-k and continuation a prediction shows then come from the state the next chunk is scored from,
+     * so its surprise is -log2 of the probability shown (one more head row per chunk).
+     */
+    private static float[] roundedDistribution(InferenceSession session, float[] state) {
+        HalfFloats.roundInPlace(state);
+        session.restore(state);
+        return session.nextDistribution();
+    }
+
     /** The stream's state after its chunk, and the chunk's prediction. */
     private Prediction finish(Prediction.Builder p, StreamInferenceState s, int[] tokens, float[] state, float[] next,
             int[] continuation, Double surprise, CodeLength score) {
-        if (settings.statePrecision() == InferenceSettings.StatePrecision.FLOAT16) {
-            HalfFloats.roundInPlace(state);
+        if (float16()) {
+            HalfFloats.roundInPlace(state); // already rounded where there is a distribution; a no-op then
         }
         s.state = state;
         s.next = next;

@@ -21,6 +21,7 @@ import dev.streaminglstm.job.state.HalfFloats;
 import dev.streaminglstm.schema.Prediction;
 import dev.streaminglstm.schema.PredictionStatus;
 import dev.streaminglstm.schema.TextEvent;
+import dev.streaminglstm.schema.TokenProbability;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -329,6 +330,53 @@ class StreamPredictorTest {
         assertThat(HalfFloats.allHalf(alone.state)).as("a chunk after it").isEqualTo(float16);
         assertThat(bundled).as("streams stepped together")
                 .allSatisfy(s -> assertThat(HalfFloats.allHalf(s.state)).isEqualTo(float16));
+    }
+
+    /**
+     * What a prediction shows comes from the state the stream keeps: when the next chunk starts with a token of the
+     * top-k, its surprise is -log2 of the probability shown for it, with float16 states (rounded before the
+     * distribution is computed) as with float32 ones, alone and bundled.
+     */
+    @ParameterizedTest
+    @EnumSource(StatePrecision.class)
+    void theNextChunksSurpriseIsMinusLog2OfTheProbabilityTheTopKShowedForItsFirstToken(StatePrecision precision) {
+        StreamPredictor predictor = new StreamPredictor(InferenceSettings.parse("--top-k", "32",
+                "--inference-state-precision", precision.name()), 1, new StreamPredictor.Listener() {});
+        predictor.serve(model(1, 5));
+        int streams = 2 * StreamPredictor.MIN_BUNDLED;
+        List<TextEvent> first = new ArrayList<>();
+        List<StreamInferenceState> states = new ArrayList<>();
+        for (int i = 0; i < streams; i++) {
+            first.add(event("stream-" + i, 1, "Stream number " + i + " says", true));
+            states.add(new StreamInferenceState());
+        }
+        // the first half one at a time, the second half bundled
+        List<Prediction> shown = new ArrayList<>();
+        for (int i = 0; i < StreamPredictor.MIN_BUNDLED; i++) {
+            shown.add(predictor.predict(first.get(i), states.get(i)));
+        }
+        shown.addAll(List.of(predictor.predictAll(first.subList(StreamPredictor.MIN_BUNDLED, streams),
+                states.subList(StreamPredictor.MIN_BUNDLED, streams))));
+
+        List<TextEvent> second = new ArrayList<>();
+        List<Double> expected = new ArrayList<>();
+        for (int i = 0; i < streams; i++) {
+            TokenProbability shownFirst = shown.get(i).getTopK().stream()
+                    .filter(t -> t.getToken() > 0 && t.getToken() < 128) // one byte, one char
+                    .findFirst().orElseThrow();
+            second.add(event("stream-" + i, 2, (char) shownFirst.getToken() + "x", false));
+            expected.add(-Math.log(shownFirst.getProbability()) / Math.log(2));
+        }
+        List<Prediction> next = new ArrayList<>();
+        for (int i = 0; i < StreamPredictor.MIN_BUNDLED; i++) {
+            next.add(predictor.predict(second.get(i), states.get(i)));
+        }
+        next.addAll(List.of(predictor.predictAll(second.subList(StreamPredictor.MIN_BUNDLED, streams),
+                states.subList(StreamPredictor.MIN_BUNDLED, streams))));
+
+        for (int i = 0; i < streams; i++) {
+            assertThat(next.get(i).getSurpriseBits()).as("stream %d", i).isCloseTo(expected.get(i), within(1e-6));
+        }
     }
 
     /**
