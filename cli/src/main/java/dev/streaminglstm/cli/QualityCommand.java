@@ -4,6 +4,7 @@ import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.quality.QualityBench;
 import dev.streaminglstm.sandbox.SandboxSettings;
 import dev.streaminglstm.sandbox.corpus.Corpus;
+import dev.streaminglstm.sandbox.corpus.TextChunker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,6 +54,11 @@ final class QualityCommand implements Callable<Integer> {
     @Option(names = "--streams", paramLabel = "N", defaultValue = "64",
             description = "Concurrent streams of the pipeline, 1..1024. Default: ${DEFAULT-VALUE}.")
     int streams;
+
+    @Option(names = "--chunk-bytes", paramLabel = "BYTES", defaultValue = "0",
+            description = "Largest chunk of text per input record of the pipeline; 0: the window T (at least 4), as "
+                    + "in the sandbox. Default: ${DEFAULT-VALUE}.")
+    int chunkBytes;
 
     @Option(names = "--passes", paramLabel = "N", defaultValue = "1",
             description = "Passes over the training text, 1..100. Default: ${DEFAULT-VALUE}.")
@@ -139,6 +145,9 @@ final class QualityCommand implements Callable<Integer> {
         };
         range("--streams", streams, 1, SandboxSettings.MAX_STREAMS);
         range("--passes", passes, 1, 100);
+        if (chunkBytes != 0) {
+            range("--chunk-bytes", chunkBytes, TextChunker.MIN_CHUNK_BYTES, 65_536);
+        }
         range("--points", points, 1, 50);
         range("--max-tokens", maxTokens, 0, Integer.MAX_VALUE);
         range("--online-hidden", onlineHidden, 1, 4096);
@@ -176,7 +185,7 @@ final class QualityCommand implements Callable<Integer> {
             }
         }
         return new QualityBench.Settings(train, heldout, documents, streams, passes, maxTokens, points,
-                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep);
+                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes);
     }
 
     private void range(String flag, long value, long min, long max) {

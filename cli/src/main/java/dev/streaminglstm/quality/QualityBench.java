@@ -49,10 +49,11 @@ public final class QualityBench {
      * @param learners which of the learners b, c, d and e run beside the pipeline (d and e also need peer and online)
      * @param keep keep the run folder (store, checkpoints, broker log) under {@code workDir}; else it is deleted
      *     once the run succeeded (a failed run's is always kept)
+     * @param chunkBytes largest chunk of text per input record of the pipeline; 0: the window (at least 4)
      */
     public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
             int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
-            Set<Character> learners, boolean keep) {}
+            Set<Character> learners, boolean keep, int chunkBytes) {}
 
     /**
      * The online learner: one stream, plain SGD, an update every {@code window} bytes.
@@ -93,7 +94,7 @@ public final class QualityBench {
         HeldOut heldOut = new HeldOut(Files.readAllBytes(s.heldout()));
         List<String> flags = withDefaults(s.jobFlags());
         SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(),
-                Math.max(4, window(flags)), RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2),
+                s.chunkBytes() > 0 ? s.chunkBytes() : Math.max(4, window(flags)), RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2),
                 s.passes(), SandboxEndpoints.freePorts());
         JobConfig config = Sandbox.jobConfig(sandbox, "localhost:9092", dir.toUri().toString());
         ModelConfig model = config.model().config();

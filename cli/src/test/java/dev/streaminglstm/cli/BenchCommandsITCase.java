@@ -117,13 +117,15 @@ class BenchCommandsITCase {
         CliRun latency = CliRun.of("bench", "latency", "--rate", "-5");
         CliRun pipeline = CliRun.of("bench", "pipeline", "--streams", "0");
         CliRun job = CliRun.of("bench", "state", "--job-flag=--hidden=0");
+        CliRun quality = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--chunk-bytes", "2");
 
-        for (CliRun run : List.of(latency, pipeline, job)) {
+        for (CliRun run : List.of(latency, pipeline, job, quality)) {
             assertThat(run.exitCode()).isEqualTo(2);
             assertThat(run.errLines()).hasSize(1);
         }
         assertThat(latency.err()).contains("--rate");
         assertThat(pipeline.err()).contains("--streams");
         assertThat(job.err()).contains("--hidden");
+        assertThat(quality.err()).contains("--chunk-bytes: must be between 4 and 65536, was 2");
     }
 }
