@@ -309,9 +309,7 @@ class StreamPredictorTest {
     @ParameterizedTest
     @EnumSource(StatePrecision.class)
     void aStreamsStateIsAllFloat16AfterEveryPredictionAloneOrBundledWhenKeptAsFloat16(StatePrecision precision) {
-        StreamPredictor predictor = new StreamPredictor(InferenceSettings.parse("--continuation-length", "2",
-                "--inference-state-precision", precision.name()), 1, new StreamPredictor.Listener() {});
-        predictor.serve(model(1, 5));
+        StreamPredictor predictor = serving(model(1, 5), precision, "--continuation-length", "2");
         StreamInferenceState alone = new StreamInferenceState();
         List<TextEvent> bundle = new ArrayList<>();
         List<StreamInferenceState> bundled = new ArrayList<>();
@@ -340,9 +338,7 @@ class StreamPredictorTest {
     @ParameterizedTest
     @EnumSource(StatePrecision.class)
     void theNextChunksSurpriseIsMinusLog2OfTheProbabilityTheTopKShowedForItsFirstToken(StatePrecision precision) {
-        StreamPredictor predictor = new StreamPredictor(InferenceSettings.parse("--top-k", "32",
-                "--inference-state-precision", precision.name()), 1, new StreamPredictor.Listener() {});
-        predictor.serve(model(1, 5));
+        StreamPredictor predictor = serving(model(1, 5), precision, "--top-k", "32");
         int streams = 2 * StreamPredictor.MIN_BUNDLED;
         List<TextEvent> first = new ArrayList<>();
         List<StreamInferenceState> states = new ArrayList<>();
@@ -401,11 +397,19 @@ class StreamPredictorTest {
         return out;
     }
 
+    /** A predictor serving {@code model} that keeps (h, c) at {@code precision}, with {@code flags} besides. */
+    private static StreamPredictor serving(ServableModel model, StatePrecision precision, String... flags) {
+        List<String> all = new ArrayList<>(List.of(flags));
+        all.addAll(List.of("--inference-state-precision", precision.name()));
+        StreamPredictor predictor = new StreamPredictor(InferenceSettings.parse(all.toArray(String[]::new)), 1,
+                new StreamPredictor.Listener() {});
+        predictor.serve(model);
+        return predictor;
+    }
+
     /** The stream's mean bits per token after {@code chunks}, read by a predictor keeping (h, c) at {@code precision}. */
     private static double bitsPerToken(ServableModel model, List<String> chunks, StatePrecision precision) {
-        StreamPredictor predictor = new StreamPredictor(InferenceSettings.parse("--continuation-length", "0",
-                "--inference-state-precision", precision.name()), 1, new StreamPredictor.Listener() {});
-        predictor.serve(model);
+        StreamPredictor predictor = serving(model, precision, "--continuation-length", "0");
         StreamInferenceState s = new StreamInferenceState();
         for (int i = 0; i < chunks.size(); i++) {
             predictor.predict(event(i + 1, chunks.get(i), i == 0), s);
