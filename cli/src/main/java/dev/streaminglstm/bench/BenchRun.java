@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /**
@@ -45,15 +44,9 @@ final class BenchRun implements AutoCloseable {
         return EmbeddedStack.start(Files.createDirectories(dir.resolve(name)), Map.of());
     }
 
-    /**
-     * Job options for a benchmark's job: the in-JVM metric reporter, no restarts, and buffer debloating. Without it
-     * a checkpoint barrier waits behind every record the network buffers hold (hundreds of kB per channel, minutes
-     * of work behind a pre-loaded backlog), so no checkpoint completes and inference never gets a model.
-     */
+    /** Job options for a benchmark's job: the in-JVM metric reporter, no restarts. */
     static EmbeddedStack.JobOptions job(String name) {
-        Configuration settings = InJvmMetrics.reporterSettings();
-        settings.setString("taskmanager.network.memory.buffer-debloat.enabled", "true");
-        return EmbeddedStack.JobOptions.named(name).with(settings);
+        return EmbeddedStack.JobOptions.named(name).with(InJvmMetrics.reporterSettings());
     }
 
     /**

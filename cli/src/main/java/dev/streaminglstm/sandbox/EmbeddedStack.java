@@ -128,7 +128,7 @@ public final class EmbeddedStack implements AutoCloseable {
 
     /**
      * Submits the job of {@code config} to a new MiniCluster (one TaskManager with a slot per subtask of the widest
-     * operator, REST on a free port), checkpointing into the run folder.
+     * operator, REST on a free port, buffer debloating on), checkpointing into the run folder.
      */
     public RunningJob startJob(JobConfig config, JobOptions options) throws Exception {
         Configuration flink = new Configuration();
@@ -137,6 +137,11 @@ public final class EmbeddedStack implements AutoCloseable {
         flink.set(RestOptions.BIND_PORT, "0");
         flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, runDir.resolve("checkpoints").toUri().toString());
+        // About 1 s of data in flight, not hundreds of kB a channel. Without it a checkpoint barrier waits behind
+        // every queued record (minutes of work behind a pre-loaded backlog: no version, inference without a model),
+        // and inference runs that far ahead of training: bench quality at B 8, T 32 scored 91% of the bytes with a
+        // model, 97.7% with it (README, "Serving sooner"). Options given with the job may turn it off.
+        flink.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
         if (options.restartAttempts() > 0) {
             flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
             flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, options.restartAttempts());

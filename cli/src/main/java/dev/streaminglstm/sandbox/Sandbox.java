@@ -402,10 +402,6 @@ public final class Sandbox {
         Configuration flink = new Configuration();
         flink.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-        // about 1 s of data in flight, not hundreds of kB: inference then runs at most that far ahead of training,
-        // and a checkpoint (a new version) does not wait behind it. bench quality, B 8, T 32, 10 s checkpoints:
-        // 2.3% of the bytes came before the first version with it, 8.8% without (README, "Serving sooner")
-        flink.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
         String address = endpoints.address().getHostAddress();
         flink.set(RestOptions.BIND_ADDRESS, address);
         flink.set(RestOptions.BIND_PORT, Integer.toString(endpoints.webPort()));
