@@ -184,7 +184,10 @@ public final class ParallelBenchmark implements Callable<Integer> {
                     shape.embed, hidden, ByteVocabulary.SIZE, 1, 20_000, 2, 1));
             int publishEvery = JobConfig.parse("--bootstrap-servers=x:1", "--store=file:///x").training()
                     .publishEveryWindows();
-            double deltasPerSecond = parallelism * kernel.tokensPerSecond() / ((double) publishEvery * shape.window);
+            // the job's default (0) sends one delta per subtask before each checkpoint barrier
+            double perSubtask = publishEvery > 0 ? kernel.tokensPerSecond() / ((double) publishEvery * shape.window)
+                    : 1000.0 / shape.checkpointIntervalMs;
+            double deltasPerSecond = parallelism * perSubtask;
             double deltaBytes = 4.0 * parameters;
             double absorbSeconds = secondsPerDelta(model, parameters);
             double absorbed = 1 / absorbSeconds;
@@ -192,10 +195,12 @@ public final class ParallelBenchmark implements Callable<Integer> {
             out.printf("merger simulation: parallelism %d, LSTM H=%d E=%d V=%d: %,d parameters, a delta is %.1f MB"
                             + " (float32)%n", parallelism, hidden, shape.embed, ByteVocabulary.SIZE, parameters,
                     deltaBytes / 1e6);
-            out.printf("  one subtask trains %s tokens/s here (kernel, B=%d T=%d, 1 thread) and sends a delta every %d"
-                    + " windows: %.2f deltas/s; %d subtasks: %.1f deltas/s = %.0f MB/s into the merger%n",
-                    Table.count(kernel.tokensPerSecond()), shape.batch, shape.window, publishEvery,
-                    deltasPerSecond / parallelism, parallelism, deltasPerSecond, deltasPerSecond * deltaBytes / 1e6);
+            out.printf("  one subtask trains %s tokens/s here (kernel, B=%d T=%d, 1 thread) and sends a delta %s:"
+                    + " %.2f deltas/s; %d subtasks: %.1f deltas/s = %.0f MB/s into the merger%n",
+                    Table.count(kernel.tokensPerSecond()), shape.batch, shape.window, publishEvery > 0
+                            ? "every " + publishEvery + " windows"
+                            : "before each checkpoint barrier (every " + shape.checkpointIntervalMs + " ms)",
+                    perSubtask, parallelism, deltasPerSecond, deltasPerSecond * deltaBytes / 1e6);
             out.printf("  one merger task absorbs a delta in %.1f ms here (Flink's serializer both ways, then the"
                     + " average into the model): %.1f deltas/s%n", absorbSeconds * 1e3, absorbed);
             Table t = new Table("merger", "bytes per delta per task", "MB/s per task", "load per task");

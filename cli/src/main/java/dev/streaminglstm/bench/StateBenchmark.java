@@ -159,7 +159,7 @@ public final class StateBenchmark implements Callable<Integer> {
             throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = stack.producer(config, "bench-warmup")) {
             TextEvent warmup = TextEvent.newBuilder().setStreamId("bench-warmup").setSequenceNumber(1)
-                    .setText("x".repeat(config.training().publishEveryWindows() * shape.window + 1)).setEventTime(Instant.now()).setStartsDocument(true)
+                    .setText("x".repeat(Math.max(1, config.training().publishEveryWindows()) * shape.window + 1)).setEventTime(Instant.now()).setStartsDocument(true)
                     .setFeatures(null).build();
             producer.send(new ProducerRecord<>(config.kafka().inputTopic(), WireFormat.key("bench-warmup"),
                     WireFormat.value(warmup))).get();

@@ -125,7 +125,9 @@ public final class QualityBench {
             log.println("(b) the same windows in the same order, lstm-core alone");
             SameOrderReplay.Result replay = SameOrderReplay.run(config,
                     SameOrderReplay.events(Corpus.file(trainFile, s.split()), s.streams(), sandbox.chunkBytes(),
-                            s.passes()), points, heldOut, last.getWindowsTrained());
+                            s.passes()), points, heldOut,
+                    pipeline.versions().stream().mapToLong(ModelManifest::getWindowsTrained).toArray(),
+                    last.getWindowsTrained());
             b = Optional.of(replay.curve());
             if (replay.globalAtWindows().isPresent()) {
                 replayGap = OptionalDouble.of(maxAbsDifference(replay.globalAtWindows().get(),

@@ -31,8 +31,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * sandbox producer's chunks, in the order it sends them (the order one input partition gives the training
  * operator), through a {@link StreamTrainer} on a map with the job's batch size, window and optimiser. Batches are
  * formed by the input alone (full batches only, as the job with {@code --flush-ms 0 --flush-on-checkpoint=false}
- * forms them). Its deltas are added up as the merger adds them, so the global model after {@code W} windows can be
- * compared with the pipeline's version of {@code W} windows.
+ * forms them). Its deltas go out where the pipeline's did (at the window counts of its versions, as the job sends a
+ * delta before each checkpoint barrier, or every N windows) and are added up as the merger adds them, so the global
+ * model after {@code W} windows can be compared with the pipeline's version of {@code W} windows.
  */
 final class SameOrderReplay {
 
@@ -61,10 +62,12 @@ final class SameOrderReplay {
     /**
      * Trains on {@code events} in order, evaluating at {@code points}.
      *
+     * @param versionWindows the windows trained of each of the pipeline's versions, ascending: where its deltas were
+     *     sent, when the job sends one before each checkpoint barrier
      * @param compareAtWindows the global model is kept when the deltas added up reach exactly this many windows
      */
     static Result run(JobConfig config, List<TextEvent> events, long[] points, HeldOut heldOut,
-            long compareAtWindows) throws Exception {
+            long[] versionWindows, long compareAtWindows) throws Exception {
         ModelConfig model = config.model().config();
         ParameterSet initial = ParameterSet.initialize(model, DataType.FLOAT, config.seed());
         Replica replica = Replica.start(model, config.model().kernel(), config.optimizer().config(), 0,
@@ -73,6 +76,7 @@ final class SameOrderReplay {
         GlobalModel global = new GlobalModel(model, initial.copy(), 0, 0, 0, Double.NaN, false);
         ParameterSet[] kept = new ParameterSet[1];
         long[] tokens = new long[1];
+        long[] windowsTrained = new long[1];
         Map<String, StreamTrainingState> states = new HashMap<>();
         WindowBatcher batcher = new WindowBatcher(config.training().batch(), 0);
         StreamTrainer trainer = new StreamTrainer(config.training().window(), config.training().publishEveryWindows(),
@@ -95,6 +99,7 @@ final class SameOrderReplay {
                     @Override
                     public void batchTrained(int windows, Trainer.Step step, long nanos) {
                         tokens[0] += step.tokens();
+                        windowsTrained[0] += windows;
                     }
                 });
         Evaluations evaluations = new Evaluations(points, heldOut);
@@ -102,8 +107,15 @@ final class SameOrderReplay {
         // the replica's live parameters, read while training waits
         ServableModel replicaModel = new ServableModel(0, config.model().kernel().create(model),
                 replica.parameters());
+        int nextVersion = 0;
         for (TextEvent event : events) {
             trainer.accept(event);
+            while (nextVersion < versionWindows.length && versionWindows[nextVersion] < windowsTrained[0]) {
+                nextVersion++; // passed within one chunk: batches that differ from the pipeline's
+            }
+            if (nextVersion < versionWindows.length && versionWindows[nextVersion] == windowsTrained[0]) {
+                trainer.publish(); // the pipeline's barrier came after this chunk
+            }
             if (evaluations.due(tokens[0])) {
                 evaluations.evaluate(tokens[0], replicaModel);
             }

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code bench quality} end to end on a small text and a small model: the embedded pipeline, the replay of its
  * windows, the contiguous and the online learner (the PyTorch peer is left out: it adds minutes). Its figures are
  * checked for sense, never as timings. In the deterministic configuration ({@code --flush-ms 0
- * --flush-on-checkpoint=false}) the replay's deltas, added up as the merger adds them, equal the pipeline's last
- * version bit for bit: the replay is faithful.
+ * --flush-on-checkpoint=false}) the replay's deltas, sent where the pipeline sent them (before its checkpoint
+ * barriers) and added up as the merger adds them, equal the pipeline's last version bit for bit: the replay is
+ * faithful.
  */
 class QualityBenchITCase {
     @TempDir
@@ -38,7 +39,7 @@ class QualityBenchITCase {
                 "--split", "lines", "--streams", "6", "--passes", "2", "--points", "3", "--work-dir", dir.resolve("work").toString(),
                 "--peer", "none", "--online-hidden", "12", "--online-layers", "2", "--online-embed", "8",
                 "--online-max-tokens", "8000",
-                "--embed", "8", "--hidden", "24", "--batch", "4", "--window", "16", "--publish-every-windows", "4",
+                "--embed", "8", "--hidden", "24", "--batch", "4", "--window", "16",
                 "--checkpoint-interval-ms", "300", "--flush-ms", "0", "--flush-on-checkpoint=false");
 
         assertThat(run.exitCode()).as(run.err()).isZero();

@@ -50,9 +50,11 @@ public final class TrainingSettings implements Serializable, Flags.Group {
     private int parallelism = 1;
 
     @Option(names = "--publish-every-windows", paramLabel = "N",
-            description = "Trained windows between two published model versions. Default: ${DEFAULT-VALUE}.")
-    @Check.Range(min = 1, max = Integer.MAX_VALUE)
-    private int publishEveryWindows = 64;
+            description = "0: a training subtask sends its delta to the merger before each checkpoint barrier, so the"
+                    + " version that checkpoint writes holds every window trained before it. N: every N trained windows"
+                    + " instead (a version then lacks the windows since the last delta). Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = Integer.MAX_VALUE)
+    private int publishEveryWindows = 0;
 
     /** These flags alone (for tests and tools), checked; the others keep their defaults. */
     public static TrainingSettings parse(String... flags) {
@@ -93,7 +95,7 @@ public final class TrainingSettings implements Serializable, Flags.Group {
         return parallelism;
     }
 
-    /** Trained windows between two parameter deltas sent to the merger. */
+    /** Trained windows between two parameter deltas sent to the merger; 0: one delta before each checkpoint barrier. */
     public int publishEveryWindows() {
         return publishEveryWindows;
     }

@@ -11,8 +11,9 @@ import java.util.function.Supplier;
 /**
  * Truncated-BPTT training on many streams at once, without Flink: each chunk becomes tokens, a stream's ready
  * window joins the {@link WindowBatcher}'s batch, the {@link Replica} trains full batches, each stream's new
- * (h, c) goes back to its state, and a delta goes out every {@code publishEveryWindows} windows. The training
- * operator runs it on keyed state; an offline replay runs it on a map and gets the same batches.
+ * (h, c) goes back to its state, and a delta goes out when {@link #publish()} is called (before each checkpoint
+ * barrier), or else every {@code publishEveryWindows} windows. The training operator runs it on keyed state; an
+ * offline replay runs it on a map and gets the same batches.
  */
 public final class StreamTrainer {
 
@@ -49,6 +50,7 @@ public final class StreamTrainer {
 
     /**
      * @param window tokens per window T
+     * @param publishEveryWindows 0: a delta goes out on {@link #publish()} only; N: every N windows instead
      * @param newerGlobal the global model when a newer version is published (else null), or null when the replica
      *     is the global model
      * @param deltas where the replica's deltas go
@@ -130,7 +132,17 @@ public final class StreamTrainer {
                 batcher.add(s.window(id, window));
             }
         }
-        if (replica.deltaDue(publishEveryWindows)) {
+        if (publishEveryWindows > 0 && replica.deltaDue(publishEveryWindows)) {
+            sendDelta();
+        }
+    }
+
+    /**
+     * Before a checkpoint barrier: sends what was trained since the last delta (when deltas do not go out by count),
+     * so that the version the merger writes at that checkpoint holds it.
+     */
+    public void publish() {
+        if (publishEveryWindows == 0) {
             sendDelta();
         }
     }

@@ -158,6 +158,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         if (flushOnCheckpoint) {
             keepingKey(trainer::trainBatch);
         }
+        trainer.publish(); // before the barrier: the version written at this checkpoint holds it
     }
 
     @Override

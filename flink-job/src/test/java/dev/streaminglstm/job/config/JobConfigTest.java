@@ -147,7 +147,7 @@ class JobConfigTest {
         assertThat(config.training().flushMs()).isEqualTo(200);
         assertThat(config.training().flushOnCheckpoint()).isTrue();
         assertThat(config.training().parallelism()).isEqualTo(1);
-        assertThat(config.training().publishEveryWindows()).isEqualTo(64);
+        assertThat(config.training().publishEveryWindows()).as("a delta before each barrier").isZero();
         assertThat(config.inference().parallelism()).isEqualTo(1);
         assertThat(config.inference().topK()).isEqualTo(5);
         assertThat(config.inference().continuationLength()).isEqualTo(16);

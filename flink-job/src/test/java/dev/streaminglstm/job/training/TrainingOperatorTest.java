@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /** The training operator on Flink's keyed test harness: windows, batches, duplicates, documents, expiry, state. */
@@ -316,6 +317,44 @@ class TrainingOperatorTest {
             h.snapshot(1, 0);
             assertThat(op.metrics().batches.getCount()).isEqualTo(1);
             assertThat(op.streamState("a").inFlight).isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void byDefaultTheDeltaGoesOutBeforeEachBarrierWithEveryWindowTrainedSoFar(boolean flushOnCheckpoint)
+            throws Exception {
+        TrainingOperator op = StreamingLstmJob.trainer(config("--publish-every-windows", "0"), flushOnCheckpoint);
+        try (var h = harness(op)) {
+            h.open();
+            for (String stream : List.of("a", "b", "c", "d", "e")) { // two full batches of two, one window waits
+                h.processElement(event(stream, 0, "abcd", true), 0);
+            }
+            assertThat(op.metrics().windowsTrained.getCount()).isEqualTo(4);
+            assertThat(h.extractOutputValues()).as("no delta between barriers").isEmpty();
+
+            h.prepareSnapshotPreBarrier(1);
+            h.snapshot(1, 0);
+            long trained = flushOnCheckpoint ? 5 : 4;
+            assertThat(h.extractOutputValues()).singleElement()
+                    .satisfies(d -> assertThat(d.windows).as("every window trained before it").isEqualTo(trained));
+
+            h.prepareSnapshotPreBarrier(2);
+            assertThat(h.extractOutputValues()).as("nothing trained since: no second delta").hasSize(1);
+        }
+    }
+
+    @Test
+    void withACountTheDeltaGoesOutEveryNWindowsAndNotBeforeABarrier() throws Exception {
+        TrainingOperator op = StreamingLstmJob.trainer(config("--publish-every-windows", "4"), true);
+        try (var h = harness(op)) {
+            h.open();
+            for (String stream : List.of("a", "b", "c", "d", "e", "f")) { // three full batches of two
+                h.processElement(event(stream, 0, "abcd", true), 0);
+            }
+            assertThat(h.extractOutputValues()).singleElement().satisfies(d -> assertThat(d.windows).isEqualTo(4));
+            h.prepareSnapshotPreBarrier(1);
+            assertThat(h.extractOutputValues()).as("the last two windows wait for the count").hasSize(1);
         }
     }
 
