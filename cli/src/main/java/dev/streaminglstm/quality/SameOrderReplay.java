@@ -72,7 +72,7 @@ final class SameOrderReplay {
         ParameterSet initial = ParameterSet.initialize(model, DataType.FLOAT, config.seed());
         Replica replica = Replica.start(model, config.model().kernel(), config.optimizer().config(), 0,
                 initial.copy());
-        replica.schedule(config.training().schedule());
+        replica.stepSizes(config.training());
         GlobalModel global = new GlobalModel(model, initial.copy(), 0, 0, 0, Double.NaN, false);
         ParameterSet[] kept = new ParameterSet[1];
         long[] tokens = new long[1];

@@ -29,6 +29,12 @@ public final class TrainingSettings implements Serializable, Flags.Group {
                     + "trains the same model. Default: ${DEFAULT-VALUE}.")
     private boolean flushOnCheckpoint = true;
 
+    @Option(names = "--partial-batch-step", paramLabel = "FULL|SQRT|LINEAR",
+            description = "The step of a batch of b < --batch windows (a flush, the end of input, few streams): the "
+                    + "learning rate times 1 (FULL), sqrt(b / batch) (SQRT) or b / batch (LINEAR). Default: "
+                    + "${DEFAULT-VALUE}.")
+    private PartialBatchStep partialBatchStep = PartialBatchStep.LINEAR;
+
     @Option(names = "--lr-warmup-steps", paramLabel = "N",
             description = "Training steps of linear learning-rate warm-up from 0; 0: none. Default: ${DEFAULT-VALUE}.")
     @Check.Range(min = 0, max = Integer.MAX_VALUE)
@@ -55,6 +61,26 @@ public final class TrainingSettings implements Serializable, Flags.Group {
                     + " instead (a version then lacks the windows since the last delta). Default: ${DEFAULT-VALUE}.")
     @Check.Range(min = 0, max = Integer.MAX_VALUE)
     private int publishEveryWindows = 0;
+
+    /** How far a partly filled batch steps: its gradient averages fewer windows, so it is noisier. */
+    public enum PartialBatchStep {
+        /** As far as a full batch. */
+        FULL,
+        /** sqrt(b / B) of a full batch's step: the square-root scaling rule of adaptive optimisers. */
+        SQRT,
+        /** b / B of a full batch's step: the linear scaling rule of SGD. */
+        LINEAR;
+
+        /** The learning rate's factor for a batch of {@code windows} of at most {@code batch}. */
+        public double factor(int windows, int batch) {
+            double fill = Math.min(1.0, (double) windows / batch);
+            return switch (this) {
+                case FULL -> 1;
+                case SQRT -> Math.sqrt(fill);
+                case LINEAR -> fill;
+            };
+        }
+    }
 
     /** These flags alone (for tests and tools), checked; the others keep their defaults. */
     public static TrainingSettings parse(String... flags) {
@@ -84,6 +110,10 @@ public final class TrainingSettings implements Serializable, Flags.Group {
     /** The learning rate's factor by training step. */
     public LearningRateSchedule schedule() {
         return new LearningRateSchedule(warmupSteps, decaySteps, floor);
+    }
+
+    public PartialBatchStep partialBatchStep() {
+        return partialBatchStep;
     }
 
     /** Whether a partly filled batch is trained before each checkpoint barrier. */

@@ -11,6 +11,8 @@ import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.optim.OptimizerStateCodec;
 import dev.streaminglstm.core.train.Trainer;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
+import dev.streaminglstm.job.config.TrainingSettings;
+import dev.streaminglstm.job.config.TrainingSettings.PartialBatchStep;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +32,8 @@ public final class Replica {
     private long baseVersion;
     private Progress unsent;
     private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
+    private PartialBatchStep partialBatchStep = PartialBatchStep.FULL;
+    private int batch = 1;
 
     private Replica(ModelConfig model, Kernel kernel, ParameterSet parameters, Optimizer optimizer, ParameterSet base,
             long baseVersion, Progress unsent) {
@@ -68,9 +72,14 @@ public final class Replica {
                 Progress.NONE);
     }
 
-    /** The step size's schedule from now on (its factor follows the optimiser's steps, which snapshots keep). */
-    public void schedule(LearningRateSchedule schedule) {
-        this.schedule = schedule;
+    /**
+     * The step size's rules from now on: the learning-rate schedule (its factor follows the optimiser's steps, which
+     * snapshots keep) and how far a batch of fewer than {@code --batch} windows steps.
+     */
+    public void stepSizes(TrainingSettings training) {
+        this.schedule = training.schedule();
+        this.partialBatchStep = training.partialBatchStep();
+        this.batch = training.batch();
     }
 
     /** Trains one batch, each window from its stream's carried state; the step holds the states to carry on. */
@@ -88,7 +97,8 @@ public final class Replica {
             }
         }
         RecurrentState state = RecurrentState.stack(model, carried, DataType.FLOAT);
-        trainer.optimizer().scaleLearningRate(schedule.factor(trainer.optimizer().stepsApplied() + 1));
+        trainer.optimizer().scaleLearningRate(schedule.factor(trainer.optimizer().stepsApplied() + 1)
+                * partialBatchStep.factor(b, batch));
         Trainer.Step step = trainer.train(state, new WindowBatch(tokens, null, features, ByteVocabulary.START));
         unsent = unsent.plus(new Progress(b, step.tokens(), step.lossNats() * step.tokens(),
                 step.report().skipped() ? 1 : 0));

@@ -117,7 +117,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     public void open() throws Exception {
         super.open();
         metrics = new TrainingMetrics(getMetricGroup(), replica::baseVersion);
-        replica.schedule(training.schedule());
+        replica.stepSizes(training);
         batcher = new WindowBatcher(training.batch(), training.flushMs());
         PublishedModels.Follower latest = parallelism() > 1 ? models.followLatest() : null;
         trainer = new StreamTrainer(training.window(), training.publishEveryWindows(), subtask(), replica, batcher,

@@ -1,14 +1,19 @@
 package dev.streaminglstm.job.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
+import dev.streaminglstm.job.config.TrainingSettings.PartialBatchStep;
+import dev.streaminglstm.job.config.TrainingSettings;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /** A training replica: its deltas, its rebase on newer global versions, its snapshot. */
@@ -59,6 +64,27 @@ class ReplicaTest {
         assertThat(second.delta).as("taken against the replica when the first was sent")
                 .isEqualTo(ParameterSet.fromFlatFloats(MODEL, replica.parameters().toFlatFloats(), DataType.FLOAT)
                         .subi(ParameterSet.fromFlatFloats(MODEL, afterFirst, DataType.FLOAT)).toFlatFloats());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"FULL, 1", "SQRT, 0.5", "LINEAR, 0.25"})
+    void aPartlyFilledBatchStepsByItsRule(PartialBatchStep rule, double factor) {
+        Replica full = replica(1, 7);
+        Replica partial = replica(1, 7);
+        partial.stepSizes(TrainingSettings.parse("--partial-batch-step", rule.name(), "--batch", "8")); // two of eight
+        float[] start = full.parameters().toFlatFloats();
+
+        full.train(batch());
+        partial.train(batch());
+
+        // Adam's first step moves each weight by the learning rate times g / (|g| + eps): the rate alone scales it
+        float[] fullStep = minus(full.parameters().toFlatFloats(), start);
+        float[] partialStep = minus(partial.parameters().toFlatFloats(), start);
+        for (int i = 0; i < start.length; i++) {
+            assertThat(partialStep[i]).as("parameter %d", i).isCloseTo((float) (factor * fullStep[i]), within(5e-7f));
+        }
+        assertThat(PartialBatchStep.LINEAR.factor(8, 8)).as("a full batch steps in full").isEqualTo(1.0);
+        assertThat(PartialBatchStep.SQRT.factor(8, 8)).isEqualTo(1.0);
     }
 
     @Test

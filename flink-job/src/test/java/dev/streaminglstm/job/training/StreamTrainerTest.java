@@ -27,6 +27,7 @@ class StreamTrainerTest {
             List<Integer> batches) {
         replica[0] = Replica.start(config.model().config(), config.model().kernel(), config.optimizer().config(), 0,
                 ParameterSet.initialize(config.model().config(), DataType.FLOAT, config.seed()));
+        replica[0].stepSizes(config.training());
         Map<String, StreamTrainingState> states = new HashMap<>();
         WindowBatcher batcher = new WindowBatcher(config.training().batch(), config.training().flushMs());
         return new StreamTrainer(config.training().window(), config.training().publishEveryWindows(), 0, replica[0],
