@@ -158,9 +158,10 @@ public final class StateBenchmark implements Callable<Integer> {
     private void serveAFirstVersion(EmbeddedStack stack, JobConfig config, EmbeddedStack.RunningJob job)
             throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = stack.producer(config, "bench-warmup")) {
+            int windows = Math.max(1, config.training().publishEveryWindows()); // 0: a delta at the next barrier
             TextEvent warmup = TextEvent.newBuilder().setStreamId("bench-warmup").setSequenceNumber(1)
-                    .setText("x".repeat(Math.max(1, config.training().publishEveryWindows()) * shape.window + 1)).setEventTime(Instant.now()).setStartsDocument(true)
-                    .setFeatures(null).build();
+                    .setText("x".repeat(windows * shape.window + 1)).setEventTime(Instant.now())
+                    .setStartsDocument(true).setFeatures(null).build();
             producer.send(new ProducerRecord<>(config.kafka().inputTopic(), WireFormat.key("bench-warmup"),
                     WireFormat.value(warmup))).get();
         }
