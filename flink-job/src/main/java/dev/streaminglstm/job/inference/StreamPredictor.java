@@ -183,13 +183,15 @@ public final class StreamPredictor {
         // An empty chunk adds no token: its prediction is the stream's current one.
         CodeLength score = new CodeLength();
         float[] next = tokens.length > 0 ? session.feed(tokens, score) : session.nextDistribution();
-        if (next != null && float16()) {
-            next = roundedDistribution(session, session.flatState());
+        float[] state = session.flatState();
+        if (float16()) {
+            next = rounded(session, state, next);
         }
+        // the continuation leaves the session's state as it was
         int[] continuation = next == null ? new int[0]
                 : session.generate(settings.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
 
-        return finish(p, s, tokens, session.flatState(), next, continuation, surprise, score);
+        return finish(p, s, tokens, state, next, continuation, surprise, score);
     }
 
     /**
@@ -229,7 +231,7 @@ public final class StreamPredictor {
         if (float16()) {
             InferenceSession session = sessionFor(null); // bundled streams have no features
             for (int j = 0; j < m; j++) {
-                next[j] = roundedDistribution(session, rows[j]);
+                next[j] = rounded(session, rows[j], next[j]);
             }
         }
         int[][] continuations = settings.continuationLength() == 0 ? new int[m][0]
@@ -249,12 +251,16 @@ public final class StreamPredictor {
     }
 
     /**
-     * Rounds {@code state} to float16 in place, leaves {@code session} at it and returns the next-token distribution
-     * from it: the top-k and continuation a prediction shows then come from the state the next chunk is scored from,
-     * so its surprise is -log2 of the probability shown (one more head row per chunk).
+     * Rounds {@code state} to float16 in place and, where there is a distribution ({@code next}), leaves
+     * {@code session} at the rounded state and returns the distribution from it: the top-k and continuation a
+     * prediction shows then come from the state the next chunk is scored from, so its surprise is -log2 of the
+     * probability shown (one more head row per chunk).
      */
-    private static float[] roundedDistribution(InferenceSession session, float[] state) {
+    private static float[] rounded(InferenceSession session, float[] state, float[] next) {
         HalfFloats.roundInPlace(state);
+        if (next == null) {
+            return null; // a new stream's empty chunk: nothing read yet
+        }
         session.restore(state);
         return session.nextDistribution();
     }
@@ -262,9 +268,6 @@ public final class StreamPredictor {
     /** The stream's state after its chunk, and the chunk's prediction. */
     private Prediction finish(Prediction.Builder p, StreamInferenceState s, int[] tokens, float[] state, float[] next,
             int[] continuation, Double surprise, CodeLength score) {
-        if (float16()) {
-            HalfFloats.roundInPlace(state); // already rounded where there is a distribution; a no-op then
-        }
         s.state = state;
         s.next = next;
         s.modelVersion = served.version();
