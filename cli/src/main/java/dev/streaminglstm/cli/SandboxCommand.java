@@ -516,8 +516,9 @@ public final class SandboxCommand implements Callable<Integer> {
             job.addAll(jobFlags);
             SandboxEndpoints endpoints = new SandboxEndpoints(SandboxEndpoints.address(bindAddress), kafkaPort,
                     webPort, metricsPort);
-            return new SandboxSettings(corpus, streams, chunkBytes != null ? chunkBytes : Math.max(4, window),
-                    rate, Optional.ofNullable(duration), workDir, job, Duration.ofSeconds(2), endpoints);
+            int chunk = chunkBytes != null ? chunkBytes : SandboxSettings.chunkBytesOfWindow(window);
+            return new SandboxSettings(corpus, streams, chunk, rate, Optional.ofNullable(duration), workDir, job,
+                    Duration.ofSeconds(2), endpoints);
         }
     }
 }

@@ -93,9 +93,10 @@ public final class QualityBench {
         Path trainFile = Files.write(dir.resolve("train.txt"), text);
         HeldOut heldOut = new HeldOut(Files.readAllBytes(s.heldout()));
         List<String> flags = withDefaults(s.jobFlags());
-        SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(),
-                s.chunkBytes() > 0 ? s.chunkBytes() : Math.max(4, window(flags)), RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2),
-                s.passes(), SandboxEndpoints.freePorts());
+        int chunkBytes = s.chunkBytes() > 0 ? s.chunkBytes() : SandboxSettings.chunkBytesOfWindow(window(flags));
+        SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(), chunkBytes,
+                RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2), s.passes(),
+                SandboxEndpoints.freePorts());
         JobConfig config = Sandbox.jobConfig(sandbox, "localhost:9092", dir.toUri().toString());
         ModelConfig model = config.model().config();
         OptimizerConfig optimizer = config.optimizer().config();

@@ -47,6 +47,11 @@ public record SandboxSettings(
     /** Most streams a sandbox replays. */
     public static final int MAX_STREAMS = 1024;
 
+    /** The chunk size unless one is given: a window of text per record, at least the chunker's smallest. */
+    public static int chunkBytesOfWindow(int window) {
+        return Math.max(TextChunker.MIN_CHUNK_BYTES, window);
+    }
+
     public SandboxSettings {
         Objects.requireNonNull(corpus, "corpus");
         Objects.requireNonNull(rate, "rate");
