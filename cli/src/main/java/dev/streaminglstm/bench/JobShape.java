@@ -64,13 +64,18 @@ final class JobShape {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--chunk-bytes must be between 4 and 65536, was " + chunkBytes);
         }
-        List<String> flags = new ArrayList<>(List.of("--bootstrap-servers=localhost:9092", "--store=file:///x"));
-        flags.addAll(jobFlags());
         try {
-            JobConfig.parse(flags.toArray(String[]::new));
+            config();
         } catch (ConfigException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** The job's configuration of these flags, on a placeholder broker and store. */
+    JobConfig config() {
+        List<String> flags = new ArrayList<>(List.of("--bootstrap-servers=localhost:9092", "--store=file:///x"));
+        flags.addAll(jobFlags());
+        return JobConfig.parse(flags.toArray(String[]::new));
     }
 
     /** The kernel benchmark at this shape: the job's vocabulary, one layer, {@code tokens} timed. */

@@ -182,9 +182,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
             long parameters = ParameterSet.zeros(model, DataType.FLOAT).size();
             KernelBenchmark.Result kernel = KernelBenchmark.run(new KernelBenchmark.Settings(shape.batch, shape.window,
                     shape.embed, hidden, ByteVocabulary.SIZE, 1, 20_000, 2, 1));
-            List<String> flags = new ArrayList<>(List.of("--bootstrap-servers=x:1", "--store=file:///x"));
-            flags.addAll(shape.jobFlags());
-            int publishEvery = JobConfig.parse(flags.toArray(String[]::new)).training().publishEveryWindows();
+            int publishEvery = shape.config().training().publishEveryWindows();
             // 0 (the default): one delta per subtask before each checkpoint barrier
             double perSubtask = publishEvery > 0 ? kernel.tokensPerSecond() / ((double) publishEvery * shape.window)
                     : 1000.0 / shape.checkpointIntervalMs;
