@@ -1,6 +1,7 @@
 package dev.streaminglstm.bench;
 
 import dev.streaminglstm.core.bench.KernelBenchmark;
+import dev.streaminglstm.core.kernel.BundledOpenBlas;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.sandbox.EmbeddedStack;
 import java.io.PrintWriter;
@@ -71,6 +72,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("bench pipeline: " + shape.describe() + "; input pre-loaded; warm-up " + warmupSeconds
                 + " s, measured " + measureSeconds + " s");
+        out.println(BundledOpenBlas.describe());
 
         List<Row> rows = new ArrayList<>();
         KernelBenchmark.Result kernel;

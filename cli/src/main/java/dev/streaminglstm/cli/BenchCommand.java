@@ -11,6 +11,7 @@ import dev.streaminglstm.core.bench.KernelComparison;
 import dev.streaminglstm.core.bench.PythonPeer;
 import dev.streaminglstm.core.diagnostics.GradientFlow;
 import dev.streaminglstm.core.kernel.Blas;
+import dev.streaminglstm.core.kernel.BundledOpenBlas;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,6 +134,7 @@ public final class BenchCommand implements Runnable {
             Blas.setThreads(threads);
             System.out.printf("kernel: LSTM B=%d T=%d E=%d H=%d V=%d layers=%d threads=%d, %.2f MFLOP/token%n",
                     batch, seq, embed, hidden, vocab, layers, threads, s.flopsPerToken() / 1e6);
+            System.out.println(BundledOpenBlas.describe());
 
             KernelBenchmark.Result ours = KernelBenchmark.run(s);
             System.out.printf("streaming-lstm: tokens/s=%.0f GFLOP/s=%.1f (%d steps, last loss %.3f bits)%n",

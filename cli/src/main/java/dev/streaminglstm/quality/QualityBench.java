@@ -1,6 +1,7 @@
 package dev.streaminglstm.quality;
 
 import dev.streaminglstm.bench.RunFolders;
+import dev.streaminglstm.core.kernel.BundledOpenBlas;
 import dev.streaminglstm.core.kernel.Kernel;
 import dev.streaminglstm.core.model.CellType;
 import dev.streaminglstm.core.model.ModelConfig;
@@ -108,6 +109,7 @@ public final class QualityBench {
         out.printf(Locale.ROOT, "model: LSTM embed %d, hidden %d x %d; %s lr %s, clip %s; window %d, batch %d; job flags %s%n",
                 model.embedSize(), model.hiddenSize(), model.layers(), optimizer.kind(), optimizer.learningRate(),
                 optimizer.clipNorm(), window, batch, String.join(" ", flags));
+        out.println(BundledOpenBlas.describe());
 
         log.println("(a) the pipeline: broker, job on a MiniCluster, producer at full speed");
         PipelineRun.Result pipeline = PipelineRun.run(sandbox, log);

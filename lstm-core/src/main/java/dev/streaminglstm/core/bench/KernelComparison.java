@@ -91,9 +91,7 @@ public final class KernelComparison {
         KernelBenchmark.Settings s = options.base();
         out.printf(Locale.ROOT, "kernel comparison: LSTM T=%d E=%d H=%d V=%d layers=%d, %.2f MFLOP/token, %d rounds%n",
                 s.seq(), s.embed(), s.hidden(), s.vocab(), s.layers(), s.flopsPerToken() / 1e6, options.rounds());
-        out.println("BLAS: " + BundledOpenBlas.load() + "; OPENBLAS_CORETYPE="
-                + Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).orElse("(unset)")
-                + " (inherited by the peer too)");
+        out.println(BundledOpenBlas.describe() + " (inherited by the peer too)");
         String omp = System.getenv("OMP_NUM_THREADS");
         out.println("this JVM: OMP_NUM_THREADS=" + (omp == null ? "(unset)" : omp) + "; the peer gets its own per run");
         if (!"1".equals(omp)) {

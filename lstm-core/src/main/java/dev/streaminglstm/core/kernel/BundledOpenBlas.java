@@ -65,6 +65,20 @@ public final class BundledOpenBlas {
     }
 
     /**
+     * A benchmark's line on its BLAS: the library, its kernel family, and the environment that can
+     * force one ({@code OPENBLAS_CORETYPE}, {@code OPENBLAS_L2_SIZE}), since figures from two
+     * kernel families do not compare.
+     */
+    public static String describe() {
+        return "BLAS: " + load() + "; OPENBLAS_CORETYPE=" + environment("OPENBLAS_CORETYPE")
+                + " OPENBLAS_L2_SIZE=" + environment("OPENBLAS_L2_SIZE");
+    }
+
+    private static String environment(String name) {
+        return Optional.ofNullable(System.getenv(name)).orElse("(unset)");
+    }
+
+    /**
      * The kernel family the bundled OpenBLAS chose for this CPU (or was told to by
      * {@code OPENBLAS_CORETYPE}), such as {@code COOPERLAKE}; {@code unknown} when the bundled
      * library is not in use.

@@ -33,6 +33,20 @@ class BundledOpenBlasTest {
     }
 
     @Test
+    void aBenchmarksLineNamesTheKernelFamilyAndTheEnvironmentThatCanForceIt() {
+        String line = BundledOpenBlas.describe();
+        String library = "BLAS: OpenBLAS " + BundledOpenBlas.VERSION + " (bundled), core " + BundledOpenBlas.core();
+        assertThat(line).startsWith(library)
+                .contains("OPENBLAS_CORETYPE=" + environment("OPENBLAS_CORETYPE"))
+                .endsWith("OPENBLAS_L2_SIZE=" + environment("OPENBLAS_L2_SIZE"));
+    }
+
+    private static String environment(String name) {
+        String value = System.getenv(name);
+        return value == null ? "(unset)" : value;
+    }
+
+    @Test
     void nd4jsProductsAreRightOnIt() {
         float[] a = {1, 2, 3, 4, 5, 6};
         float[] b = {7, 8, 9, 10, 11, 12};
