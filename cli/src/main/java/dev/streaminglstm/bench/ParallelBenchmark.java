@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -111,13 +112,18 @@ public final class ParallelBenchmark implements Callable<Integer> {
                 out.println("run folder kept: " + run.dir());
             }
         }
-        double ratio = runs.get(1).steady().tokensTrained() / runs.get(0).steady().tokensTrained();
+        Optional<Run> unmeasured = runs.stream().filter(r -> r.steady().tokensTrained() == 0).findFirst();
+        unmeasured.ifPresent(r -> spec.commandLine().getErr().printf("bench parallel: parallelism %d trained its %d "
+                + "tokens before its %d s warm-up ended, so it has no steady rate; give more --tokens or a shorter "
+                + "--warmup-s%n", r.parallelism(), tokens, warmupSeconds));
+        double ratio = unmeasured.isPresent() ? Double.NaN
+                : runs.get(1).steady().tokensTrained() / runs.get(0).steady().tokensTrained();
         out.printf("parallelism 2 / 1: %.2fx the tokens per second; held-out bpc %+.4f at about equal tokens "
                 + "(on %d held-out bytes)%n", ratio, runs.get(1).heldOutBpc() - runs.get(0).heldOutBpc(), heldOutBytes);
         double load = MergerSimulation.run(out, simParallelism, simHidden, shape);
         out.printf("throughput_ratio=%.3f bpc_p1=%.4f bpc_p2=%.4f merger_load=%.2f%n", ratio, runs.get(0).heldOutBpc(),
                 runs.get(1).heldOutBpc(), load);
-        return 0;
+        return unmeasured.isPresent() ? 1 : 0;
     }
 
     private Run train(BenchRun run, int parallelism, int[] heldOut) throws Exception {

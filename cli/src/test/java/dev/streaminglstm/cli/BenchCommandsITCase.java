@@ -106,10 +106,21 @@ class BenchCommandsITCase {
         Map<String, String> f = figures(bench("parallel", "--streams", "8", "--tokens", "3000", "--warmup-s", "0",
                 "--checkpoint-interval-ms", "1000", "--held-out-bytes", "2000", "--sim-hidden", "16"));
 
-        assertThat(number(f, "throughput_ratio")).isPositive();
+        assertThat(number(f, "throughput_ratio")).isPositive().isFinite();
         assertThat(number(f, "bpc_p1")).isBetween(0.0, 9.0);
         assertThat(number(f, "bpc_p2")).isBetween(0.0, 9.0);
         assertThat(number(f, "merger_load")).isPositive();
+    }
+
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void parallelWithTooFewTokensForItsWarmUpSaysSoAndFails() {
+        CliRun run = CliRun.of(bench("parallel", "--streams", "8", "--tokens", "200", "--warmup-s", "3",
+                "--checkpoint-interval-ms", "1000", "--held-out-bytes", "2000", "--sim-hidden", "16"));
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("trained its 200 tokens before its 3 s warm-up ended");
+        assertThat(run.lastLine()).startsWith("throughput_ratio=NaN ");
     }
 
     @Test
