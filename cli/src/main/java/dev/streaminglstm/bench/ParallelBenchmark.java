@@ -112,7 +112,8 @@ public final class ParallelBenchmark implements Callable<Integer> {
                 out.println("run folder kept: " + run.dir());
             }
         }
-        Optional<Run> unmeasured = runs.stream().filter(r -> r.steady().tokensTrained() == 0).findFirst();
+        Optional<Run> unmeasured = runs.stream()
+                .filter(r -> r.steady().doneBeforeSpan() || r.steady().tokensTrained() == 0).findFirst();
         unmeasured.ifPresent(r -> spec.commandLine().getErr().printf("bench parallel: parallelism %d trained its %d "
                 + "tokens before its %d s warm-up ended, so it has no steady rate; give more --tokens or a shorter "
                 + "--warmup-s%n", r.parallelism(), tokens, warmupSeconds));

@@ -18,13 +18,16 @@ import java.util.concurrent.TimeUnit;
  * @param chunksInferred  input records that reached inference per second
  * @param windowsPerBatch mean windows per trained batch
  * @param inputRanOut     whether the span ended because the input ran out
+ * @param doneBeforeSpan  whether the caller's end condition already held when the span began (the rates then
+ *     measure only what was left over)
  * @param chunksPerBundle mean chunks in a bundle the inference operator predicted together
  * @param inferenceOverTraining CPU time of the inference task per token it scored over CPU time of the training task
  *     per token it trained (each task's thread, which runs its operator, timers and BLAS calls); NaN if either did
  *     nothing
  */
 record SteadyState(double seconds, double tokensTrained, double tokensReceived, double predictions,
-        double chunksInferred, double windowsPerBatch, double chunksPerBundle, boolean inputRanOut, double inferenceOverTraining) {
+        double chunksInferred, double windowsPerBatch, double chunksPerBundle, boolean inputRanOut,
+        boolean doneBeforeSpan, double inferenceOverTraining) {
 
     private static final Duration FIRST_BATCH_TIMEOUT = Duration.ofMinutes(5);
 
@@ -69,6 +72,7 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
         awaitWhileRunning(job, () -> InJvmMetrics.counter("train", "batchesTrained") > 0, FIRST_BATCH_TIMEOUT,
                 "batch trained");
         sleepWhileRunning(job, warmup.toMillis());
+        boolean doneBeforeSpan = done.getAsBoolean();
         Counts start = Counts.now();
         Counts end;
         boolean ranOut;
@@ -86,6 +90,7 @@ record SteadyState(double seconds, double tokensTrained, double tokensReceived, 
                 (end.inferred() - start.inferred()) / seconds,
                 batches == 0 ? 0 : (double) (end.windows() - start.windows()) / batches,
                 (double) (end.inferred() - start.inferred()) / Math.max(1, end.bundles() - start.bundles()), ranOut,
+                doneBeforeSpan,
                 ((double) (end.inferCpu() - start.inferCpu()) / (end.scored() - start.scored()))
                         / ((double) (end.trainCpu() - start.trainCpu()) / (end.trained() - start.trained())));
     }

@@ -103,7 +103,8 @@ class BenchCommandsITCase {
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void parallelComparesOneAndTwoReplicasAndSimulatesTheMerger() {
-        Map<String, String> f = figures(bench("parallel", "--streams", "8", "--tokens", "3000", "--warmup-s", "0",
+        // 6,000 tokens are three batches of 32 x 64: not all trained yet when the first batch is seen (no warm-up)
+        Map<String, String> f = figures(bench("parallel", "--streams", "8", "--tokens", "6000", "--warmup-s", "0",
                 "--checkpoint-interval-ms", "1000", "--held-out-bytes", "2000", "--sim-hidden", "16"));
 
         assertThat(number(f, "throughput_ratio")).isPositive().isFinite();
@@ -115,11 +116,12 @@ class BenchCommandsITCase {
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void parallelWithTooFewTokensForItsWarmUpSaysSoAndFails() {
-        CliRun run = CliRun.of(bench("parallel", "--streams", "8", "--tokens", "200", "--warmup-s", "3",
+        // the first batch alone may train 200 tokens; 5 s later every pre-loaded record has been flushed and trained
+        CliRun run = CliRun.of(bench("parallel", "--streams", "8", "--tokens", "200", "--warmup-s", "5",
                 "--checkpoint-interval-ms", "1000", "--held-out-bytes", "2000", "--sim-hidden", "16"));
 
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("trained its 200 tokens before its 3 s warm-up ended");
+        assertThat(run.err()).contains("trained its 200 tokens before its 5 s warm-up ended");
         assertThat(run.lastLine()).startsWith("throughput_ratio=NaN ");
     }
 
