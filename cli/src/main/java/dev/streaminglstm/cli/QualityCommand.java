@@ -7,6 +7,7 @@ import dev.streaminglstm.sandbox.corpus.Corpus;
 import dev.streaminglstm.sandbox.corpus.TextChunker;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -122,8 +123,23 @@ final class QualityCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String learners;
 
+    @Option(names = "--early-checkpoints", paramLabel = "DURATION", defaultValue = SandboxSettings.DEFAULT_EARLY_CHECKPOINTS,
+            converter = DurationFlag.class,
+            description = "The pipeline checkpoints back to back for this long from its first checkpoint, taken as "
+                    + "soon as every task runs (as the sandbox does); 0s: Flink's periodic checkpoints only. Default: "
+                    + "${DEFAULT-VALUE}.")
+    Duration earlyCheckpoints;
+
     @Unmatched
     List<String> jobFlags = new ArrayList<>();
+
+    /** Durations as the sandbox's flags take them: 500ms, 10s, 3min, 1h. */
+    static final class DurationFlag implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String text) {
+            return SandboxCommand.duration(text);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -185,7 +201,7 @@ final class QualityCommand implements Callable<Integer> {
             }
         }
         return new QualityBench.Settings(train, heldout, documents, streams, passes, maxTokens, points,
-                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes);
+                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes, earlyCheckpoints);
     }
 
     private void range(String flag, long value, long min, long max) {

@@ -338,7 +338,7 @@ public final class SandboxCommand implements Callable<Integer> {
         }
     }
 
-    private static Duration duration(String text) {
+    static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
             throw new TypeConversionException("'" + text + "' is not a duration such as 500ms, 90s, 3min or 1h");
@@ -450,6 +450,14 @@ public final class SandboxCommand implements Callable<Integer> {
                         + "follows training. 100ms..1h. Default: ${DEFAULT-VALUE}.")
         Duration checkpointInterval;
 
+        @Option(names = "--early-checkpoints", paramLabel = "DURATION",
+                defaultValue = SandboxSettings.DEFAULT_EARLY_CHECKPOINTS,
+                description = "Checkpoints back to back for this long from the first one, taken as soon as every "
+                        + "task runs: the first model versions come as soon as the job can make them (Flink's first "
+                        + "periodic checkpoint comes at a random moment within one interval). 0s: periodic ones "
+                        + "only. Default: ${DEFAULT-VALUE}.")
+        Duration earlyCheckpoints;
+
         @Option(names = "--quiet", description = "No live view: only the run folder and the summary.")
         boolean quiet;
 
@@ -518,7 +526,7 @@ public final class SandboxCommand implements Callable<Integer> {
                     webPort, metricsPort);
             int chunk = chunkBytes != null ? chunkBytes : SandboxSettings.chunkBytesOfWindow(window);
             return new SandboxSettings(corpus, streams, chunk, rate, Optional.ofNullable(duration), workDir, job,
-                    Duration.ofSeconds(2), endpoints);
+                    Duration.ofSeconds(2), 0, endpoints, earlyCheckpoints);
         }
     }
 }

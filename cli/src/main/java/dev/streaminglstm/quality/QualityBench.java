@@ -54,7 +54,7 @@ public final class QualityBench {
      */
     public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
             int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
-            Set<Character> learners, boolean keep, int chunkBytes) {}
+            Set<Character> learners, boolean keep, int chunkBytes, Duration earlyCheckpoints) {}
 
     /**
      * The online learner: one stream, plain SGD, an update every {@code window} bytes.
@@ -97,7 +97,7 @@ public final class QualityBench {
         int chunkBytes = s.chunkBytes() > 0 ? s.chunkBytes() : SandboxSettings.chunkBytesOfWindow(window(flags));
         SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(), chunkBytes,
                 RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2), s.passes(),
-                SandboxEndpoints.freePorts());
+                SandboxEndpoints.freePorts(), s.earlyCheckpoints());
         JobConfig config = Sandbox.jobConfig(sandbox, "localhost:9092", dir.toUri().toString());
         ModelConfig model = config.model().config();
         OptimizerConfig optimizer = config.optimizer().config();

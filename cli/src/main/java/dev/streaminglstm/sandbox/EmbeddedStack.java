@@ -98,26 +98,36 @@ public final class EmbeddedStack implements AutoCloseable {
         broker.createTopics(1, topicSettings, kafka.inputTopic(), kafka.predictionTopic(), kafka.deadLetterTopic());
     }
 
-    /** What a job on this stack runs with, besides the job's own configuration. */
-    public record JobOptions(String name, int restartAttempts, String restoreFrom, Configuration extra) {
-        /** No restarts, a fresh start. */
+    /**
+     * What a job on this stack runs with, besides the job's own configuration.
+     *
+     * @param earlyCheckpoints how long to checkpoint back to back from the job's first checkpoint, taken as soon as
+     *     every task runs ({@link EarlyCheckpoints}); zero: Flink's periodic checkpoints only
+     */
+    public record JobOptions(String name, int restartAttempts, String restoreFrom, Configuration extra,
+            Duration earlyCheckpoints) {
+        /** No restarts, a fresh start, periodic checkpoints only. */
         public static JobOptions named(String name) {
-            return new JobOptions(name, 0, null, new Configuration());
+            return new JobOptions(name, 0, null, new Configuration(), Duration.ZERO);
         }
 
         public JobOptions restartingUpTo(int attempts) {
-            return new JobOptions(name, attempts, restoreFrom, extra);
+            return new JobOptions(name, attempts, restoreFrom, extra, earlyCheckpoints);
         }
 
         /** Restores the job's state from a savepoint or retained checkpoint. */
         public JobOptions restoringFrom(String path) {
-            return new JobOptions(name, restartAttempts, path, extra);
+            return new JobOptions(name, restartAttempts, path, extra, earlyCheckpoints);
         }
 
         public JobOptions with(Configuration more) {
             Configuration all = new Configuration(extra);
             all.addAll(more);
-            return new JobOptions(name, restartAttempts, restoreFrom, all);
+            return new JobOptions(name, restartAttempts, restoreFrom, all, earlyCheckpoints);
+        }
+
+        public JobOptions checkpointingEarlyFor(Duration span) {
+            return new JobOptions(name, restartAttempts, restoreFrom, extra, span);
         }
     }
 
@@ -172,6 +182,9 @@ public final class EmbeddedStack implements AutoCloseable {
         StreamGraph graph = env.getStreamGraph();
         graph.setJobName(options.name());
         JobID id = cluster.submitJob(graph).get(1, TimeUnit.MINUTES).getJobID();
+        if (!options.earlyCheckpoints().isZero()) {
+            EarlyCheckpoints.start(cluster, id, options.earlyCheckpoints());
+        }
         return new RunningJob(new MiniClusterJobClient(id, cluster, EmbeddedStack.class.getClassLoader(),
                 MiniClusterJobClient.JobFinalizationBehavior.NOTHING), cluster);
     }

@@ -176,6 +176,8 @@ public final class Sandbox {
             view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
                     + " hidden, window " + config.training().window() + ", batch " + config.training().batch()
                     + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms")
+                    + (settings.earlyCheckpoints().isZero() ? ""
+                            : " (back to back for the first " + settings.earlyCheckpoints().toMillis() + " ms)")
                     + checkpoint.map(c -> "; restoring checkpoint " + c.getFileName()).orElse(""));
             EmbeddedStack.RunningJob job = stack.startJob(config, jobOptions());
             try {
@@ -412,7 +414,7 @@ public final class Sandbox {
         flink.setString(METRICS_REPORTER + BoundPrometheusReporterFactory.PORT,
                 Integer.toString(endpoints.metricsPort()));
         EmbeddedStack.JobOptions options = EmbeddedStack.JobOptions.named(JOB_NAME).restartingUpTo(RESTART_ATTEMPTS)
-                .with(flink);
+                .with(flink).checkpointingEarlyFor(settings.earlyCheckpoints());
         return checkpoint.map(c -> options.restoringFrom(c.toUri().toString())).orElse(options);
     }
 

@@ -28,6 +28,9 @@ import java.util.Set;
  *                   chunk and its newest model version has settled; 0: again and again until the duration or
  *                   {@link Sandbox#stop()}
  * @param endpoints  where the broker, the web UI and the metrics listen
+ * @param earlyCheckpoints how long the job checkpoints back to back from its first checkpoint, taken as soon as
+ *                   every task runs, so that its first versions come as soon as it can make them
+ *                   ({@code --early-checkpoints}); zero: Flink's periodic checkpoints only
  */
 public record SandboxSettings(
         Corpus corpus,
@@ -39,10 +42,14 @@ public record SandboxSettings(
         List<String> jobFlags,
         Duration refresh,
         int passes,
-        SandboxEndpoints endpoints) {
+        SandboxEndpoints endpoints,
+        Duration earlyCheckpoints) {
 
     /** Job flags the sandbox sets itself. */
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
+
+    /** {@code --early-checkpoints} unless given, in the commands that run a sandbox. */
+    public static final String DEFAULT_EARLY_CHECKPOINTS = "5s";
 
     /** Most streams a sandbox replays. */
     public static final int MAX_STREAMS = 1024;
@@ -59,6 +66,7 @@ public record SandboxSettings(
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(refresh, "refresh");
         Objects.requireNonNull(endpoints, "endpoints");
+        Objects.requireNonNull(earlyCheckpoints, "earlyCheckpoints");
         if (streams < 1 || streams > MAX_STREAMS) {
             throw new IllegalArgumentException("--streams: must be between 1 and " + MAX_STREAMS + ", was " + streams);
         }
@@ -74,6 +82,9 @@ public record SandboxSettings(
         if (refresh.isNegative() || refresh.isZero()) {
             throw new IllegalArgumentException("refresh: must be above 0, was " + refresh);
         }
+        if (earlyCheckpoints.isNegative()) {
+            throw new IllegalArgumentException("--early-checkpoints: must be at least 0s, was " + earlyCheckpoints);
+        }
         if (passes < 0) {
             throw new IllegalArgumentException("--passes: must be at least 0, was " + passes);
         }
@@ -85,12 +96,6 @@ public record SandboxSettings(
                         + " under --work-dir)");
             }
         }
-    }
-
-    /** Settings that replay the corpus until the duration or {@link Sandbox#stop()}. */
-    public SandboxSettings(Corpus corpus, int streams, int chunkBytes, RateLimit rate, Optional<Duration> duration,
-            Path workDir, List<String> jobFlags, Duration refresh, SandboxEndpoints endpoints) {
-        this(corpus, streams, chunkBytes, rate, duration, workDir, jobFlags, refresh, 0, endpoints);
     }
 
     /**

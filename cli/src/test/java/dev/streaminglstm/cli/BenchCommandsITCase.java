@@ -131,8 +131,10 @@ class BenchCommandsITCase {
         CliRun pipeline = CliRun.of("bench", "pipeline", "--streams", "0");
         CliRun job = CliRun.of("bench", "state", "--job-flag=--hidden=0");
         CliRun quality = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--chunk-bytes", "2");
+        CliRun early = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--early-checkpoints",
+                "5");
 
-        for (CliRun run : List.of(latency, pipeline, job, quality)) {
+        for (CliRun run : List.of(latency, pipeline, job, quality, early)) {
             assertThat(run.exitCode()).isEqualTo(2);
             assertThat(run.errLines()).hasSize(1);
         }
@@ -140,5 +142,6 @@ class BenchCommandsITCase {
         assertThat(pipeline.err()).contains("--streams");
         assertThat(job.err()).contains("--hidden");
         assertThat(quality.err()).contains("--chunk-bytes: must be between 4 and 65536, was 2");
+        assertThat(early.err()).contains("--early-checkpoints': '5' is not a duration");
     }
 }

@@ -63,6 +63,7 @@ class SandboxCommandTest {
             --rate -5                      | --rate: '-5' is not a number of bytes per second
             --split words                  | --split: 'words' is not lines or paragraphs
             --checkpoint-interval 10ms     | --checkpoint-interval: must be between 100ms and 1h
+            --early-checkpoints -1s        | --early-checkpoints: '-1s' is not a duration
             --chunk-bytes 2                | --chunk-bytes: must be between 4 and 65536, was 2
             --hidden 0                     | --hidden: must be between 1 and 8192, was 0
             --learning-rate 99             | --learning-rate: must be above 0 and at most 10.0, was 99.0
@@ -177,8 +178,8 @@ class SandboxCommandTest {
         assertThat(exit).isZero();
         assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
         assertThat(help).contains("--duration", "--work-dir", "--input", "--split", "--streams", "--rate", "--hidden",
-                "--window", "--batch", "--checkpoint-interval", "--quiet", "key=value", "--kafka-port", "--web-port",
-                "--metrics-port", "--bind-address", "--resume")
+                "--window", "--batch", "--checkpoint-interval", "--early-checkpoints", "--quiet", "key=value",
+                "--kafka-port", "--web-port", "--metrics-port", "--bind-address", "--resume")
                 .contains("--learning-rate", "--continuation-length");
     }
 }
