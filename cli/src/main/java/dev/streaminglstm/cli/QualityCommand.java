@@ -123,11 +123,11 @@ final class QualityCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String learners;
 
-    @Option(names = "--early-checkpoints", paramLabel = "DURATION", defaultValue = SandboxSettings.DEFAULT_EARLY_CHECKPOINTS,
-            converter = DurationFlag.class,
+    @Option(names = "--early-checkpoints", paramLabel = "DURATION",
+            defaultValue = SandboxSettings.DEFAULT_EARLY_CHECKPOINTS, converter = DurationFlag.class,
             description = "The pipeline checkpoints back to back for this long from its first checkpoint, taken as "
-                    + "soon as every task runs (as the sandbox does); 0s: Flink's periodic checkpoints only. Default: "
-                    + "${DEFAULT-VALUE}.")
+                    + "soon as every task runs (the sandbox's --early-checkpoints). Default: ${DEFAULT-VALUE} "
+                    + "(Flink's periodic checkpoints only).")
     Duration earlyCheckpoints;
 
     @Unmatched

@@ -49,7 +49,7 @@ public record SandboxSettings(
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
 
     /** {@code --early-checkpoints} unless given, in the commands that run a sandbox. */
-    public static final String DEFAULT_EARLY_CHECKPOINTS = "5s";
+    public static final String DEFAULT_EARLY_CHECKPOINTS = "0s";
 
     /** Most streams a sandbox replays. */
     public static final int MAX_STREAMS = 1024;

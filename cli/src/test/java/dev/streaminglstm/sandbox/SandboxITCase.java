@@ -38,7 +38,7 @@ class SandboxITCase {
                 List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
                         "--checkpoint-interval-ms", "2000", "--publish-every-windows", "16", "--context-bytes", "32",
                         "--continuation-length", "8"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ofSeconds(5));
+                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO);
         RecordingView view = new RecordingView();
         Sandbox sandbox = new Sandbox(settings, view);
         view.stopWhenEnough(sandbox);
