@@ -80,7 +80,8 @@ final class EarlyCheckpoints implements Runnable {
 
     private boolean running() {
         try {
-            return cluster.isRunning() && !cluster.getJobStatus(job).get(10, TimeUnit.SECONDS).isGloballyTerminalState();
+            return cluster.isRunning()
+                    && !cluster.getJobStatus(job).get(10, TimeUnit.SECONDS).isGloballyTerminalState();
         } catch (Exception e) {
             return false;
         }

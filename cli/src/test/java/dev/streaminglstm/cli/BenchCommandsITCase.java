@@ -131,8 +131,8 @@ class BenchCommandsITCase {
         CliRun pipeline = CliRun.of("bench", "pipeline", "--streams", "0");
         CliRun job = CliRun.of("bench", "state", "--job-flag=--hidden=0");
         CliRun quality = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--chunk-bytes", "2");
-        CliRun early = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--early-checkpoints",
-                "5");
+        CliRun early = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml",
+                "--early-checkpoints", "5");
 
         for (CliRun run : List.of(latency, pipeline, job, quality, early)) {
             assertThat(run.exitCode()).isEqualTo(2);
