@@ -12,8 +12,11 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Where a sandbox listens: its Kafka broker, the Flink web UI (and REST API) and the Prometheus metrics, on one
@@ -28,6 +31,15 @@ import java.util.Objects;
 public record SandboxEndpoints(InetAddress address, int kafkaPort, int webPort, int metricsPort) {
 
     public static final String ADDRESS_FLAG = "--bind-address";
+
+    /**
+     * Where a free port is looked for when port 0 is given: below the range Linux takes the local ports of outgoing
+     * connections from (32768 up), so that no connection of the broker, the job or a client takes it between the
+     * claim and the server's own bind (a MiniCluster's REST endpoint once failed to start so in CI).
+     */
+    static final int FREE_PORTS_FROM = 20_000;
+    static final int FREE_PORTS_TO = 32_767;
+    private static final int FREE_PORT_TRIES = 200;
     public static final String KAFKA_FLAG = "--kafka-port";
     public static final String WEB_FLAG = "--web-port";
     public static final String METRICS_FLAG = "--metrics-port";
@@ -94,8 +106,10 @@ public record SandboxEndpoints(InetAddress address, int kafkaPort, int webPort, 
      * @throws SandboxException naming the flag of a port that is taken
      */
     public SandboxEndpoints claim() throws SandboxException {
-        return new SandboxEndpoints(address, claim(KAFKA_FLAG, kafkaPort), claim(WEB_FLAG, webPort),
-                claim(METRICS_FLAG, metricsPort));
+        Set<Integer> chosen = new HashSet<>();
+        int kafka = claim(KAFKA_FLAG, kafkaPort, chosen);
+        int web = claim(WEB_FLAG, webPort, chosen);
+        return new SandboxEndpoints(address, kafka, web, claim(METRICS_FLAG, metricsPort, chosen));
     }
 
     /** Where a client of this machine reaches the broker: {@code host:port}. */
@@ -134,7 +148,32 @@ public record SandboxEndpoints(InetAddress address, int kafkaPort, int webPort, 
         return address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
     }
 
-    private int claim(String flag, int port) throws SandboxException {
+    /** {@code port}, checked to be free now, or for 0 a free one outside {@code chosen}; adds it to {@code chosen}. */
+    private int claim(String flag, int port, Set<Integer> chosen) throws SandboxException {
+        if (port == 0) {
+            for (int i = 0; i < FREE_PORT_TRIES; i++) {
+                int candidate = ThreadLocalRandom.current().nextInt(FREE_PORTS_FROM, FREE_PORTS_TO + 1);
+                if (!chosen.contains(candidate) && free(candidate)) {
+                    chosen.add(candidate);
+                    return candidate;
+                }
+            }
+        }
+        int claimed = bind(flag, port);
+        chosen.add(claimed);
+        return claimed;
+    }
+
+    private boolean free(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(address, port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private int bind(String flag, int port) throws SandboxException {
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress(address, port));
             return socket.getLocalPort();
