@@ -165,10 +165,10 @@ public record SandboxEndpoints(InetAddress address, int kafkaPort, int webPort, 
     }
 
     private boolean free(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(address, port));
+        try {
+            bind("", port);
             return true;
-        } catch (IOException e) {
+        } catch (SandboxException e) {
             return false;
         }
     }
