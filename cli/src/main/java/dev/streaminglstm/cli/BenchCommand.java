@@ -29,7 +29,7 @@ import picocli.CommandLine;
                 + " in the same run.",
         subcommands = {BenchCommand.Kernel.class, BenchCommand.Compare.class, BenchCommand.Flow.class, QualityCommand.class,
                 PipelineBenchmark.class, LatencyBenchmark.class, FreshnessBenchmark.class, StateBenchmark.class,
-                ParallelBenchmark.class})
+                ParallelBenchmark.class, AdaptationCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

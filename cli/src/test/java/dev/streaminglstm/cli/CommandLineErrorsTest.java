@@ -72,7 +72,7 @@ class CommandLineErrorsTest {
 
         assertUsageError(CliRun.of(), "streaming-lstm: name a command (see streaming-lstm --help)");
         assertUsageError(CliRun.of("bench"), "streaming-lstm bench: name a benchmark: kernel, compare, gradient-flow, quality, "
-                + "pipeline, latency, freshness, state, parallel");
+                + "pipeline, latency, freshness, state, parallel, adaptation");
     }
 
     @ParameterizedTest
