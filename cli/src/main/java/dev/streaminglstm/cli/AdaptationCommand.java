@@ -51,8 +51,9 @@ final class AdaptationCommand implements Callable<Integer> {
     Path text;
 
     @Option(names = "--split", paramLabel = "lines|paragraphs", defaultValue = "paragraphs",
-            description = "How --text is cut into documents. Default: ${DEFAULT-VALUE}.")
-    String split;
+            converter = ProduceCommand.SplitConverter.class,
+            description = "How --text is cut into documents. Default: paragraphs.")
+    Corpus.Split split;
 
     @Option(names = "--skip", paramLabel = "N", defaultValue = "0",
             description = "Documents skipped first, e.g. those the version trained on. Default: ${DEFAULT-VALUE}.")
@@ -80,11 +81,6 @@ final class AdaptationCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Corpus.Split documentSplit = switch (split.toLowerCase(Locale.ROOT)) {
-            case "lines" -> Corpus.Split.LINES;
-            case "paragraphs" -> Corpus.Split.PARAGRAPHS;
-            default -> throw usage("--split: '" + split + "' is not lines or paragraphs");
-        };
         if (skip < 0) {
             throw usage("--skip: must be at least 0, was " + skip);
         }
@@ -99,7 +95,7 @@ final class AdaptationCommand implements Callable<Integer> {
         if (!Files.isRegularFile(text) || !Files.isReadable(text)) {
             throw usage("--text: " + text + " is not a readable file");
         }
-        List<byte[]> docs = Corpus.file(text, documentSplit).documents().skip(skip).limit(documents)
+        List<byte[]> docs = Corpus.file(text, split).documents().skip(skip).limit(documents)
                 .map(d -> d.getBytes(StandardCharsets.UTF_8)).toList();
         if (docs.isEmpty()) {
             throw usage("--text: " + text + " has no documents after the first " + skip);
@@ -113,7 +109,7 @@ final class AdaptationCommand implements Callable<Integer> {
         long bytes = docs.stream().mapToLong(d -> d.length).sum();
         out.printf(Locale.ROOT, "model v%d: %s; documents %d..%d of %s (%d of them, %,d bytes, split %s); full's "
                         + "window %d, clip 5%n", model.version(), model.describe(), skip, skip + docs.size() - 1, text,
-                docs.size(), bytes, split, window);
+                docs.size(), bytes, split.name().toLowerCase(Locale.ROOT), window);
         out.printf(Locale.ROOT, "%-6s %8s %9s %9s %11s%n", "method", "rate", "bpc", "vs none", "tokens/s");
         out.flush();
 

@@ -69,7 +69,7 @@ class AdaptationCommandTest {
         assertBad("--head-rates: 'fast' is not a number", "--head-rates", "0.1,fast");
         assertBad("--full-rates: each rate must be above 0", "--full-rates", "0");
         assertBad("--documents: must be between 1 and 100000, was 0", "--documents", "0");
-        assertBad("--split: 'words' is not lines or paragraphs", "--split", "words");
+        assertBad("option '--split': 'words' is not lines or paragraphs", "--split", "words");
         assertBad("has no documents after the first 9", "--skip", "9", "--split", "lines");
     }
 
