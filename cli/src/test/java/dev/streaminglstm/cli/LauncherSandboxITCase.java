@@ -216,9 +216,25 @@ class LauncherSandboxITCase {
     }
 
     private static Process launch(List<String> args, Path out, Path err) throws IOException {
-        List<String> command = new ArrayList<>(List.of(JobSources.REPOSITORY.resolve("bin/streaming-lstm").toString()));
+        List<String> command = new ArrayList<>();
+        if (sigintIgnored()) {
+            // A build started in the background of a script ignores SIGINT, and so would the sandbox it starts: it
+            // would never see the test's Ctrl-C. env (coreutils 8.31+) gives the sandbox the default action back.
+            command.addAll(List.of("env", "--default-signal=INT"));
+        }
+        command.add(JobSources.REPOSITORY.resolve("bin/streaming-lstm").toString());
         command.addAll(args);
         return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    }
+
+    /** Whether this process ignores SIGINT: bit 2 of {@code SigIgn} in {@code /proc/self/status}. */
+    private static boolean sigintIgnored() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) {
+            return false;
+        }
+        return Files.readAllLines(status).stream().filter(line -> line.startsWith("SigIgn:"))
+                .anyMatch(line -> (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 0b10) != 0);
     }
 
     /** The one run folder in {@code runs} once its endpoints are written (the job is up), else null. */
