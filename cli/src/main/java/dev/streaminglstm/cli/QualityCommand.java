@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -49,8 +48,9 @@ final class QualityCommand implements Callable<Integer> {
     Path heldout;
 
     @Option(names = "--split", paramLabel = "lines|paragraphs", defaultValue = "paragraphs",
-            description = "How --train is cut into documents for the pipeline's streams. Default: ${DEFAULT-VALUE}.")
-    String split;
+            converter = ProduceCommand.SplitConverter.class,
+            description = "How --train is cut into documents for the pipeline's streams. Default: paragraphs.")
+    Corpus.Split split;
 
     @Option(names = "--streams", paramLabel = "N", defaultValue = "64",
             description = "Concurrent streams of the pipeline, 1..1024. Default: ${DEFAULT-VALUE}.")
@@ -154,11 +154,6 @@ final class QualityCommand implements Callable<Integer> {
                 throw usage((file == train ? "--train: " : "--heldout: ") + file + " is not a readable file");
             }
         }
-        Corpus.Split documents = switch (split.toLowerCase(Locale.ROOT)) {
-            case "lines" -> Corpus.Split.LINES;
-            case "paragraphs" -> Corpus.Split.PARAGRAPHS;
-            default -> throw usage("--split: '" + split + "' is not lines or paragraphs");
-        };
         range("--streams", streams, 1, SandboxSettings.MAX_STREAMS);
         range("--passes", passes, 1, 100);
         if (chunkBytes != 0) {
@@ -200,7 +195,7 @@ final class QualityCommand implements Callable<Integer> {
                 chosen.add(l.charAt(0));
             }
         }
-        return new QualityBench.Settings(train, heldout, documents, streams, passes, maxTokens, points,
+        return new QualityBench.Settings(train, heldout, split, streams, passes, maxTokens, points,
                 List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes, earlyCheckpoints);
     }
 

@@ -172,12 +172,11 @@ public final class Sandbox {
             stack.createTopics(config, Map.of());
             long replayed = checkpoint.isPresent() ? ReplayProgress.recordsIn(config.kafka().clientConfig(),
                     config.kafka().inputTopic()) : 0;
-            long checkpointMs = config.state().checkpointIntervalMs();
             view.note("starting the job on a Flink MiniCluster: " + config.model().config().hiddenSize()
                     + " hidden, window " + config.training().window() + ", batch " + config.training().batch()
-                    + ", checkpoints every " + (checkpointMs % 1000 == 0 ? checkpointMs / 1000 + " s" : checkpointMs + " ms")
+                    + ", checkpoints every " + span(config.state().checkpointIntervalMs())
                     + (settings.earlyCheckpoints().isZero() ? ""
-                            : " (back to back for the first " + settings.earlyCheckpoints().toMillis() + " ms)")
+                            : " (back to back for the first " + span(settings.earlyCheckpoints().toMillis()) + ")")
                     + checkpoint.map(c -> "; restoring checkpoint " + c.getFileName()).orElse(""));
             EmbeddedStack.RunningJob job = stack.startJob(config, jobOptions());
             try {
@@ -187,6 +186,11 @@ public final class Sandbox {
                 EmbeddedStack.cancel(job);
             }
         }
+    }
+
+    /** A span as the start note gives it: whole seconds as {@code 5 s}, else {@code 500 ms}. */
+    private static String span(long millis) {
+        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
     }
 
     private SandboxSummary runWith(JobConfig config, EmbeddedStack.RunningJob job, EmbeddedStack stack,

@@ -133,8 +133,9 @@ class BenchCommandsITCase {
         CliRun quality = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--chunk-bytes", "2");
         CliRun early = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml",
                 "--early-checkpoints", "5");
+        CliRun split = CliRun.of("bench", "quality", "--train", "pom.xml", "--heldout", "pom.xml", "--split", "words");
 
-        for (CliRun run : List.of(latency, pipeline, job, quality, early)) {
+        for (CliRun run : List.of(latency, pipeline, job, quality, early, split)) {
             assertThat(run.exitCode()).isEqualTo(2);
             assertThat(run.errLines()).hasSize(1);
         }
@@ -143,5 +144,6 @@ class BenchCommandsITCase {
         assertThat(job.err()).contains("--hidden");
         assertThat(quality.err()).contains("--chunk-bytes: must be between 4 and 65536, was 2");
         assertThat(early.err()).contains("--early-checkpoints': '5' is not a duration");
+        assertThat(split.err()).contains("--split': 'words' is not lines or paragraphs");
     }
 }

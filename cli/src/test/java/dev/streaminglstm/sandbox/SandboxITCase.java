@@ -108,7 +108,7 @@ class SandboxITCase {
         // Flink's periodic trigger first fires at a random moment within the hour: these are the early checkpoints'
         assertThat(summary.version()).as("versions published within the run's 60 s").isGreaterThanOrEqualTo(2);
         assertThat(notes)
-                .anyMatch(note -> note.contains("checkpoints every 3600 s (back to back for the first 5000 ms)"));
+                .anyMatch(note -> note.contains("checkpoints every 3600 s (back to back for the first 5 s)"));
     }
 
     /** Keeps what the sandbox shows; asks it to stop once it has shown enough. */
