@@ -126,8 +126,8 @@ final class QualityCommand implements Callable<Integer> {
     @Option(names = "--early-checkpoints", paramLabel = "DURATION",
             defaultValue = SandboxSettings.DEFAULT_EARLY_CHECKPOINTS, converter = DurationFlag.class,
             description = "The pipeline checkpoints back to back for this long from its first checkpoint, taken as "
-                    + "soon as every task runs (the sandbox's --early-checkpoints). Default: ${DEFAULT-VALUE} "
-                    + "(Flink's periodic checkpoints only).")
+                    + "soon as every task runs (the sandbox's --early-checkpoints); 0s: Flink's periodic checkpoints "
+                    + "only. Default: ${DEFAULT-VALUE}.")
     Duration earlyCheckpoints;
 
     @Unmatched

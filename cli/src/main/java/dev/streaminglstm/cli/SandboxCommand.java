@@ -454,8 +454,8 @@ public final class SandboxCommand implements Callable<Integer> {
                 defaultValue = SandboxSettings.DEFAULT_EARLY_CHECKPOINTS,
                 description = "Checkpoints back to back for this long from the first one, taken as soon as every "
                         + "task runs: the first model versions come sooner (Flink's first periodic checkpoint comes "
-                        + "at a random moment within one interval, and is lost while a task still initializes), at "
-                        + "some training speed early on (README). Default: ${DEFAULT-VALUE} (periodic ones only).")
+                        + "at a random moment within one interval, and is lost while a task still initializes); 0s: "
+                        + "Flink's periodic checkpoints only. Default: ${DEFAULT-VALUE}.")
         Duration earlyCheckpoints;
 
         @Option(names = "--quiet", description = "No live view: only the run folder and the summary.")

@@ -48,8 +48,11 @@ public record SandboxSettings(
     /** Job flags the sandbox sets itself. */
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");
 
-    /** {@code --early-checkpoints} unless given, in the commands that run a sandbox. */
-    public static final String DEFAULT_EARLY_CHECKPOINTS = "0s";
+    /**
+     * {@code --early-checkpoints} unless given, in the commands that run a sandbox: every byte scored lower in every
+     * measured pair, at the same training speed (README, "Early checkpoints").
+     */
+    public static final String DEFAULT_EARLY_CHECKPOINTS = "5s";
 
     /** Most streams a sandbox replays. */
     public static final int MAX_STREAMS = 1024;
