@@ -97,7 +97,7 @@ public final class DynamicEvaluation {
             if (head == null) {
                 bits += CodeLength.bits(p[y]);
             } else {
-                float[] h = head.topHidden(session.flatState());
+                float[] h = RecurrentState.topHidden(model.config(), session.flatState());
                 float[] adapted = head.distribution(p, h);
                 bits += CodeLength.bits(adapted[y]);
                 head.learn(adapted, y, h);
@@ -133,26 +133,16 @@ public final class DynamicEvaluation {
      * {@code [h; 1]}.
      */
     static final class HeadAdaptation {
-        private final int layers;
         private final int hidden;
-        private final int rowWidth; // floats per layer in a flat state: h, and c if the cell has one
         private final float rate;
         final float[][] dW; // [V][H]
         final float[] db;   // [V]
 
         HeadAdaptation(ModelConfig config, double rate) {
-            this.layers = config.layers();
             this.hidden = config.hiddenSize();
-            this.rowWidth = hidden * (config.cellType().hasCellState() ? 2 : 1);
             this.rate = (float) rate;
             this.dW = new float[config.vocabSize()][hidden];
             this.db = new float[config.vocabSize()];
-        }
-
-        /** The top layer's h of a flat state ({@link RecurrentState#row}: layer by layer, h then c). */
-        float[] topHidden(float[] flatState) {
-            int from = (layers - 1) * rowWidth;
-            return Arrays.copyOfRange(flatState, from, from + hidden);
         }
 
         /** {@code softmax(ln p + dW h + db)}: the model's distribution {@code p} corrected. */

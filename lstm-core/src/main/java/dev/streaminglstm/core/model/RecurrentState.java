@@ -1,5 +1,6 @@
 package dev.streaminglstm.core.model;
 
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -78,6 +79,12 @@ public final class RecurrentState {
     /** Number of floats one stream's state takes: {@code layers * hidden * (lstm ? 2 : 1)}. */
     public static int flatSize(ModelConfig config) {
         return config.layers() * config.hiddenSize() * (config.cellType().hasCellState() ? 2 : 1);
+    }
+
+    /** The top layer's {@code h} of one stream's flat state ({@link #row}), a copy: what the head reads. */
+    public static float[] topHidden(ModelConfig config, float[] row) {
+        int from = flatSize(config) / config.layers() * (config.layers() - 1);
+        return Arrays.copyOfRange(row, from, from + config.hiddenSize());
     }
 
     /**
