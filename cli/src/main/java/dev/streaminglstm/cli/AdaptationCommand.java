@@ -84,12 +84,8 @@ final class AdaptationCommand implements Callable<Integer> {
         if (skip < 0) {
             throw usage("--skip: must be at least 0, was " + skip);
         }
-        if (documents < 1 || documents > 100_000) {
-            throw usage("--documents: must be between 1 and 100000, was " + documents);
-        }
-        if (window < 1 || window > 4096) {
-            throw usage("--window: must be between 1 and 4096, was " + window);
-        }
+        FlagChecks.range(spec, "--documents", documents, 1, 100_000);
+        FlagChecks.range(spec, "--window", window, 1, 4096);
         List<Double> head = rates("--head-rates", headRates);
         List<Double> full = rates("--full-rates", fullRates);
         if (!Files.isRegularFile(text) || !Files.isReadable(text)) {

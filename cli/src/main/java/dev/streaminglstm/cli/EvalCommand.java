@@ -57,9 +57,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (window < 1 || window > 65_536) {
-            throw usage("--window: must be between 1 and 65536, was " + window);
-        }
+        FlagChecks.range(spec, "--window", window, 1, 65_536);
         if (maxBytes != null && maxBytes < 1) {
             throw usage("--max-bytes: must be at least 1, was " + maxBytes);
         }

@@ -145,9 +145,7 @@ final class ProduceCommand implements Callable<Integer> {
     }
 
     private List<Corpus> corpora() {
-        if (streams < 1 || streams > 100_000) {
-            throw usage("--streams: must be between 1 and 100000, was " + streams);
-        }
+        FlagChecks.range(spec, "--streams", streams, 1, 100_000);
         if (chunkBytes < TextChunker.MIN_CHUNK_BYTES) {
             throw usage("--chunk-bytes: must be at least " + TextChunker.MIN_CHUNK_BYTES + ", was " + chunkBytes);
         }

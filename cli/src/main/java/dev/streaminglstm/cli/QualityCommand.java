@@ -154,18 +154,18 @@ final class QualityCommand implements Callable<Integer> {
                 throw usage((file == train ? "--train: " : "--heldout: ") + file + " is not a readable file");
             }
         }
-        range("--streams", streams, 1, SandboxSettings.MAX_STREAMS);
-        range("--passes", passes, 1, 100);
+        FlagChecks.range(spec, "--streams", streams, 1, SandboxSettings.MAX_STREAMS);
+        FlagChecks.range(spec, "--passes", passes, 1, 100);
         if (chunkBytes != 0) {
-            range("--chunk-bytes", chunkBytes, TextChunker.MIN_CHUNK_BYTES, 65_536);
+            FlagChecks.range(spec, "--chunk-bytes", chunkBytes, TextChunker.MIN_CHUNK_BYTES, 65_536);
         }
-        range("--points", points, 1, 50);
-        range("--max-tokens", maxTokens, 0, Integer.MAX_VALUE);
-        range("--online-hidden", onlineHidden, 1, 4096);
-        range("--online-layers", onlineLayers, 1, 16);
-        range("--online-embed", onlineEmbed, 1, 4096);
-        range("--online-window", onlineWindow, 1, 4096);
-        range("--online-max-tokens", onlineMaxTokens, 0, Integer.MAX_VALUE);
+        FlagChecks.range(spec, "--points", points, 1, 50);
+        FlagChecks.range(spec, "--max-tokens", maxTokens, 0, Integer.MAX_VALUE);
+        FlagChecks.range(spec, "--online-hidden", onlineHidden, 1, 4096);
+        FlagChecks.range(spec, "--online-layers", onlineLayers, 1, 16);
+        FlagChecks.range(spec, "--online-embed", onlineEmbed, 1, 4096);
+        FlagChecks.range(spec, "--online-window", onlineWindow, 1, 4096);
+        FlagChecks.range(spec, "--online-max-tokens", onlineMaxTokens, 0, Integer.MAX_VALUE);
         if (!(onlineLearningRate > 0 && onlineLearningRate <= 10)) {
             throw usage("--online-learning-rate: must be above 0 and at most 10, was " + onlineLearningRate);
         }
@@ -197,12 +197,6 @@ final class QualityCommand implements Callable<Integer> {
         }
         return new QualityBench.Settings(train, heldout, split, streams, passes, maxTokens, points,
                 List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes, earlyCheckpoints);
-    }
-
-    private void range(String flag, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw usage(flag + ": must be between " + min + " and " + max + ", was " + value);
-        }
     }
 
     private CommandLine.ParameterException usage(String message) {

@@ -64,15 +64,11 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (length < 1 || length > 1_000_000) {
-            throw usage("--length: must be between 1 and 1000000, was " + length);
-        }
+        FlagChecks.range(spec, "--length", length, 1, 1_000_000);
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw usage("--temperature: must be 0 or above, was " + temperature);
         }
-        if (topK < 0 || topK > ByteVocabulary.SIZE) {
-            throw usage("--top-k: must be between 0 and " + ByteVocabulary.SIZE + ", was " + topK);
-        }
+        FlagChecks.range(spec, "--top-k", topK, 0, ByteVocabulary.SIZE);
         long drawSeed = seed != null ? seed : new Random().nextLong();
         ServableModel loaded = ModelLoading.load(store.open(), version);
         ModelConfig config = loaded.config();
