@@ -70,6 +70,7 @@ final class EarlyCheckpoints implements Runnable {
                 try {
                     Thread.sleep(RETRY_MILLIS);
                 } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
                     return;
                 }
             }
