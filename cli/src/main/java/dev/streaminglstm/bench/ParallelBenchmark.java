@@ -8,6 +8,7 @@ import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.merging.GlobalModel;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.job.training.ParameterDelta;
 import dev.streaminglstm.sandbox.EmbeddedStack;
 import dev.streaminglstm.sandbox.corpus.Corpus;
@@ -243,7 +244,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
             delta.windows = 64;
             delta.tokens = 64 * 64;
             GlobalModel global = new GlobalModel(model, ParameterSet.zeros(model, DataType.FLOAT), 0, 0, 0,
-                    Double.NaN, false);
+                    Double.NaN, TrainedLoss.NONE, false);
             DataOutputSerializer out = new DataOutputSerializer((int) (4 * parameters + 1024));
             int rounds = 0;
             long started = System.nanoTime();

@@ -5,11 +5,16 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.ModelShape;
+import dev.streaminglstm.schema.SchemaHistory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
@@ -38,8 +43,17 @@ final class ManifestJson {
     static final int MAX_NUMBER_CHARS = 64;
 
     private static final JsonFactory JSON = new JsonFactory();
+    /** Every schema a stored manifest can have been written with, newest first. */
+    private static final List<Schema> WRITERS =
+            newestFirst(SchemaHistory.writerSchemas(ModelManifest.getClassSchema()));
 
     private ManifestJson() {}
+
+    private static List<Schema> newestFirst(List<Schema> oldestFirst) {
+        List<Schema> schemas = new ArrayList<>(oldestFirst);
+        Collections.reverse(schemas);
+        return List.copyOf(schemas);
+    }
 
     static byte[] encode(ModelManifest manifest) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -63,15 +77,21 @@ final class ManifestJson {
             throw new IOException("it is larger than the " + MAX_BYTES + " bytes a manifest may have");
         }
         requireWithinLimits(json);
-        ModelManifest manifest;
-        try {
-            manifest = new SpecificDatumReader<>(ModelManifest.class)
-                    .read(
-                            null,
-                            DecoderFactory.get()
-                                    .jsonDecoder(ModelManifest.getClassSchema(), new ByteArrayInputStream(json)));
-        } catch (AvroRuntimeException e) {
-            throw new IOException(e.getMessage(), e);
+        ModelManifest manifest = null;
+        AvroRuntimeException newest = null;
+        // Avro's JSON decoder fills no defaults: a manifest of an earlier release is read with the schema it was
+        // written with, resolved to the current one; the newest that reads it wins
+        for (Schema writer : WRITERS) {
+            try {
+                manifest = new SpecificDatumReader<ModelManifest>(writer, ModelManifest.getClassSchema())
+                        .read(null, DecoderFactory.get().jsonDecoder(writer, new ByteArrayInputStream(json)));
+                break;
+            } catch (AvroRuntimeException e) {
+                newest = newest == null ? e : newest;
+            }
+        }
+        if (manifest == null) {
+            throw new IOException(newest.getMessage(), newest);
         }
         requirePossible(manifest);
         return manifest;

@@ -11,7 +11,8 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecordBase;
 
 /**
- * Every released version of a topic record's schema, so that readers resolve records written with any of them.
+ * Every released version of a topic record's schema (and of the model store's manifest), so that readers resolve
+ * records written with any of them.
  *
  * <p>The versions of record {@code Name} are the resources {@code history/Name/v1.avsc}, {@code v2.avsc}, ... next
  * to this class (in {@code src/main/resources/dev/streaminglstm/schema/history/}), oldest first, numbered without

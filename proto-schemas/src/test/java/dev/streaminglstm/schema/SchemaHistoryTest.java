@@ -35,9 +35,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The rules of schema evolution for the records on the project's topics, checked on every build: each record's
- * history holds its current schema as the newest version, and every version is backward-compatible (the current
- * reader reads it) and forward-compatible (its reader reads the current schema) with the current one.
+ * The rules of schema evolution for the records on the project's topics and the store's manifest, checked on every
+ * build: each record's history holds its current schema as the newest version, and every version is
+ * backward-compatible (the current reader reads it) and forward-compatible (its reader reads the current schema) with
+ * the current one.
  */
 class SchemaHistoryTest {
 
@@ -57,9 +58,13 @@ class SchemaHistoryTest {
                         .setReason("why").setReasonCode("BAD_AVRO").setRejectedAt(T).build());
     }
 
-    /** The schemas of the records on the project's topics: those that carry a schema history. */
+    /**
+     * The schemas that carry a schema history: the records on the project's topics, and the model store's manifest
+     * (stored as JSON, read back by a store of any later release).
+     */
     static Stream<Schema> topicSchemas() {
-        return Stream.of(TextEvent.getClassSchema(), Prediction.getClassSchema(), DeadLetter.getClassSchema());
+        return Stream.of(TextEvent.getClassSchema(), Prediction.getClassSchema(), DeadLetter.getClassSchema(),
+                ModelManifest.getClassSchema());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -168,9 +173,9 @@ class SchemaHistoryTest {
 
     @Test
     void aRecordWithoutHistoryIsRefusedWithTheResourceItNeeds() {
-        assertThatThrownBy(() -> SchemaHistory.versions(ModelManifest.getClassSchema()))
+        assertThatThrownBy(() -> SchemaHistory.versions(ModelShape.getClassSchema()))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("history/ModelManifest/v1.avsc");
+                .hasMessageContaining("history/ModelShape/v1.avsc");
     }
 
     /**

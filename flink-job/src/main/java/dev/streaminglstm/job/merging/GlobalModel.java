@@ -17,20 +17,23 @@ public final class GlobalModel {
     private long windows;
     private long skippedSteps;
     private double recentLossBpc;
+    private TrainedLoss trainedLoss;
     private boolean changed;
 
     /**
      * @param recentLossBpc the moving average of the training loss so far, NaN for none
+     * @param trainedLoss the training loss of the tokens trained in so far
      * @param changed whether the model moved since the last version written
      */
     public GlobalModel(ModelConfig config, ParameterSet parameters, long tokens, long windows, long skippedSteps,
-            double recentLossBpc, boolean changed) {
+            double recentLossBpc, TrainedLoss trainedLoss, boolean changed) {
         this.config = config;
         this.parameters = parameters;
         this.tokens = tokens;
         this.windows = windows;
         this.skippedSteps = skippedSteps;
         this.recentLossBpc = recentLossBpc;
+        this.trainedLoss = trainedLoss;
         this.changed = changed;
     }
 
@@ -60,6 +63,7 @@ public final class GlobalModel {
             double bpc = delta.lossNats / delta.tokens / Math.log(2);
             recentLossBpc = Double.isNaN(recentLossBpc) ? bpc : 0.7 * recentLossBpc + 0.3 * bpc;
         }
+        trainedLoss = trainedLoss.plus(delta.lossNats, delta.tokens);
         changed = true;
         return null;
     }
@@ -97,5 +101,10 @@ public final class GlobalModel {
     /** A moving average of the training loss the deltas reported, in bits per token; NaN before any. */
     public double recentLossBpc() {
         return recentLossBpc;
+    }
+
+    /** The training loss of every token trained in, each taken before its step. */
+    public TrainedLoss trainedLoss() {
+        return trainedLoss;
     }
 }

@@ -75,14 +75,15 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         if (!context.isRestored()) {
             PublishedModels.Start start = models.start();
             global = new GlobalModel(models.model(), start.parameters(), start.tokensTrained(), start.windowsTrained(),
-                    start.skippedSteps(), Double.NaN, false);
+                    start.skippedSteps(), Double.NaN, start.trainedLoss(), false);
             publisher.startFresh(start.version());
             return;
         }
         for (byte[] entry : state.get()) {
             MergerSnapshot s = MergerSnapshot.fromBytes(entry);
             global = new GlobalModel(models.model(), ParameterSet.fromFlatFloats(models.model(), s.parameters(),
-                    DataType.FLOAT), s.tokens(), s.windows(), s.skippedSteps(), s.recentLossBpc(), s.changed());
+                    DataType.FLOAT), s.tokens(), s.windows(), s.skippedSteps(), s.recentLossBpc(), s.trainedLoss(),
+                    s.changed());
             publisher.restore(s.version(), s.parentOfVersion(), s.awaitingCommit(), global);
         }
     }
@@ -113,7 +114,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         publisher.publish(global, context.getCheckpointId());
         state.update(List.of(new MergerSnapshot(publisher.version(), publisher.parentOfVersion(), global.changed(),
                 global.tokens(), global.windows(), global.skippedSteps(), global.recentLossBpc(),
-                publisher.awaitingCommit(), global.parameters().toFlatFloats()).toBytes()));
+                global.trainedLoss(), publisher.awaitingCommit(), global.parameters().toFlatFloats()).toBytes()));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.streaminglstm.job.training;
 
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.job.versions.PublishedModels;
 import java.io.IOException;
 import java.util.Comparator;
@@ -63,7 +64,7 @@ record RescalePlan(long baseVersion, ParameterSet start, byte[] optimizerState, 
                     parallelism, fallbackVersion);
             // the counters of a start are not read here: the merger keeps the totals
             return new PublishedModels.Start(fallbackVersion,
-                    ParameterSet.fromFlatFloats(model, fallbackBase, DataType.FLOAT), 0, 0, 0);
+                    ParameterSet.fromFlatFloats(model, fallbackBase, DataType.FLOAT), 0, 0, 0, TrainedLoss.NONE);
         });
         ParameterSet start = global.parameters().copy().addi(unsent.copy().muli(1.0 / oldParallelism));
         ParameterDelta inherited = null;

@@ -5,6 +5,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.job.config.TrainingSettings;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.schema.HyperParameters;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.schema.ModelShape;
@@ -53,6 +54,12 @@ public final class Manifests implements Serializable {
         return m;
     }
 
+    /** The training loss a manifest records; none for a manifest written before it did. */
+    public static TrainedLoss trainedLoss(ModelManifest m) {
+        Double bpc = m.getTrainingPrequentialBpc();
+        return bpc == null ? TrainedLoss.NONE : TrainedLoss.ofBpc(bpc, m.getTrainingPrequentialTokens());
+    }
+
     /** The parameter file ({@link ModelFile}) of {@code parameters}. */
     public byte[] parameterFile(ParameterSet parameters) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -65,9 +72,10 @@ public final class Manifests implements Serializable {
      *
      * @param parent the version it continued from, 0 for none
      * @param recentLossBpc the recent training loss, NaN for none
+     * @param trainedLoss the training loss of every token trained in
      */
     public ModelManifest manifest(long version, long parent, long checkpointId, long tokens, long windows,
-            long skippedSteps, double recentLossBpc) {
+            long skippedSteps, double recentLossBpc, TrainedLoss trainedLoss) {
         return ModelManifest.newBuilder()
                 .setVersion(version)
                 .setParentVersion(parent > 0 ? parent : null)
@@ -76,6 +84,8 @@ public final class Manifests implements Serializable {
                 .setWindowsTrained(windows)
                 .setSkippedSteps(skippedSteps)
                 .setRecentLossBpc(Double.isNaN(recentLossBpc) ? null : recentLossBpc)
+                .setTrainingPrequentialBpc(trainedLoss.tokens() > 0 ? trainedLoss.bpc() : null)
+                .setTrainingPrequentialTokens(trainedLoss.tokens())
                 .setCheckpointId(checkpointId)
                 .setShape(shape(model))
                 .setHyperParameters(HyperParameters.newBuilder()

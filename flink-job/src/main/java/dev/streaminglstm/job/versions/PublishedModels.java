@@ -6,6 +6,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.job.config.StoreSettings;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.store.CorruptPointerException;
 import dev.streaminglstm.store.CorruptVersionException;
@@ -93,9 +94,10 @@ public final class PublishedModels implements Serializable {
      * @param tokensTrained tokens trained into that version since the first one
      * @param windowsTrained windows trained into that version since the first one
      * @param skippedSteps optimiser steps skipped on the way to that version
+     * @param trainedLoss the training loss of the tokens trained into it (none where its manifest does not say)
      */
     public record Start(long version, ParameterSet parameters, long tokensTrained, long windowsTrained,
-            long skippedSteps) {}
+            long skippedSteps, TrainedLoss trainedLoss) {}
 
     /**
      * Reads the version {@code LATEST} points at. If that version does not verify, or {@code LATEST} itself is
@@ -113,7 +115,8 @@ public final class PublishedModels implements Serializable {
         try {
             OptionalLong latest = opened.latestVersion();
             if (latest.isEmpty()) {
-                return new Start(0, ParameterSet.initialize(model, DataType.FLOAT, seed), 0, 0, 0);
+                return new Start(0, ParameterSet.initialize(model, DataType.FLOAT, seed), 0, 0, 0,
+                        TrainedLoss.NONE);
             }
             candidates.removeIf(v -> v > latest.getAsLong());
             if (candidates.isEmpty() || candidates.get(0) != latest.getAsLong()) {
@@ -198,7 +201,8 @@ public final class PublishedModels implements Serializable {
     }
 
     private static Start start(ModelManifest m, ParameterSet parameters) {
-        return new Start(m.getVersion(), parameters, m.getTokensTrained(), m.getWindowsTrained(), m.getSkippedSteps());
+        return new Start(m.getVersion(), parameters, m.getTokensTrained(), m.getWindowsTrained(), m.getSkippedSteps(),
+                Manifests.trainedLoss(m));
     }
 
     private ModelStore openUnchecked() {

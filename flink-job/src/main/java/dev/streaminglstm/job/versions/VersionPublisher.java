@@ -194,7 +194,8 @@ public final class VersionPublisher {
         }
         long started = System.nanoTime();
         store.writeVersion(manifests.manifest(v, parent, checkpointId, model.tokens(), model.windows(),
-                model.skippedSteps(), model.recentLossBpc()), manifests.parameterFile(model.parameters()));
+                model.skippedSteps(), model.recentLossBpc(), model.trainedLoss()),
+                manifests.parameterFile(model.parameters()));
         onVersionWritten.run();
         lastWriteMillis = (System.nanoTime() - started) / 1e6;
     }

@@ -16,7 +16,8 @@ class GlobalModelTest {
     static final ModelConfig MODEL = ModelConfig.lstm(ByteVocabulary.SIZE, 4, 8);
 
     static GlobalModel zeros() {
-        return new GlobalModel(MODEL, ParameterSet.zeros(MODEL, DataType.FLOAT), 10, 2, 0, Double.NaN, false);
+        return new GlobalModel(MODEL, ParameterSet.zeros(MODEL, DataType.FLOAT), 10, 2, 0, Double.NaN, TrainedLoss.NONE,
+                false);
     }
 
     @Test
@@ -37,6 +38,24 @@ class GlobalModelTest {
     }
 
     @Test
+    void theTrainingLossOfEveryTokenIsSummedAndANonFiniteOneLeftOut() {
+        GlobalModel global = zeros();
+        ParameterDelta second = delta(MODEL, 0.25f, 1, 4);
+        second.lossNats = 4 * 1.0;
+        ParameterDelta skipped = delta(MODEL, 0.25f, 1, 4);
+        skipped.lossNats = Double.NaN;
+
+        global.add(delta(MODEL, 0.5f, 3, 12), 2);
+        global.add(second, 2);
+        global.add(skipped, 2);
+
+        assertThat(global.trainedLoss().tokens()).as("the tokens of the two finite deltas").isEqualTo(16);
+        assertThat(global.trainedLoss().bpc()).as("12 tokens at 2 nats and 4 at 1, over every one of them")
+                .isCloseTo((12 * 2.0 + 4 * 1.0) / 16 / Math.log(2), Offset.offset(1e-12));
+        assertThat(global.tokens()).as("the tokens counted whatever their loss").isEqualTo(30);
+    }
+
+    @Test
     void aDeltaOfTheWrongSizeOrNotFiniteIsRejectedAndChangesNothing() {
         GlobalModel global = zeros();
         ParameterDelta shorter = delta(MODEL, 0.5f, 1, 4);
@@ -54,5 +73,6 @@ class GlobalModelTest {
         assertThat(global.tokens()).isEqualTo(10);
         assertThat(global.changed()).isFalse();
         assertThat(global.recentLossBpc()).isNaN();
+        assertThat(global.trainedLoss()).isEqualTo(TrainedLoss.NONE);
     }
 }

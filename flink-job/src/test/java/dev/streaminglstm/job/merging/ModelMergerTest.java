@@ -65,6 +65,9 @@ class ModelMergerTest {
                 assertThat(m.getWindowsTrained()).isEqualTo(3);
                 assertThat(m.getTokensTrained()).isEqualTo(12);
                 assertThat(m.getRecentLossBpc()).isCloseTo(2.0 / Math.log(2), org.assertj.core.data.Offset.offset(1e-9));
+                assertThat(m.getTrainingPrequentialBpc()).isCloseTo(2.0 / Math.log(2),
+                        org.assertj.core.data.Offset.offset(1e-9));
+                assertThat(m.getTrainingPrequentialTokens()).isEqualTo(12);
                 assertThat(m.getCheckpointId()).isEqualTo(1L);
             });
             assertThat(store.latestVersion()).as("not before the checkpoint completes").isEmpty();
@@ -158,6 +161,8 @@ class ModelMergerTest {
         assertThat(store.readVersion(2).manifest().getParentVersion()).isEqualTo(1L);
         assertThat(store.readVersion(2).manifest().getTokensTrained()).as("totals since the first version").isEqualTo(8);
         assertThat(store.readVersion(2).manifest().getWindowsTrained()).isEqualTo(2);
+        assertThat(store.readVersion(2).manifest().getTrainingPrequentialTokens()).as("continued from version 1's")
+                .isEqualTo(8);
 
         JobConfig otherShape = JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", dir.toUri().toString(),
                 "--embed", "4", "--hidden", "16");
@@ -227,6 +232,8 @@ class ModelMergerTest {
         mergeAtCompletedCheckpoints(config, rolledBack, 0.5f, 6); // an ordinary failover of the rolled-back job
         assertThat(store.latestVersion()).hasValue(6);
         ModelManifestAssert.parentTokensWindows(store.readVersion(6).manifest(), 5L, 16, 4);
+        assertThat(store.readVersion(6).manifest().getTrainingPrequentialTokens())
+                .as("the training loss restored with the model it describes").isEqualTo(16);
     }
 
     @Test
@@ -388,6 +395,8 @@ class ModelMergerTest {
         mergeAtCompletedCheckpoints(config, old, 0.5f, 2);
         assertThat(store.latestVersion()).hasValue(4);
         ModelManifestAssert.parentTokensWindows(store.readVersion(4).manifest(), 3L, 44, 11);
+        assertThat(store.readVersion(4).manifest().getTrainingPrequentialTokens())
+                .as("a layout without the training loss: counted from the restore on").isEqualTo(4);
         assertThat(storedParameters(store, 4)).isEqualTo(plus(values, 0.5f));
     }
 

@@ -4,6 +4,7 @@ import static dev.streaminglstm.job.training.ReplicaTest.MODEL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streaminglstm.core.model.ParameterSet;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.job.versions.PublishedModels;
 import java.util.List;
 import java.util.Optional;
@@ -29,7 +30,7 @@ class RescalePlanTest {
     private static PublishedModels.Start global(long version, float value) {
         ParameterSet p = ParameterSet.zeros(MODEL, DataType.FLOAT);
         p.asMap().values().forEach(a -> a.assign(value));
-        return new PublishedModels.Start(version, p, 0, 0, 0);
+        return new PublishedModels.Start(version, p, 0, 0, 0, TrainedLoss.NONE);
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.merging.GlobalModel;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.store.ModelStore;
 import java.nio.file.Path;
 import java.util.TreeMap;
@@ -28,7 +29,8 @@ class VersionPublisherTest {
 
     private static GlobalModel global(JobConfig config) throws Exception {
         PublishedModels.Start start = StreamingLstmJob.models(config).start();
-        return new GlobalModel(config.model().config(), start.parameters(), 0, 0, 0, Double.NaN, false);
+        return new GlobalModel(config.model().config(), start.parameters(), 0, 0, 0, Double.NaN, TrainedLoss.NONE,
+                false);
     }
 
     @Test
