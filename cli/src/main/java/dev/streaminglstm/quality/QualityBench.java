@@ -10,6 +10,8 @@ import dev.streaminglstm.core.optim.LearningRateSchedule;
 import dev.streaminglstm.core.optim.OptimizerConfig;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.merging.TrainedLoss;
+import dev.streaminglstm.job.versions.Manifests;
 import dev.streaminglstm.sandbox.Sandbox;
 import dev.streaminglstm.sandbox.SandboxEndpoints;
 import dev.streaminglstm.sandbox.SandboxLogging;
@@ -124,6 +126,7 @@ public final class QualityBench {
         ModelManifest last = chosen.get(chosen.size() - 1);
         Optional<Curve> b = Optional.empty();
         OptionalDouble replayGap = OptionalDouble.empty();
+        OptionalDouble replayLossGap = OptionalDouble.empty();
         if (s.learners().contains('b')) {
             log.println("(b) the same windows in the same order, lstm-core alone");
             SameOrderReplay.Result replay = SameOrderReplay.run(config,
@@ -135,6 +138,8 @@ public final class QualityBench {
             if (replay.globalAtWindows().isPresent()) {
                 replayGap = OptionalDouble.of(maxAbsDifference(replay.globalAtWindows().get(),
                         pipeline.load(last).parameters()));
+                replayLossGap = OptionalDouble.of(Math.abs(replay.trainedLossAtWindows().orElseThrow().bpc()
+                        - Manifests.trainedLoss(last).bpc()));
             }
         }
         b.ifPresent(curves::add);
@@ -167,7 +172,7 @@ public final class QualityBench {
             curves.add(online.get());
             done(log, online.get());
         }
-        report(out, pipeline, curves, b, c, torch, online, replayGap, last);
+        report(out, pipeline, curves, b, c, torch, online, replayGap, replayLossGap, last);
     }
 
     private static Optional<Curve> torch(Settings s, ModelConfig model, OptimizerConfig optimizer, long seed,
@@ -191,7 +196,7 @@ public final class QualityBench {
 
     private static void report(PrintWriter out, PipelineRun.Result pipeline, List<Curve> curves, Optional<Curve> b,
             Optional<Curve> c, Optional<Curve> torch, Optional<Curve> online, OptionalDouble replayGap,
-            ModelManifest last) {
+            OptionalDouble replayLossGap, ModelManifest last) {
         Curve a = curves.get(0);
         out.println();
         out.println("held-out bits per byte against tokens trained (each learner within one step of the count):");
@@ -220,6 +225,14 @@ public final class QualityBench {
         out.printf(Locale.ROOT, "pipeline: %.4f bpc over every byte sent, the bytes before the first version at 8 bits "
                 + "each (what an online compressor without a model yet would pay): the figure to set against an online "
                 + "learner, which scores every byte%n", everyByte);
+        TrainedLoss learner = Manifests.trainedLoss(last);
+        long untrained = Math.max(0, summary.bytesSent() - learner.tokens());
+        double learnerEveryByte = (learner.nats() / Math.log(2) + 8.0 * untrained) / summary.bytesSent();
+        out.printf(Locale.ROOT, "pipeline's learner: %.4f bpc over the %,d tokens trained into v%d, each batch "
+                        + "scored by the training model before its step (an online learner's own measure, as (e)'s); "
+                        + "%.4f over every byte sent, 8 bits for each byte not trained in. The served predictions above "
+                        + "also pay for serving each version a checkpoint late%n", learner.bpc(), learner.tokens(),
+                last.getVersion(), learnerEveryByte);
         b.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%%n",
                 percent(a.lastBpc(), x.lastBpc())));
         c.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / contiguous (c) at the last point: %+.2f%%%n",
@@ -231,10 +244,15 @@ public final class QualityBench {
                         + "pipeline prequential %+.2f%% against it, pipeline training %.2fx as fast%n",
                 o.prequentialBpc().orElse(Double.NaN), o.tokensPerSecond(),
                 percent(prequential, o.prequentialBpc().orElse(Double.NaN)), a.tokensPerSecond() / o.tokensPerSecond()));
+        online.ifPresent(o -> out.printf(Locale.ROOT, "against the online learner (e), over every byte: the pipeline's "
+                        + "learner %+.2f%%, its served predictions %+.2f%%%n",
+                percent(learnerEveryByte, o.prequentialBpc().orElse(Double.NaN)),
+                percent(everyByte, o.prequentialBpc().orElse(Double.NaN))));
         out.println(b.isEmpty() ? "replay (b): not run" : replayGap.isPresent()
                 ? String.format(Locale.ROOT, "replay (b): its deltas added up to the %,d windows of v%d differ from "
-                        + "that version's parameters by at most %.3g", last.getWindowsTrained(), last.getVersion(),
-                        replayGap.getAsDouble())
+                        + "that version's parameters by at most %.3g, their training loss from the version's by %.3g "
+                        + "bpc", last.getWindowsTrained(), last.getVersion(), replayGap.getAsDouble(),
+                        replayLossGap.orElse(Double.NaN))
                 : "replay (b): not compared with the pipeline (its deltas never summed to exactly the last version's "
                         + "windows: the pipeline's batches depend on timing unless --flush-ms 0 "
                         + "--flush-on-checkpoint=false)");
@@ -256,7 +274,11 @@ public final class QualityBench {
                 "replay_max_abs_diff=" + (replayGap.isPresent()
                         ? String.format(Locale.ROOT, "%.3g", replayGap.getAsDouble()) : "nan"),
                 "prequential_scored=" + String.format(Locale.ROOT, "%.3f", scored(pipeline)),
-                "prequential_every_byte_bpc=" + number(everyByte))));
+                "prequential_every_byte_bpc=" + number(everyByte),
+                "training_prequential_bpc=" + number(learner.bpc()),
+                "training_prequential_every_byte_bpc=" + number(learnerEveryByte),
+                "replay_training_loss_diff=" + (replayLossGap.isPresent()
+                        ? String.format(Locale.ROOT, "%.3g", replayLossGap.getAsDouble()) : "nan"))));
         out.flush();
     }
 

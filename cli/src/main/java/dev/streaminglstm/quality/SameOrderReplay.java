@@ -6,6 +6,7 @@ import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.train.Trainer;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.merging.GlobalModel;
+import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.job.training.Replica;
 import dev.streaminglstm.job.training.StreamTrainer;
 import dev.streaminglstm.job.training.StreamTrainingState;
@@ -37,8 +38,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 final class SameOrderReplay {
 
-    /** What the replay trained. */
-    record Result(Curve curve, Optional<ParameterSet> globalAtWindows) {}
+    /**
+     * What the replay trained.
+     *
+     * @param curve held-out bpc at the points, and the training loss of every batch before its step
+     * @param globalAtWindows the deltas added up when they reached the windows compared, if they did exactly
+     * @param trainedLossAtWindows the training loss those deltas reported, as the merger sums it
+     */
+    record Result(Curve curve, Optional<ParameterSet> globalAtWindows, Optional<TrainedLoss> trainedLossAtWindows) {}
 
     private SameOrderReplay() {}
 
@@ -73,8 +80,10 @@ final class SameOrderReplay {
         Replica replica = Replica.start(model, config.model().kernel(), config.optimizer().config(), 0,
                 initial.copy());
         replica.stepSizes(config.training());
-        GlobalModel global = new GlobalModel(model, initial.copy(), 0, 0, 0, Double.NaN, false);
+        GlobalModel global = new GlobalModel(model, initial.copy(), 0, 0, 0, Double.NaN, TrainedLoss.NONE, false);
         ParameterSet[] kept = new ParameterSet[1];
+        TrainedLoss[] keptLoss = new TrainedLoss[1];
+        TrainedLoss[] trained = {TrainedLoss.NONE};
         long[] tokens = new long[1];
         long[] windowsTrained = new long[1];
         Map<String, StreamTrainingState> states = new HashMap<>();
@@ -94,12 +103,14 @@ final class SameOrderReplay {
                     global.add(delta, 1);
                     if (global.windows() == compareAtWindows) {
                         kept[0] = global.parameters().copy();
+                        keptLoss[0] = global.trainedLoss();
                     }
                 }, new StreamTrainer.Listener() {
                     @Override
                     public void batchTrained(int windows, Trainer.Step step, long nanos) {
                         tokens[0] += step.tokens();
                         windowsTrained[0] += windows;
+                        trained[0] = trained[0].plus(step.lossNats() * step.tokens(), step.tokens());
                     }
                 });
         Evaluations evaluations = new Evaluations(points, heldOut);
@@ -124,7 +135,9 @@ final class SameOrderReplay {
         if (!evaluations.finished()) {
             evaluations.evaluate(tokens[0], replicaModel);
         }
-        Curve curve = new Curve("same order", evaluations.points(), tokens[0] / seconds, OptionalDouble.empty());
-        return new Result(curve, Optional.ofNullable(kept[0]));
+        OptionalDouble prequential =
+                trained[0].tokens() > 0 ? OptionalDouble.of(trained[0].bpc()) : OptionalDouble.empty();
+        Curve curve = new Curve("same order", evaluations.points(), tokens[0] / seconds, prequential);
+        return new Result(curve, Optional.ofNullable(kept[0]), Optional.ofNullable(keptLoss[0]));
     }
 }

@@ -48,6 +48,11 @@ class QualityBenchITCase {
         assertThat(figures).containsKeys("prequential_bpc", "heldout_bpc", "offline_same_order_bpc",
                 "offline_contiguous_bpc", "tokens", "tokens_per_s", "online_prequential_bpc");
         assertThat(Double.parseDouble(figures.get("replay_max_abs_diff"))).as(run.out()).isZero();
+        // the training loss of each batch before its step, as the merger summed it into the last version's manifest,
+        // is what the replay's own deltas report for the same windows
+        assertThat(Double.parseDouble(figures.get("replay_training_loss_diff"))).as(run.out()).isZero();
+        assertThat(Double.parseDouble(figures.get("training_prequential_every_byte_bpc"))).as(run.out())
+                .isGreaterThanOrEqualTo(Double.parseDouble(figures.get("training_prequential_bpc")));
         assertThat(Long.parseLong(figures.get("tokens"))).as("two passes, all but the last windows").isGreaterThan(40_000);
         // the first versions come at checkpoints: the chunks before them have no model to be scored with; a stream
         // is one open document, so no byte is scored twice
@@ -58,7 +63,7 @@ class QualityBenchITCase {
                 .isCloseTo(Double.parseDouble(figures.get("prequential_bpc")) * scored + 8 * (1 - scored),
                         org.assertj.core.data.Offset.offset(0.01));
         for (String bpc : new String[] {"prequential_bpc", "heldout_bpc", "offline_same_order_bpc",
-                "offline_contiguous_bpc", "online_prequential_bpc", "online_heldout_bpc"}) {
+                "offline_contiguous_bpc", "online_prequential_bpc", "online_heldout_bpc", "training_prequential_bpc"}) {
             // a byte model that learned anything codes text in less than 8 bits; an untrained one needs about 8
             assertThat(Double.parseDouble(figures.get(bpc))).as(bpc).isBetween(1.0, 7.9);
         }
