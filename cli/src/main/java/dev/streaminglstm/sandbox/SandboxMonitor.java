@@ -297,7 +297,8 @@ final class SandboxMonitor implements AutoCloseable {
                 if (m.getVersion() <= latest.getAsLong()) {
                     synchronized (this) {
                         versions.putIfAbsent(m.getVersion(), new PublishedVersion(m.getVersion(), m.getCreatedAt(),
-                                m.getTokensTrained(), Optional.ofNullable(m.getRecentLossBpc())));
+                                m.getTokensTrained(), Optional.ofNullable(m.getRecentLossBpc()),
+                                Optional.ofNullable(m.getTrainingPrequentialBpc())));
                     }
                 }
             }

@@ -50,8 +50,14 @@ public record SandboxStatus(
         samples = List.copyOf(samples);
     }
 
-    /** One model version as its manifest in the store describes it. */
-    public record PublishedVersion(long version, Instant createdAt, long tokensTrained, Optional<Double> lossBpc) {}
+    /**
+     * One model version as its manifest in the store describes it.
+     *
+     * @param lossBpc its recent training loss
+     * @param trainingPrequentialBpc the training loss of every token trained into it, each before its step
+     */
+    public record PublishedVersion(long version, Instant createdAt, long tokensTrained, Optional<Double> lossBpc,
+            Optional<Double> trainingPrequentialBpc) {}
 
     /**
      * A stream's latest prediction.

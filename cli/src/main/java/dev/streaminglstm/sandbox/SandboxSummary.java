@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param firstSurprise mean surprise of the run's first predictions, in bits, empty if too few predictions
  * @param runDir      the folder of this run's model store, checkpoints and log
  * @param prequential every token of the predictions scored before the served model saw it
+ * @param trainingPrequentialBpc training loss of every token trained into the newest version, each before its step
+ *     (the learner's own prequential code length), empty if none
  */
 public record SandboxSummary(
         Duration elapsed,
@@ -39,7 +41,8 @@ public record SandboxSummary(
         Optional<Double> surprise,
         Optional<Double> firstSurprise,
         Path runDir,
-        Prequential.Snapshot prequential) {
+        Prequential.Snapshot prequential,
+        Optional<Double> trainingPrequentialBpc) {
 
     /** The summary of a run whose last status was {@code last}. */
     static SandboxSummary of(SandboxStatus last, Path runDir) {
@@ -47,7 +50,8 @@ public record SandboxSummary(
         return new SandboxSummary(last.elapsed(), last.streams(), last.bytesSent(), last.tokensTrained(),
                 newest.map(PublishedVersion::version).orElse(0L), newest.flatMap(PublishedVersion::lossBpc),
                 last.firstWithLoss().flatMap(PublishedVersion::lossBpc), last.predictions(), last.noModel(),
-                last.deadLetters(), last.recentSurprise(), last.firstSurprise(), runDir, last.prequential());
+                last.deadLetters(), last.recentSurprise(), last.firstSurprise(), runDir, last.prequential(),
+                newest.flatMap(PublishedVersion::trainingPrequentialBpc));
     }
 
     /** Tokens trained per second of the run. */
@@ -59,16 +63,17 @@ public record SandboxSummary(
     /**
      * One line of {@code key=value} pairs, always in this order: {@code tokens streams version bpc predictions
      * dead_letters first_bpc no_model bytes seconds tokens_per_s surprise first_surprise prequential_bpc
-     * recent_prequential_bpc prequential_tokens}. A figure that is not known is {@code nan}.
+     * recent_prequential_bpc prequential_tokens training_prequential_bpc}. A figure that is not known is {@code nan}.
      */
     public String keyValues() {
         return String.format(Locale.ROOT,
                 "tokens=%d streams=%d version=%d bpc=%s predictions=%d dead_letters=%d first_bpc=%s no_model=%d "
                         + "bytes=%d seconds=%d tokens_per_s=%.0f surprise=%s first_surprise=%s prequential_bpc=%s "
-                        + "recent_prequential_bpc=%s prequential_tokens=%d",
+                        + "recent_prequential_bpc=%s prequential_tokens=%d training_prequential_bpc=%s",
                 tokens, streams, version, number(bpc), predictions, deadLetters, number(firstBpc), noModel,
                 bytesSent, elapsed.toSeconds(), tokensPerSecond(), number(surprise), number(firstSurprise),
-                number(prequential.bpc()), number(prequential.recent()), prequential.tokens());
+                number(prequential.bpc()), number(prequential.recent()), prequential.tokens(),
+                number(trainingPrequentialBpc));
     }
 
     /** A few lines for a person, ending with {@link #keyValues()}. */
@@ -84,7 +89,10 @@ public record SandboxSummary(
                     tokens, tokensPerSecond()));
             out.append("  training loss ")
                     .append(firstBpc.map(b -> number(Optional.of(b)) + " bpc at the first version, ").orElse(""))
-                    .append(number(bpc)).append(" bpc now").append(nl);
+                    .append(number(bpc)).append(" bpc now")
+                    .append(trainingPrequentialBpc.map(all -> ", " + number(Optional.of(all)) + " over every token "
+                            + "trained, each before its step").orElse(""))
+                    .append(nl);
         }
         out.append(String.format(Locale.ROOT, "  %,d predictions (%,d before the first model), %,d dead letters%n",
                 predictions, noModel, deadLetters));

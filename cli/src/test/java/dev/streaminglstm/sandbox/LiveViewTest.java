@@ -30,9 +30,9 @@ class LiveViewTest {
 
     private static SandboxStatus status(String text, String continuation) {
         List<PublishedVersion> versions = List.of(
-                new PublishedVersion(1, NOW.minusSeconds(60), 4_096, Optional.of(7.5)),
-                new PublishedVersion(2, NOW.minusSeconds(30), 60_000, Optional.of(5.0)),
-                new PublishedVersion(3, NOW.minusSeconds(3), 120_000, Optional.of(3.25)));
+                new PublishedVersion(1, NOW.minusSeconds(60), 4_096, Optional.of(7.5), Optional.empty()),
+                new PublishedVersion(2, NOW.minusSeconds(30), 60_000, Optional.of(5.0), Optional.empty()),
+                new PublishedVersion(3, NOW.minusSeconds(3), 120_000, Optional.of(3.25), Optional.empty()));
         return new SandboxStatus(Duration.ofSeconds(75), 2, 150_000, 2_000, 7, 1_800, 200, 0, Optional.of(3.9),
                 Optional.of(6.5), versions, List.of(new StreamSample("doc-0", text, continuation, 3)),
                 new Prequential.Snapshot(300_000, 90_000, Optional.of(5.125), Optional.of(2.875)));

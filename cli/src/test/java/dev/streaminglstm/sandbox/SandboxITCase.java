@@ -59,6 +59,8 @@ class SandboxITCase {
         assertThat(summary.bpc().get()).as("training loss now, half a bit or more below that of the first version")
                 .isLessThan(summary.firstBpc().get() - 0.5);
         assertThat(summary.prequential().falling()).as("first and last 20,000 prequential tokens apart").isTrue();
+        assertThat(summary.trainingPrequentialBpc()).as("the newest version's training loss over every token trained")
+                .hasValueSatisfying(all -> assertThat(all).isBetween(summary.bpc().get(), 8.0));
         assertThat(summary.prequential().recent().get())
                 .as("prequential bpc of the last 20,000 tokens, 0.3 bits or more below that of the first")
                 .isLessThan(summary.prequential().first().get() - 0.3);

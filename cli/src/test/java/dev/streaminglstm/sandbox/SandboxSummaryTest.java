@@ -15,7 +15,8 @@ class SandboxSummaryTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
     private static PublishedVersion version(long v, long secondsAfterStart, long tokens, Double bpc) {
-        return new PublishedVersion(v, T0.plusSeconds(secondsAfterStart), tokens, Optional.ofNullable(bpc));
+        return new PublishedVersion(v, T0.plusSeconds(secondsAfterStart), tokens, Optional.ofNullable(bpc),
+                Optional.ofNullable(bpc).map(b -> b + 0.5));
     }
 
     private static SandboxStatus status(List<PublishedVersion> versions) {
@@ -33,10 +34,12 @@ class SandboxSummaryTest {
 
         assertThat(summary.keyValues()).isEqualTo("tokens=123456 streams=16 version=3 bpc=3.21 predictions=2345 "
                 + "dead_letters=0 first_bpc=7.25 no_model=300 bytes=250000 seconds=100 tokens_per_s=1235 surprise=3.50 "
-                + "first_surprise=6.25 prequential_bpc=3.00 recent_prequential_bpc=2.75 prequential_tokens=50000");
+                + "first_surprise=6.25 prequential_bpc=3.00 recent_prequential_bpc=2.75 prequential_tokens=50000 "
+                + "training_prequential_bpc=3.71");
         List<String> report = summary.report().lines().toList();
         assertThat(report.get(report.size() - 1)).isEqualTo(summary.keyValues());
-        assertThat(summary.report()).contains("7.25 bpc at the first version, 3.21 bpc now", "/work/run-1",
+        assertThat(summary.report()).contains("7.25 bpc at the first version, 3.21 bpc now, 3.71 over every token "
+                + "trained, each before its step", "/work/run-1",
                 "6.25 bits in the first predictions, 3.50 bits in the last ones",
                 "prequential 3.00 bpc over 50,000 tokens, each scored before the served model saw it (first 20,000: "
                         + "4.50, last 20,000: 2.75)");
@@ -49,6 +52,7 @@ class SandboxSummaryTest {
         assertThat(summary.keyValues()).startsWith("tokens=0 streams=16 version=0 bpc=nan predictions=2345 "
                 + "dead_letters=0 first_bpc=nan ");
         assertThat(summary.report()).contains("no model version was published");
+        assertThat(summary.keyValues()).endsWith(" training_prequential_bpc=nan");
     }
 
     @Test

@@ -96,6 +96,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         getMetricGroup().gauge("modelVersion", publisher::committedVersion);
         getMetricGroup().gauge("storeWriteMillis", publisher::lastWriteMillis);
         getMetricGroup().gauge("globalLossBpc", global::recentLossBpc);
+        getMetricGroup().gauge("trainingPrequentialBpc", () -> global.trainedLoss().bpc());
     }
 
     @Override
