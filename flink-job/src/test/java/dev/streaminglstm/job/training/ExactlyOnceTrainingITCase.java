@@ -78,6 +78,10 @@ class ExactlyOnceTrainingITCase {
         assertThat(faulty.manifest().getWindowsTrained()).isEqualTo(clean.manifest().getWindowsTrained());
         assertThat(faulty.manifest().getTokensTrained()).isEqualTo(clean.manifest().getTokensTrained());
         assertThat(faulty.manifest().getSkippedSteps()).isEqualTo(clean.manifest().getSkippedSteps());
+        // every token's training loss counted once: the restored merger state drops what the failed attempts trained
+        assertThat(faulty.manifest().getTrainingPrequentialTokens()).isEqualTo(clean.manifest().getTokensTrained());
+        assertThat(faulty.manifest().getTrainingPrequentialBpc())
+                .isCloseTo(clean.manifest().getTrainingPrequentialBpc(), org.assertj.core.data.Offset.offset(1e-9));
         assertThat(faulty.parameters()).as("final parameters, bit for bit").isEqualTo(clean.parameters());
         assertThat(faulty.manifest().getParametersChecksum()).isEqualTo(clean.manifest().getParametersChecksum());
     }
