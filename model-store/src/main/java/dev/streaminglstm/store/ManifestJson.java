@@ -134,6 +134,7 @@ final class ManifestJson {
         requireAtLeast("tokensTrained", manifest.getTokensTrained(), 0);
         requireAtLeast("windowsTrained", manifest.getWindowsTrained(), 0);
         requireAtLeast("skippedSteps", manifest.getSkippedSteps(), 0);
+        requireAtLeast("trainingPrequentialTokens", manifest.getTrainingPrequentialTokens(), 0);
         requireAtLeast("parametersBytes", manifest.getParametersBytes(), 0);
         requireAtLeast("formatVersion", manifest.getFormatVersion(), 1);
         ModelShape shape = manifest.getShape();

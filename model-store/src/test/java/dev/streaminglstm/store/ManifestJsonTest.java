@@ -38,6 +38,17 @@ class ManifestJsonTest {
     }
 
     @Test
+    void aNegativeTokenCountForTheTrainingLossIsRefused() {
+        ModelManifest hostile = TestVersions.manifest(3);
+        hostile.setTrainingPrequentialBpc(1.5);
+        hostile.setTrainingPrequentialTokens(-1L);
+
+        assertThatThrownBy(() -> ManifestJson.decode(ManifestJson.encode(hostile)))
+                .isInstanceOf(IOException.class)
+                .hasMessage("trainingPrequentialTokens is -1, below 0");
+    }
+
+    @Test
     void aDocumentNoReleaseWroteIsRefusedWithTheCurrentSchemasReason() throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode json = (ObjectNode) mapper.readTree(ManifestJson.encode(TestVersions.manifest(3)));
