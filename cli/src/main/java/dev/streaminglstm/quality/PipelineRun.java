@@ -12,6 +12,7 @@ import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -34,13 +35,12 @@ final class PipelineRun {
 
         /** Training tokens per second between the first and the last version published. */
         double tokensPerSecond() {
-            if (versions.size() < 2) {
-                return Double.NaN;
-            }
-            ModelManifest first = versions.get(0);
-            ModelManifest last = versions.get(versions.size() - 1);
-            double seconds = Duration.between(first.getCreatedAt(), last.getCreatedAt()).toMillis() / 1000.0;
-            return (last.getTokensTrained() - first.getTokensTrained()) / seconds;
+            return PipelineRun.tokensPerSecond(versions, Duration.ZERO);
+        }
+
+        /** Training tokens per second from {@code warmUp} after the first version on. */
+        double steadyTokensPerSecond(Duration warmUp) {
+            return PipelineRun.tokensPerSecond(versions, warmUp);
         }
 
         /**
@@ -68,6 +68,25 @@ final class PipelineRun {
     }
 
     private PipelineRun() {}
+
+    /**
+     * Training tokens per second from the first of {@code versions} (oldest first) published at least {@code warmUp}
+     * after the first one, to the last: with a warm-up, the speed once the JIT has compiled the job's code, which a
+     * run of a minute or two otherwise counts in. NaN without two versions to measure between.
+     */
+    static double tokensPerSecond(List<ModelManifest> versions, Duration warmUp) {
+        if (versions.size() < 2) {
+            return Double.NaN;
+        }
+        Instant from = versions.get(0).getCreatedAt().plus(warmUp);
+        ModelManifest first = versions.stream().filter(v -> !v.getCreatedAt().isBefore(from)).findFirst().orElse(null);
+        ModelManifest last = versions.get(versions.size() - 1);
+        if (first == null || first == last) {
+            return Double.NaN;
+        }
+        double seconds = Duration.between(first.getCreatedAt(), last.getCreatedAt()).toMillis() / 1000.0;
+        return (last.getTokensTrained() - first.getTokensTrained()) / seconds;
+    }
 
     /** Runs the sandbox's pipeline once over the settings' passes; progress goes to {@code log}. */
     static Result run(SandboxSettings settings, PrintWriter log) throws Exception {

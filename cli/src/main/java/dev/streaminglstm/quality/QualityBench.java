@@ -70,6 +70,12 @@ public final class QualityBench {
 
     private QualityBench() {}
 
+    /**
+     * Where the steady training speed starts, after the first version: in a one-pass run the JIT took a fifth to a
+     * half of a core through the first minute (JFR, 2026-12-05), which a run of a minute or two counts in.
+     */
+    static final Duration STEADY_AFTER = Duration.ofSeconds(30);
+
     /** Job flags whose benchmark default differs from the job's, unless given: the shape, every version kept. */
     static final List<String> JOB_DEFAULTS = List.of("--embed", "64", "--hidden", "256", "--keep-versions", "100000");
 
@@ -233,6 +239,10 @@ public final class QualityBench {
                         + "%.4f over every byte sent, 8 bits for each byte not trained in. The served predictions above "
                         + "also pay for serving each version a checkpoint late%n", learner.bpc(), learner.tokens(),
                 last.getVersion(), learnerEveryByte);
+        double steady = pipeline.steadyTokensPerSecond(STEADY_AFTER);
+        out.printf(Locale.ROOT, "pipeline: %,.0f tokens/s from the first version to the last, %,.0f from %d s after the "
+                + "first version on (past most of the JIT's warm-up)%n", a.tokensPerSecond(), steady,
+                STEADY_AFTER.toSeconds());
         b.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%%n",
                 percent(a.lastBpc(), x.lastBpc())));
         c.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / contiguous (c) at the last point: %+.2f%%%n",
@@ -241,9 +251,10 @@ public final class QualityBench {
                 + "%+.2f%%%n", percent(a.lastBpc(), t.lastBpc()),
                 percent(c.map(Curve::lastBpc).orElse(Double.NaN), t.lastBpc())));
         online.ifPresent(o -> out.printf(Locale.ROOT, "online learner (e): prequential %.4f bpc at %,.0f tokens/s; "
-                        + "pipeline prequential %+.2f%% against it, pipeline training %.2fx as fast%n",
-                o.prequentialBpc().orElse(Double.NaN), o.tokensPerSecond(),
-                percent(prequential, o.prequentialBpc().orElse(Double.NaN)), a.tokensPerSecond() / o.tokensPerSecond()));
+                        + "pipeline prequential %+.2f%% against it, pipeline training %.2fx as fast (%.2fx from %d s "
+                        + "on)%n", o.prequentialBpc().orElse(Double.NaN), o.tokensPerSecond(),
+                percent(prequential, o.prequentialBpc().orElse(Double.NaN)), a.tokensPerSecond() / o.tokensPerSecond(),
+                steady / o.tokensPerSecond(), STEADY_AFTER.toSeconds()));
         online.ifPresent(o -> out.printf(Locale.ROOT, "against the online learner (e), over every byte: the pipeline's "
                         + "learner %+.2f%%, its served predictions %+.2f%%%n",
                 percent(learnerEveryByte, o.prequentialBpc().orElse(Double.NaN)),
@@ -278,7 +289,8 @@ public final class QualityBench {
                 "training_prequential_bpc=" + number(learner.bpc()),
                 "training_prequential_every_byte_bpc=" + number(learnerEveryByte),
                 "replay_training_loss_diff=" + (replayLossGap.isPresent()
-                        ? String.format(Locale.ROOT, "%.3g", replayLossGap.getAsDouble()) : "nan"))));
+                        ? String.format(Locale.ROOT, "%.3g", replayLossGap.getAsDouble()) : "nan"),
+                "steady_tokens_per_s=" + String.format(Locale.ROOT, "%.0f", steady))));
         out.flush();
     }
 

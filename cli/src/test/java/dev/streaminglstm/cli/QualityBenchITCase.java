@@ -46,7 +46,7 @@ class QualityBenchITCase {
         Map<String, String> figures = Arrays.stream(run.lastLine().split(" "))
                 .map(pair -> pair.split("=", 2)).collect(Collectors.toMap(p -> p[0], p -> p[1]));
         assertThat(figures).containsKeys("prequential_bpc", "heldout_bpc", "offline_same_order_bpc",
-                "offline_contiguous_bpc", "tokens", "tokens_per_s", "online_prequential_bpc");
+                "offline_contiguous_bpc", "tokens", "tokens_per_s", "online_prequential_bpc", "steady_tokens_per_s");
         assertThat(Double.parseDouble(figures.get("replay_max_abs_diff"))).as(run.out()).isZero();
         // the training loss of each batch before its step, as the merger summed it into the last version's manifest,
         // is what the replay's own deltas report for the same windows
