@@ -144,10 +144,10 @@ final class AdaptationCommand implements Callable<Integer> {
     }
 
     private static void row(PrintWriter out, DynamicEvaluation.Result r, DynamicEvaluation.Result none) {
-        boolean peer = r.method() == Method.NONE;
+        boolean baseline = r.method() == Method.NONE;
         out.printf(Locale.ROOT, "%-6s %8s %9.4f %9s %,11.0f%n", r.method().name().toLowerCase(Locale.ROOT),
-                peer ? "-" : String.valueOf(r.rate()), r.bpc(),
-                peer ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.bpc() / none.bpc() - 1)),
+                baseline ? "-" : String.valueOf(r.rate()), r.bpc(),
+                baseline ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.bpc() / none.bpc() - 1)),
                 r.tokensPerSecond());
         out.flush();
     }

@@ -12,6 +12,7 @@ import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.merging.TrainedLoss;
 import dev.streaminglstm.job.versions.Manifests;
+import dev.streaminglstm.sandbox.Prequential;
 import dev.streaminglstm.sandbox.Sandbox;
 import dev.streaminglstm.sandbox.SandboxEndpoints;
 import dev.streaminglstm.sandbox.SandboxLogging;
@@ -227,13 +228,13 @@ public final class QualityBench {
                         + "served model before it saw them; %,d predictions (%,d before the first version); last "
                         + "version v%d%n", prequential, summary.prequential().tokens(), 100.0 * scored(pipeline),
                 summary.predictions(), summary.noModel(), last.getVersion());
-        double everyByte = everyByte(pipeline);
+        Prequential.Snapshot served = summary.prequential();
+        double everyByte = everyByte(served.bits(), served.tokens(), summary.bytesSent());
         out.printf(Locale.ROOT, "pipeline: %.4f bpc over every byte sent, the bytes before the first version at 8 bits "
                 + "each (what an online compressor without a model yet would pay): the figure to set against an online "
                 + "learner, which scores every byte%n", everyByte);
         TrainedLoss learner = Manifests.trainedLoss(last);
-        long untrained = Math.max(0, summary.bytesSent() - learner.tokens());
-        double learnerEveryByte = (learner.nats() / Math.log(2) + 8.0 * untrained) / summary.bytesSent();
+        double learnerEveryByte = everyByte(learner.nats() / Math.log(2), learner.tokens(), summary.bytesSent());
         out.printf(Locale.ROOT, "pipeline's learner: %.4f bpc over the %,d tokens trained into v%d, each batch "
                         + "scored by the training model before its step (an online learner's own measure, as (e)'s); "
                         + "%.4f over every byte sent, 8 bits for each byte not trained in. The served predictions above "
@@ -282,14 +283,12 @@ public final class QualityBench {
                         online.map(Curve::tokensPerSecond).orElse(Double.NaN)),
                 "pytorch_tokens_per_s=" + String.format(Locale.ROOT, "%.0f",
                         torch.map(Curve::tokensPerSecond).orElse(Double.NaN)),
-                "replay_max_abs_diff=" + (replayGap.isPresent()
-                        ? String.format(Locale.ROOT, "%.3g", replayGap.getAsDouble()) : "nan"),
+                "replay_max_abs_diff=" + small(replayGap),
                 "prequential_scored=" + String.format(Locale.ROOT, "%.3f", scored(pipeline)),
                 "prequential_every_byte_bpc=" + number(everyByte),
                 "training_prequential_bpc=" + number(learner.bpc()),
                 "training_prequential_every_byte_bpc=" + number(learnerEveryByte),
-                "replay_training_loss_diff=" + (replayLossGap.isPresent()
-                        ? String.format(Locale.ROOT, "%.3g", replayLossGap.getAsDouble()) : "nan"),
+                "replay_training_loss_diff=" + small(replayLossGap),
                 "steady_tokens_per_s=" + String.format(Locale.ROOT, "%.0f", steady))));
         out.flush();
     }
@@ -308,11 +307,18 @@ public final class QualityBench {
         return (double) pipeline.summary().prequential().tokens() / pipeline.summary().bytesSent();
     }
 
-    /** Bits per byte over every byte sent: the scored bytes' bits, and 8 bits for each byte no model scored. */
-    private static double everyByte(PipelineRun.Result pipeline) {
-        var summary = pipeline.summary();
-        long unscored = Math.max(0, summary.bytesSent() - summary.prequential().tokens());
-        return (summary.prequential().bits() + 8.0 * unscored) / summary.bytesSent();
+    /** Three significant digits, for a difference that should be 0; nan for one not measured. */
+    private static String small(OptionalDouble value) {
+        return value.isPresent() ? String.format(Locale.ROOT, "%.3g", value.getAsDouble()) : "nan";
+    }
+
+    /**
+     * Bits per byte over every byte sent: the {@code bits} of the {@code scored} bytes, and 8 bits for each byte
+     * not scored (before the first version, for the served predictions; not trained in, for the learner).
+     */
+    private static double everyByte(double bits, long scored, long bytesSent) {
+        long unscored = Math.max(0, bytesSent - scored);
+        return (bits + 8.0 * unscored) / bytesSent;
     }
 
     /** A learner's figures as soon as it is done, for long runs. */
