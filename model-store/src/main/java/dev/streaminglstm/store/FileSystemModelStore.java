@@ -36,7 +36,12 @@ import org.apache.flink.core.fs.Path;
  * versions/&lt;n&gt;/_PUBLISHED       when LATEST first pointed here (epoch ms), written after it moved
  * LATEST                        decimal version number, replaced atomically
  * PINNED                        decimal version number, optional
+ * drafts/&lt;n&gt;/parameters.bin     a draft (never a version): the writer's model between versions
+ * drafts/&lt;n&gt;/manifest.json
+ * DRAFT                         decimal number of the newest draft; it and the one before are kept
  * </pre>
+ *
+ * Drafts are written without syncing: one torn by a crash fails its checksum and is not read.
  */
 public final class FileSystemModelStore implements ModelStore {
 
@@ -47,6 +52,8 @@ public final class FileSystemModelStore implements ModelStore {
     static final String PUBLISHED = "_PUBLISHED";
     static final String LATEST = "LATEST";
     static final String PINNED = "PINNED";
+    static final String DRAFTS = "drafts";
+    static final String DRAFT = "DRAFT";
 
     /** A pointer is a decimal long; anything longer is not a pointer. */
     private static final int MAX_POINTER_BYTES = 32;
@@ -334,6 +341,96 @@ public final class FileSystemModelStore implements ModelStore {
     }
 
     @Override
+    public long writeDraft(ModelManifest manifest, byte[] parameters) throws IOException {
+        List<Long> stored = draftDirs();
+        long newest = stored.isEmpty() ? 0 : stored.get(stored.size() - 1);
+        try {
+            newest = Math.max(newest, draftNumber().orElse(0));
+        } catch (CorruptPointerException unreadable) {
+            // numbered above every draft stored; the pointer is replaced below
+        }
+        long number = newest + 1;
+        ModelManifest complete =
+                ModelManifest.newBuilder(manifest)
+                        .setParametersChecksum(sha256Hex(parameters))
+                        .setParametersBytes(parameters.length)
+                        .build();
+        Path dir = draftDir(number);
+        writeFile(new Path(dir, PARAMETERS), parameters, false);
+        writeFile(new Path(dir, MANIFEST), ManifestJson.encode(complete), false);
+        writePointer(DRAFT, number, false);
+        for (long old : stored) {
+            if (old < number - 1) { // the one before stays, for a reader that has just read DRAFT
+                fs.delete(draftDir(old), true);
+            }
+        }
+        return number;
+    }
+
+    @Override
+    public OptionalLong draftNumber() throws IOException {
+        return readPointer(DRAFT);
+    }
+
+    @Override
+    public Optional<StoredModel> readDraft(long number) throws IOException {
+        Path dir = draftDir(number);
+        Optional<byte[]> json = readIfStored(new Path(dir, MANIFEST), ManifestJson.MAX_BYTES + 1);
+        if (json.isEmpty()) {
+            return Optional.empty(); // replaced by newer drafts
+        }
+        ModelManifest manifest;
+        try {
+            manifest = ManifestJson.decode(json.get());
+        } catch (IOException torn) {
+            return Optional.empty();
+        }
+        long expectedBytes = manifest.getParametersBytes();
+        if (expectedBytes < 0 || expectedBytes > MAX_ARRAY_BYTES) {
+            return Optional.empty();
+        }
+        Optional<byte[]> parameters = readIfStored(new Path(dir, PARAMETERS), (int) expectedBytes + 1);
+        if (parameters.isEmpty()
+                || parameters.get().length != expectedBytes
+                || !sha256Hex(parameters.get()).equals(manifest.getParametersChecksum())) {
+            return Optional.empty();
+        }
+        return Optional.of(new StoredModel(manifest, parameters.get()));
+    }
+
+    /** Up to {@code maxBytes} of a file, empty if it does not exist. */
+    private Optional<byte[]> readIfStored(Path file, int maxBytes) throws IOException {
+        try (FSDataInputStream in = fs.open(file)) {
+            return Optional.of(in.readNBytes(maxBytes));
+        } catch (FileNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Numbers of the draft directories, ascending. */
+    private List<Long> draftDirs() throws IOException {
+        FileStatus[] statuses;
+        try {
+            statuses = fs.listStatus(new Path(root, DRAFTS));
+        } catch (FileNotFoundException e) {
+            return List.of();
+        }
+        List<Long> drafts = new ArrayList<>();
+        for (FileStatus status : statuses == null ? new FileStatus[0] : statuses) {
+            OptionalLong number = parseVersion(status.getPath().getName());
+            if (status.isDir() && number.isPresent()) {
+                drafts.add(number.getAsLong());
+            }
+        }
+        drafts.sort(null);
+        return drafts;
+    }
+
+    private Path draftDir(long number) {
+        return new Path(new Path(root, DRAFTS), Long.toString(number));
+    }
+
+    @Override
     public String toString() {
         return "FileSystemModelStore{" + root + "}";
     }
@@ -453,14 +550,18 @@ public final class FileSystemModelStore implements ModelStore {
     }
 
     private void writePointer(String name, long version) throws IOException {
+        writePointer(name, version, true);
+    }
+
+    private void writePointer(String name, long version, boolean durable) throws IOException {
         byte[] content = (version + "\n").getBytes(US_ASCII);
         Path pointer = new Path(root, name);
         if (kind == StorageKind.OBJECT_STORE) {
-            writeFile(pointer, content);
+            writeFile(pointer, content, durable);
             return;
         }
         Path temporary = new Path(root, name + "." + UUID.randomUUID() + ".tmp");
-        writeFile(temporary, content);
+        writeFile(temporary, content, durable);
         try {
             // Flink's LocalFileSystem.rename deletes the target first; rename(2) replaces it atomically.
             Files.move(localFile(temporary), localFile(pointer), StandardCopyOption.ATOMIC_MOVE);
@@ -475,9 +576,13 @@ public final class FileSystemModelStore implements ModelStore {
     }
 
     private void writeFile(Path path, byte[] content) throws IOException {
+        writeFile(path, content, true);
+    }
+
+    private void writeFile(Path path, byte[] content, boolean durable) throws IOException {
         try (FSDataOutputStream out = fs.create(path, FileSystem.WriteMode.OVERWRITE)) {
             out.write(content);
-            if (kind == StorageKind.LOCAL_FILE_SYSTEM) {
+            if (durable && kind == StorageKind.LOCAL_FILE_SYSTEM) {
                 out.sync(); // on disk before the marker or pointer that vouches for it
             }
         }

@@ -3,6 +3,7 @@ package dev.streaminglstm.store;
 import dev.streaminglstm.schema.ModelManifest;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -102,4 +103,23 @@ public interface ModelStore {
      * {@code LATEST}. Uncommitted leftovers below {@code LATEST} are deleted.
      */
     void retain(int keepLast) throws IOException;
+
+    /**
+     * Replaces the store's draft: the writer's model between two versions, for its own readers that trade the
+     * {@code LATEST} guarantee for fresher weights. A draft is never a version: {@code LATEST} and pins never point at
+     * it, listings and retention ignore it, and each draft replaces the one before. Not durable: a draft torn by a
+     * crash is simply not read. The store fills in the checksum and size as for a version.
+     *
+     * @return the draft's number, which increases with every draft written to this store
+     */
+    long writeDraft(ModelManifest manifest, byte[] parameters) throws IOException;
+
+    /** The number of the newest draft, empty if none was written: one small read, for polling. */
+    OptionalLong draftNumber() throws IOException;
+
+    /**
+     * Reads draft {@code number} and verifies it; empty if it is no longer stored (a newer one replaced it) or was
+     * torn.
+     */
+    Optional<StoredModel> readDraft(long number) throws IOException;
 }

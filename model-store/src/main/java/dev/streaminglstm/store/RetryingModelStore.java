@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -159,6 +160,21 @@ public final class RetryingModelStore implements ModelStore {
     @Override
     public void retain(int keepLast) throws IOException {
         retriedAction("deleting old versions", () -> delegate.retain(keepLast));
+    }
+
+    @Override
+    public long writeDraft(ModelManifest manifest, byte[] parameters) throws IOException {
+        return retried("writing a draft", () -> delegate.writeDraft(manifest, parameters));
+    }
+
+    @Override
+    public OptionalLong draftNumber() throws IOException {
+        return retried("reading DRAFT", delegate::draftNumber);
+    }
+
+    @Override
+    public Optional<StoredModel> readDraft(long number) throws IOException {
+        return retried("reading draft " + number, () -> delegate.readDraft(number));
     }
 
     @Override

@@ -328,4 +328,49 @@ class FileSystemModelStoreTest {
     private List<String> versionDirs() throws IOException {
         return root.children("versions");
     }
+
+    @Test
+    void draftsAreNumberedReplaceEachOtherAndAreNeverVersions() throws IOException {
+        publish(store, 1);
+        assertThat(store.draftNumber()).isEmpty();
+
+        long first = store.writeDraft(manifest(2), parameters(20));
+        long second = store.writeDraft(manifest(2), parameters(21));
+        long third = store.writeDraft(manifest(3), parameters(30));
+
+        assertThat(List.of(first, second, third)).containsExactly(1L, 2L, 3L);
+        assertThat(store.draftNumber()).hasValue(3);
+        StoredModel newest = store.readDraft(3).orElseThrow();
+        assertThat(newest.version()).isEqualTo(3);
+        assertThat(newest.parameters()).isEqualTo(parameters(30));
+        assertThat(newest.manifest().getParametersBytes()).isEqualTo(parameters(30).length);
+        assertThat(store.readDraft(2).orElseThrow().parameters()).isEqualTo(parameters(21)); // the one before stays
+        assertThat(store.readDraft(1)).isEmpty(); // replaced
+        assertThat(root.children("drafts")).containsExactlyInAnyOrder("2", "3");
+        assertThat(store.latestVersion()).hasValue(1);
+        assertThat(store.versionNumbers()).containsExactly(1L);
+        assertThat(store.listVersions()).extracting(ModelManifest::getVersion).containsExactly(1L);
+        assertThatThrownBy(() -> store.moveLatest(2)).isInstanceOf(CorruptVersionException.class);
+    }
+
+    @Test
+    void aTornDraftIsNotReadAndTheNextOneIsNumberedAboveIt() throws IOException {
+        store.writeDraft(manifest(2), parameters(20));
+        root.write("drafts/1/parameters.bin", "torn".getBytes(US_ASCII));
+        root.makeFolder("drafts/7");
+
+        assertThat(store.readDraft(1)).isEmpty();
+        assertThat(store.writeDraft(manifest(2), parameters(21))).isEqualTo(8);
+        assertThat(store.readDraft(8).orElseThrow().parameters()).isEqualTo(parameters(21));
+    }
+
+    @Test
+    void anUnreadableDraftPointerIsReplacedByTheNextDraft() throws IOException {
+        store.writeDraft(manifest(2), parameters(20));
+        root.writeString("DRAFT", "not a number");
+
+        assertThatThrownBy(() -> store.draftNumber()).isInstanceOf(CorruptPointerException.class);
+        assertThat(store.writeDraft(manifest(2), parameters(21))).isEqualTo(2);
+        assertThat(store.draftNumber()).hasValue(2);
+    }
 }
