@@ -150,12 +150,13 @@ public final class StreamingLstmJob {
     /** The training operator of {@code config}. */
     public static TrainingOperator trainer(JobConfig config, boolean flushOnCheckpoint) {
         return new TrainingOperator(config.training(), config.optimizer().config(), models(config),
-                config.state().streamIdleTimeout(), flushOnCheckpoint);
+                config.state().streamIdleTimeout(), flushOnCheckpoint, config.inference().draftIntervalMs());
     }
 
     /** The merger of {@code config}. */
     public static ModelMerger merger(JobConfig config) {
-        return new ModelMerger(models(config), manifests(config), config.training().parallelism());
+        return new ModelMerger(models(config), manifests(config), config.training().parallelism(),
+                config.inference().draftIntervalMs());
     }
 
     /** The inference operator of {@code config}. */

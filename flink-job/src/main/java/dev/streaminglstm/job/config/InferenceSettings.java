@@ -71,6 +71,16 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     @Check.Range(min = 10, max = 60_000)
     private long servingPollMs = PublishedModels.SERVING_POLL_MS;
 
+    @Option(names = "--draft-interval-ms", paramLabel = "MS",
+            description = "0, or 50..60000: how often the merger writes a draft of the next version to the store, and "
+                    + "training sends it its deltas, between checkpoints. This job's inference serves a draft of its "
+                    + "own run when it has trained more than the version at LATEST, so predictions come from weights "
+                    + "about MS old instead of a checkpoint interval old; such predictions say draft=true. LATEST still "
+                    + "moves only at completed checkpoints, a pin is served as pinned, and other readers never see a "
+                    + "draft. 0: versions only. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 0, max = 60_000)
+    private long draftIntervalMs = 0;
+
     /** What a stream's inference state does when a newer model version is served. */
     public enum OnNewVersion {
         /** Go on from (h, c) with the new weights. */
@@ -95,6 +105,18 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     @Override
     public void check() {
         Flags.check(this);
+        if (draftIntervalMs > 0 && draftIntervalMs < MIN_DRAFT_INTERVAL_MS) {
+            throw new ConfigException("--draft-interval-ms: must be 0 (no drafts) or at least " + MIN_DRAFT_INTERVAL_MS
+                    + ", was " + draftIntervalMs);
+        }
+    }
+
+    /** Least time between two drafts: each is a full copy of the parameters written to the store. */
+    public static final long MIN_DRAFT_INTERVAL_MS = 50;
+
+    /** How often the merger writes a draft, in ms; 0 for never. */
+    public long draftIntervalMs() {
+        return draftIntervalMs;
     }
 
     public int parallelism() {

@@ -1,6 +1,5 @@
 package dev.streaminglstm.job.inference;
 
-import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.job.config.InferenceSettings;
 import dev.streaminglstm.job.versions.PublishedModels;
 import dev.streaminglstm.schema.Prediction;
@@ -20,6 +19,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -28,7 +28,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 /**
  * Live next-token predictions keyed by stream id, as Flink glue around a {@link StreamPredictor}: each stream's
  * {@link StreamInferenceState} in keyed state, and the served model swapped without stopping as the store's serving
- * version (LATEST, or a pin) moves, looked at no more often than every {@code --serving-poll-ms} ms. Chunks
+ * version (LATEST, or a pin) moves, or with {@code --draft-interval-ms} as this run's drafts do, looked at no more
+ * often than every {@code --serving-poll-ms} ms. Chunks
  * wait in a bundle of at most {@code --inference-bundle} for at most {@code --inference-bundle-ms}, and the streams
  * of a bundle are stepped together ({@link StreamPredictor#predictAll}). The bundle is read before every checkpoint
  * barrier, so a checkpoint never holds a chunk that was not predicted.
@@ -48,6 +49,8 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     /** Chunks waiting to be predicted, in arrival order. */
     private transient List<Pending> bundle;
     private transient boolean flushScheduled;
+    /** The last checkpoint taken or restored, 0 for none. */
+    private transient long lastCheckpoint;
 
     private transient Counter predictions;
     private transient Counter noModel;
@@ -79,13 +82,17 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                 .build());
         streams = getKeyedStateStore().getState(descriptor);
+        lastCheckpoint = context.getRestoredCheckpointId().orElse(0);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         bundle = new ArrayList<>();
-        serving = models.followServing(settings.servingPollMs());
+        serving = settings.draftIntervalMs() > 0
+                ? models.followServingAndDrafts(settings.servingPollMs(), PublishedModels.run(getRuntimeContext()),
+                        lastCheckpoint)
+                : models.followServing(settings.servingPollMs());
         var group = getMetricGroup();
         predictions = group.counter("predictions");
         noModel = group.counter("predictionsWithoutModel");
@@ -144,6 +151,12 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
     }
 
     @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        serving.checkpointTaken(context.getCheckpointId());
+    }
+
+    @Override
     public void endInput() throws Exception {
         flush();
     }
@@ -157,9 +170,9 @@ public final class InferenceOperator extends AbstractStreamOperator<Prediction>
             return;
         }
         Object key = getCurrentKey();
-        ServableModel newer = serving.poll(getProcessingTimeService().getCurrentProcessingTime());
+        PublishedModels.Served newer = serving.poll(getProcessingTimeService().getCurrentProcessingTime());
         if (newer != null) {
-            predictor.serve(newer);
+            predictor.serve(newer.model(), newer.draft());
             swaps.inc();
         }
         bundleSizes.update(bundle.size());

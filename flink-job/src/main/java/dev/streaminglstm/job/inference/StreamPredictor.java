@@ -58,6 +58,8 @@ public final class StreamPredictor {
     private final Random random;
     private final Listener listener;
     private ServableModel served;
+    /** Whether {@link #served} is a draft of its version. */
+    private boolean servedDraft;
     /** Steps a bundle of streams of {@link #served} together; null where it does not run the model. */
     private BatchStepper batch;
     /** The session of streams without features on {@link #served}, and its zero state; null until needed. */
@@ -70,9 +72,18 @@ public final class StreamPredictor {
         this.listener = listener;
     }
 
-    /** Serves {@code model} from now on. */
+    /** Serves {@code model}, a stored version, from now on. */
     public void serve(ServableModel model) {
+        serve(model, false);
+    }
+
+    /**
+     * Serves {@code model} from now on: a stored version, or a draft of one ({@code draft}). The drafts of a version
+     * count as that version: a stream's state goes on with the newer draft, as with a newer version under CARRY.
+     */
+    public void serve(ServableModel model, boolean draft) {
         served = model;
+        servedDraft = draft;
         sharedSession = null;
         // The bundle path is the fast kernel's; conditioned models and the REFERENCE kernel go one stream at a time.
         boolean bundles = Kernel.FAST.name().equalsIgnoreCase(model.model().kernel()) && !model.config().conditioned();
@@ -284,6 +295,7 @@ public final class StreamPredictor {
         }
         return p.setStatus(PredictionStatus.OK)
                 .setModelVersion(served.version())
+                .setDraft(servedDraft)
                 .setTopK(top)
                 .setContinuation(ByteVocabulary.decode(continuation))
                 .setSurpriseBits(surprise)

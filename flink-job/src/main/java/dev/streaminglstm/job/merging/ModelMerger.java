@@ -24,7 +24,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * The one global model (parallelism 1), as Flink glue: deltas go into the {@link GlobalModel}, each checkpoint
  * has the {@link VersionPublisher} write a version, each completed checkpoint moves {@code LATEST}, and both live
- * in operator state ({@link MergerSnapshot}).
+ * in operator state ({@link MergerSnapshot}). With drafts on, it also writes a draft every draft interval in
+ * which a delta came, for this run's inference.
  */
 public final class ModelMerger extends AbstractStreamOperator<Void> implements OneInputStreamOperator<ParameterDelta, Void> {
     private static final long serialVersionUID = 2L;
@@ -38,6 +39,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     private final PublishedModels models;
     private final Manifests manifests;
     private final int trainingParallelism;
+    private final long draftIntervalMs;
     private final StoreOpener storeOpener;
 
     private transient GlobalModel global;
@@ -45,19 +47,27 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     private transient ListState<byte[]> state;
     private transient Counter rejectedDeltas;
     private transient Counter versionsWritten;
+    private transient Counter draftsWritten;
+    /** Whether a delta came since the last draft or version. */
+    private transient boolean undrafted;
+    /** The last checkpoint taken (or restored): deltas since belong to the next one. */
+    private transient long lastCheckpoint;
 
     /**
      * @param trainingParallelism the number of replicas whose deltas are averaged
+     * @param draftIntervalMs how often to write a draft, in ms; 0 for never
      */
-    public ModelMerger(PublishedModels models, Manifests manifests, int trainingParallelism) {
-        this(models, manifests, trainingParallelism, PublishedModels::open);
+    public ModelMerger(PublishedModels models, Manifests manifests, int trainingParallelism, long draftIntervalMs) {
+        this(models, manifests, trainingParallelism, draftIntervalMs, PublishedModels::open);
     }
 
     /** A merger whose store is opened by {@code storeOpener} (wrapped in retries). */
-    ModelMerger(PublishedModels models, Manifests manifests, int trainingParallelism, StoreOpener storeOpener) {
+    ModelMerger(PublishedModels models, Manifests manifests, int trainingParallelism, long draftIntervalMs,
+            StoreOpener storeOpener) {
         this.models = models;
         this.manifests = manifests;
         this.trainingParallelism = trainingParallelism;
+        this.draftIntervalMs = draftIntervalMs;
         this.storeOpener = storeOpener;
     }
 
@@ -72,6 +82,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
                 });
         state = context.getOperatorStateStore()
                 .getListState(new ListStateDescriptor<>("global-model", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        lastCheckpoint = context.getRestoredCheckpointId().orElse(0);
         if (!context.isRestored()) {
             PublishedModels.Start start = models.start();
             global = new GlobalModel(models.model(), start.parameters(), start.tokensTrained(), start.windowsTrained(),
@@ -97,12 +108,40 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         getMetricGroup().gauge("storeWriteMillis", publisher::lastWriteMillis);
         getMetricGroup().gauge("globalLossBpc", global::recentLossBpc);
         getMetricGroup().gauge("trainingPrequentialBpc", () -> global.trainedLoss().bpc());
+        draftsWritten = getMetricGroup().counter("draftsWritten");
+        if (draftIntervalMs > 0) {
+            scheduleDraft();
+        }
+    }
+
+    private void scheduleDraft() {
+        long at = getProcessingTimeService().getCurrentProcessingTime() + draftIntervalMs;
+        getProcessingTimeService().registerTimer(at, time -> {
+            writeDraft();
+            scheduleDraft();
+        });
+    }
+
+    /** A draft is a convenience for inference: one that cannot be written is logged and the next one tried. */
+    private void writeDraft() {
+        if (!undrafted) {
+            return;
+        }
+        try {
+            if (publisher.writeDraft(global, PublishedModels.run(getRuntimeContext()), lastCheckpoint)) {
+                draftsWritten.inc();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not write a draft of the global model; trying again in {} ms", draftIntervalMs, e);
+        }
+        undrafted = false;
     }
 
     @Override
     public void processElement(StreamRecord<ParameterDelta> element) {
         ParameterDelta d = element.getValue();
         String rejected = global.add(d, trainingParallelism);
+        undrafted |= rejected == null;
         if (rejected != null) {
             rejectedDeltas.inc();
             LOG.warn("rejected a parameter delta from subtask {}: {}", d.subtask, rejected);
@@ -113,6 +152,8 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         publisher.publish(global, context.getCheckpointId());
+        undrafted = false; // the version holds it
+        lastCheckpoint = context.getCheckpointId();
         state.update(List.of(new MergerSnapshot(publisher.version(), publisher.parentOfVersion(), global.changed(),
                 global.tokens(), global.windows(), global.skippedSteps(), global.recentLossBpc(),
                 global.trainedLoss(), publisher.awaitingCommit(), global.parameters().toFlatFloats()).toBytes()));

@@ -2,6 +2,7 @@ package dev.streaminglstm.job.training;
 
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.optim.OptimizerConfig;
+import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.job.config.TrainingSettings;
 import dev.streaminglstm.job.versions.PublishedModels;
 import dev.streaminglstm.schema.TextEvent;
@@ -41,6 +42,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
     private final PublishedModels models;
     private final Duration streamIdleTimeout;
     private final boolean flushOnCheckpoint;
+    private final long deltaIntervalMs;
 
     private transient ValueState<StreamTrainingState> streams;
     private transient ListState<byte[]> replicaState;
@@ -58,14 +60,17 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
      * @param streamIdleTimeout a stream's state is dropped after this long without input
      * @param flushOnCheckpoint train the pending batch before every checkpoint barrier (the default); false keeps
      *     the pending windows in state instead, so that batches are decided by the input alone
+     * @param deltaIntervalMs also send what was trained every this many ms (for the merger's drafts); 0: only
+     *     before checkpoint barriers (or as {@code --publish-every-windows} says)
      */
     public TrainingOperator(TrainingSettings training, OptimizerConfig optimizer, PublishedModels models,
-            Duration streamIdleTimeout, boolean flushOnCheckpoint) {
+            Duration streamIdleTimeout, boolean flushOnCheckpoint, long deltaIntervalMs) {
         this.training = training;
         this.optimizer = optimizer;
         this.models = models;
         this.streamIdleTimeout = streamIdleTimeout;
         this.flushOnCheckpoint = flushOnCheckpoint;
+        this.deltaIntervalMs = deltaIntervalMs;
     }
 
     @Override
@@ -121,7 +126,7 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
         batcher = new WindowBatcher(training.batch(), training.flushMs());
         PublishedModels.Follower latest = parallelism() > 1 ? models.followLatest() : null;
         trainer = new StreamTrainer(training.window(), training.publishEveryWindows(), subtask(), replica, batcher,
-                new KeyedStreams(), latest == null ? null : () -> latest.poll(System.currentTimeMillis()),
+                new KeyedStreams(), latest == null ? null : () -> newer(latest),
                 delta -> output.collect(new StreamRecord<>(delta)), metrics);
         if (inherited != null) {
             output.collect(new StreamRecord<>(inherited));
@@ -133,6 +138,22 @@ public final class TrainingOperator extends AbstractStreamOperator<ParameterDelt
             restoredBatch = null;
         }
         scheduleFlush();
+        if (deltaIntervalMs > 0 && training.publishEveryWindows() == 0) {
+            scheduleDelta();
+        }
+    }
+
+    private static ServableModel newer(PublishedModels.Follower latest) {
+        PublishedModels.Served served = latest.poll(System.currentTimeMillis());
+        return served == null ? null : served.model();
+    }
+
+    private void scheduleDelta() {
+        long at = getProcessingTimeService().getCurrentProcessingTime() + deltaIntervalMs;
+        getProcessingTimeService().registerTimer(at, time -> {
+            trainer.publish();
+            scheduleDelta();
+        });
     }
 
     @Override

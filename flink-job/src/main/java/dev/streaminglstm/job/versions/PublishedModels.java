@@ -20,8 +20,10 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -178,7 +180,7 @@ public final class PublishedModels implements Serializable {
 
     /** A follower of {@code LATEST}, what the merger published (a pin rolls back readers, not the writer). */
     public Follower followLatest() {
-        return new Follower(ModelFollower.followingLatest(openUnchecked()), LATEST_POLL_MS);
+        return new Follower(ModelFollower.followingLatest(openUnchecked()), LATEST_POLL_MS, null);
     }
 
     /** A follower of the serving version: the pinned one, else {@code LATEST}, at the default interval. */
@@ -192,7 +194,40 @@ public final class PublishedModels implements Serializable {
      * goes back on a restore, however often it looks.
      */
     public Follower followServing(long pollMs) {
-        return new Follower(new ModelFollower(openUnchecked()), pollMs);
+        return new Follower(new ModelFollower(openUnchecked()), pollMs, null);
+    }
+
+    /**
+     * A follower of the serving version that also serves the drafts of {@code run} ({@link #run}) written after it
+     * started, whenever nothing is pinned and the newest has trained more than the version at {@code LATEST}. A
+     * draft holds weights no checkpoint has completed yet; it serves this run's own inference, whose predictions
+     * are committed with a later checkpoint of the same run, and only once that inference has taken the
+     * checkpoint the draft came after ({@link #DRAFT_AFTER_CHECKPOINT}; {@link Follower#checkpointTaken}).
+     *
+     * @param lastCheckpoint the last checkpoint the inference took or was restored from, 0 for none
+     */
+    public Follower followServingAndDrafts(long pollMs, String run, long lastCheckpoint) {
+        ModelStore opened = openUnchecked();
+        return new Follower(new ModelFollower(opened), pollMs, new Drafts(opened, run, lastCheckpoint));
+    }
+
+    /**
+     * The label of a draft that names the run that wrote it ({@link #run}): a failover or a new job is another run,
+     * so a draft that a restore took back is never served.
+     */
+    public static final String DRAFT_RUN = "draftRun";
+
+    /**
+     * The label of a draft that gives the last checkpoint the merger took before it: the draft's weights belong to
+     * the next one. Inference serves a draft only once it has taken that checkpoint too, so that every prediction a
+     * draft makes is committed with a checkpoint that holds the draft's weights (the merger may be a checkpoint
+     * ahead of inference, or behind).
+     */
+    public static final String DRAFT_AFTER_CHECKPOINT = "draftAfterCheckpoint";
+
+    /** The run an operator belongs to: its job and the attempt number, which every failover of the job raises. */
+    public static String run(RuntimeContext context) {
+        return context.getJobInfo().getJobId() + "/" + context.getTaskInfo().getAttemptNumber();
     }
 
     /** Decodes a verified stored version, which must be a model of this job's shape, to run on the job's kernel. */
@@ -213,45 +248,161 @@ public final class PublishedModels implements Serializable {
         }
     }
 
-    /** Follows one of the store's pointers, looking at it at most once per poll interval. Not thread-safe. */
+    /**
+     * Follows one of the store's pointers, looking at it at most once per poll interval, and, for inference with
+     * drafts on, the drafts of its own run. Not thread-safe.
+     */
     public final class Follower {
         private final ModelFollower follower;
         private final long pollMs;
+        /** Drafts to serve; null for versions only. */
+        private final Drafts drafts;
         private long nextPoll = Long.MIN_VALUE;
+        /** What is served: a version's number, or a draft's (as -1 - number); none before the first. */
+        private OptionalLong served = OptionalLong.empty();
+        /** The last choice that could not be decoded, not tried again. */
+        private OptionalLong rejected = OptionalLong.empty();
 
-        private Follower(ModelFollower follower, long pollMs) {
+        private Follower(ModelFollower follower, long pollMs, Drafts drafts) {
             this.follower = follower;
             this.pollMs = pollMs;
+            this.drafts = drafts;
         }
 
         /**
-         * The followed version if it changed since the last call and can be served; null otherwise, or when less
-         * than the poll interval passed since the last look. A version of another shape, or one this build cannot
-         * decode, is logged and never served.
+         * The model to serve from now on if it changed since the last call and can be served; null otherwise, or
+         * when less than the poll interval passed since the last look. That is the followed version or, with drafts
+         * and nothing pinned, this run's newest draft when it has trained more tokens than that version. A model
+         * of another shape, or one this build cannot decode, is logged and never served.
          *
          * @param nowMs the caller's clock, in ms
          */
-        public ServableModel poll(long nowMs) {
+        public Served poll(long nowMs) {
             if (nowMs < nextPoll) {
                 return null;
             }
             nextPoll = nowMs + pollMs;
-            if (!follower.poll()) {
+            follower.poll();
+            StoredModel version = follower.current().orElse(null);
+            Drafts.Draft draft = drafts == null ? null : drafts.newestAbove(version);
+            boolean useDraft = draft != null
+                    && (version == null || draft.model().manifest().getTokensTrained()
+                            > version.manifest().getTokensTrained());
+            if (!useDraft && version == null) {
                 return null;
             }
-            StoredModel current = follower.current().orElseThrow();
+            OptionalLong choice = OptionalLong.of(useDraft ? -1 - draft.number() : version.version());
+            if (choice.equals(served) || choice.equals(rejected)) {
+                return null;
+            }
+            StoredModel chosen = useDraft ? draft.model() : version;
             try {
-                return decode(current);
+                Served next = new Served(decode(chosen), useDraft);
+                served = choice;
+                return next;
             } catch (IOException | RuntimeException e) {
                 // verified by checksum, so a model this build cannot read, or one of another shape: keep the old one
-                LOG.warn("not using model version {} of {}: {}", current.version(), store.uri(), e.getMessage());
+                LOG.warn("not using model {}{} of {}: {}", useDraft ? "draft of version " : "version ",
+                        chosen.version(), store.uri(), e.getMessage());
+                rejected = choice;
                 return null;
             }
         }
 
-        /** Reads of a new version (or of the pointer) that failed. */
+        /** The follower's inference took checkpoint {@code id}: drafts that came after it may be served now. */
+        public void checkpointTaken(long id) {
+            if (drafts != null) {
+                drafts.lastCheckpoint = Math.max(drafts.lastCheckpoint, id);
+            }
+        }
+
+        /** Reads of a new version (or of a pointer) that failed. */
         public long failedReads() {
-            return follower.failedReads();
+            return follower.failedReads() + (drafts == null ? 0 : drafts.failedReads);
+        }
+    }
+
+    /**
+     * A model for inference to serve from now on.
+     *
+     * @param draft whether it is a draft of {@code model.version()}, not the stored version
+     */
+    public record Served(ServableModel model, boolean draft) {
+        public long version() {
+            return model.version();
+        }
+    }
+
+    /** The drafts of one run, as its inference follows them. */
+    private final class Drafts {
+        /** A draft read, with its number and the checkpoint it came after. */
+        record Draft(long number, StoredModel model, long afterCheckpoint) {}
+
+        private final ModelStore store;
+        private final String run;
+        /** Drafts up to this number were in the store before the run's inference started. */
+        private final long writtenBefore;
+        private long lastNumber;
+        /** The last checkpoint the inference took. */
+        private long lastCheckpoint;
+        /** The newest draft read, until it may be served. */
+        private Draft pending;
+        /** The newest draft that may be served. */
+        private Draft servable;
+        private long failedReads;
+
+        Drafts(ModelStore store, String run, long lastCheckpoint) {
+            this.store = store;
+            this.run = run;
+            this.lastCheckpoint = lastCheckpoint;
+            long before = 0;
+            try {
+                before = store.draftNumber().orElse(0);
+            } catch (IOException e) {
+                // unreadable: the run label alone tells this run's drafts apart
+            }
+            this.writtenBefore = before;
+            this.lastNumber = before;
+        }
+
+        /**
+         * This run's newest draft that may be served, if it is a draft of a version above {@code version} and
+         * nothing is pinned. A pointer or pin that cannot be read counts as no draft, for this poll.
+         */
+        Draft newestAbove(StoredModel version) {
+            try {
+                if (store.pinnedVersion().isPresent()) {
+                    return null;
+                }
+                long number = store.draftNumber().orElse(0);
+                if (number > lastNumber) {
+                    Optional<StoredModel> read = store.readDraft(number);
+                    if (read.isPresent()) {
+                        lastNumber = number;
+                        Map<String, String> labels = read.get().manifest().getLabels();
+                        if (run.equals(labels.get(DRAFT_RUN)) && number > writtenBefore) {
+                            pending = new Draft(number, read.get(), afterCheckpoint(labels));
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                failedReads++;
+                return null;
+            }
+            if (pending != null && pending.afterCheckpoint() <= lastCheckpoint) {
+                servable = pending;
+                pending = null;
+            }
+            return servable != null && (version == null || servable.model().version() > version.version())
+                    ? servable : null;
+        }
+
+        private static long afterCheckpoint(Map<String, String> labels) {
+            try {
+                return Long.parseLong(labels.getOrDefault(DRAFT_AFTER_CHECKPOINT, ""));
+            } catch (NumberFormatException e) {
+                return Long.MAX_VALUE; // never served: which checkpoint holds it is unknown
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.streaminglstm.job.versions;
 import dev.streaminglstm.core.format.ModelFormatException;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.job.merging.GlobalModel;
+import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.store.CorruptPointerException;
 import dev.streaminglstm.store.CorruptVersionException;
 import dev.streaminglstm.store.ModelStore;
@@ -105,6 +106,30 @@ public final class VersionPublisher {
         version = next;
         awaitingCommit.put(checkpointId, version);
         model.written();
+    }
+
+    /**
+     * Between checkpoints: writes the global model as a draft of the version the next checkpoint writes, labelled
+     * with {@code run} and with {@code afterCheckpoint}, the last checkpoint the merger took (see
+     * {@link PublishedModels#DRAFT_RUN}), so that only that run's inference serves it, and only once it has passed
+     * that checkpoint too. A draft is never {@code LATEST}, and one with non-finite values is not written.
+     *
+     * @return whether a draft was written
+     */
+    public boolean writeDraft(GlobalModel model, String run, long afterCheckpoint) throws IOException {
+        if (!model.parameters().allFinite()) {
+            LOG.warn("the global model holds non-finite values; no draft written");
+            return false;
+        }
+        ModelManifest manifest = ModelManifest.newBuilder(manifests.manifest(Math.max(version, numberedAbove) + 1,
+                        version, 0, model.tokens(), model.windows(), model.skippedSteps(), model.recentLossBpc(),
+                        model.trainedLoss()))
+                .setCheckpointId(null)
+                .setLabels(Map.of(PublishedModels.DRAFT_RUN, run,
+                        PublishedModels.DRAFT_AFTER_CHECKPOINT, Long.toString(afterCheckpoint)))
+                .build();
+        store.writeDraft(manifest, manifests.parameterFile(model.parameters()));
+        return true;
     }
 
     /** Once a checkpoint completed: {@code LATEST} moves to the newest version written at or before it. */

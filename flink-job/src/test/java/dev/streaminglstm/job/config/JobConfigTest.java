@@ -106,6 +106,10 @@ class JobConfigTest {
                         "--state-backend: 'memory' is not one of HASHMAP, ROCKSDB"),
                 Arguments.of(withRequired("--inference-state-precision", "float64"),
                         "--inference-state-precision: 'float64' is not one of FLOAT16, FLOAT32"),
+                Arguments.of(withRequired("--draft-interval-ms", "10"),
+                        "--draft-interval-ms: must be 0 (no drafts) or at least 50, was 10"),
+                Arguments.of(withRequired("--draft-interval-ms", "-1"),
+                        "--draft-interval-ms: must be between 0 and 60000, was -1"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
                         "--kafka-properties-file: cannot read /no/such/file.properties "
                                 + "(NoSuchFileException: /no/such/file.properties)"));

@@ -224,6 +224,50 @@ class StreamPredictorTest {
     }
 
     @Test
+    void draftsOfAVersionCountAsThatVersionAndTheirPredictionsSaySo() {
+        AtomicInteger rebuilt = new AtomicInteger();
+        StreamPredictor predictor = new StreamPredictor(
+                InferenceSettings.parse("--continuation-length", "0", "--on-new-version", "REBUILD"), 1,
+                new StreamPredictor.Listener() {
+                    @Override
+                    public void stateRebuilt() {
+                        rebuilt.incrementAndGet();
+                    }
+                });
+        StreamInferenceState s = new StreamInferenceState();
+        ServableModel draft = model(2, 5);
+        ServableModel newerDraft = model(2, 6);
+        int[] first = {ByteVocabulary.START, 'S', 'o', 'm', 'e', ' '};
+        int[] second = ByteVocabulary.encode("text, ");
+
+        predictor.serve(draft, true);
+        Prediction fromDraft = predictor.predict(event(1, "Some ", true), s);
+        predictor.serve(newerDraft, true);
+        Prediction fromNewerDraft = predictor.predict(event(2, "text, ", false), s);
+        predictor.serve(model(2, 6));
+        Prediction fromVersion = predictor.predict(event(3, "and more", false), s);
+
+        assertThat(fromDraft.getDraft()).isTrue();
+        assertThat(fromDraft.getModelVersion()).isEqualTo(2);
+        assertThat(fromNewerDraft.getDraft()).isTrue();
+        assertThat(fromVersion.getDraft()).isFalse();
+        assertThat(rebuilt).as("one version's drafts go on from the state, even under REBUILD").hasValue(0);
+        // the state of the first draft, rounded as kept, goes on with the newer draft's weights
+        InferenceSession reference = draft.session(null);
+        reference.feed(first);
+        float[] kept = reference.flatState();
+        HalfFloats.roundInPlace(kept);
+        InferenceSession goesOn = newerDraft.session(null);
+        goesOn.restore(kept);
+        float[] before = goesOn.nextDistribution();
+        CodeLength expected = new CodeLength();
+        goesOn.feed(second, expected);
+        assertThat(fromNewerDraft.getScoredBits()).isCloseTo(expected.bits(), within(1e-4));
+        assertThat(fromNewerDraft.getSurpriseBits()).as("with the newer draft's weights, from the same state")
+                .isCloseTo(CodeLength.bits(before[second[0]]), within(1e-4));
+    }
+
+    @Test
     void aBundleOfStreamsPredictsWhatEachStreamAloneWouldInEveryCase() {
         InferenceSettings settings = InferenceSettings.parse("--continuation-length", "5", "--context-bytes", "6");
         StreamPredictor alone = new StreamPredictor(settings, 1, new StreamPredictor.Listener() {});

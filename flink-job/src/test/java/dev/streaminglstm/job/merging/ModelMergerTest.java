@@ -47,7 +47,7 @@ class ModelMergerTest {
 
     /** A merger of {@link #config} whose store fails as {@code flaky} is told to. */
     ModelMerger mergerOn(FlakyModelStore flaky) {
-        return new ModelMerger(StreamingLstmJob.models(config), StreamingLstmJob.manifests(config), 1,
+        return new ModelMerger(StreamingLstmJob.models(config), StreamingLstmJob.manifests(config), 1, 0,
                 models -> flaky.wrap(models.open()));
     }
 

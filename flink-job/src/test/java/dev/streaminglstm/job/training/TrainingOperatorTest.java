@@ -345,6 +345,30 @@ class TrainingOperatorTest {
     }
 
     @Test
+    void withDraftsTheDeltaAlsoGoesOutEveryDraftIntervalWhenSomethingWasTrained() throws Exception {
+        TrainingOperator op = StreamingLstmJob.trainer(config("--publish-every-windows", "0", "--draft-interval-ms", "100"),
+                false);
+        try (var h = harness(op)) {
+            h.setProcessingTime(0);
+            h.open();
+            h.processElement(event("a", 0, "abcd", true), 0);
+            h.processElement(event("b", 0, "efgh", true), 0); // one batch of two windows
+            h.setProcessingTime(99);
+            assertThat(h.extractOutputValues()).isEmpty();
+
+            h.setProcessingTime(100);
+            assertThat(h.extractOutputValues()).singleElement()
+                    .satisfies(d -> assertThat(d.windows).isEqualTo(2));
+            h.setProcessingTime(200);
+            assertThat(h.extractOutputValues()).as("nothing trained since: no second delta").hasSize(1);
+            h.processElement(event("a", 1, "ijkl", false), 0);
+            h.processElement(event("b", 1, "mnop", false), 0);
+            h.setProcessingTime(300);
+            assertThat(h.extractOutputValues()).hasSize(2);
+        }
+    }
+
+    @Test
     void withACountTheDeltaGoesOutEveryNWindowsAndNotBeforeABarrier() throws Exception {
         TrainingOperator op = StreamingLstmJob.trainer(config("--publish-every-windows", "4"), true);
         try (var h = harness(op)) {

@@ -7,6 +7,7 @@ import static dev.streaminglstm.job.merging.MergerRuns.storedParameters;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.job.StreamingLstmJob;
@@ -14,6 +15,7 @@ import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
 import java.nio.file.Path;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,13 +51,14 @@ class PublishedModelsTest {
         mergeAtCompletedCheckpoints(config, null, 0.5f, 1, 2);
         store.pin(1); // inference is rolled back
 
-        ServableModel latest = models.followLatest().poll(0);
-        ServableModel serving = models.followServing().poll(0);
+        ServableModel latest = models.followLatest().poll(0).model();
+        PublishedModels.Served serving = models.followServing().poll(0);
 
         assertThat(latest.version()).isEqualTo(2);
         assertThat(latest.parameters().toFlatFloats()).isEqualTo(storedParameters(store, 2));
         assertThat(serving.version()).isEqualTo(1);
-        assertThat(serving.parameters().toFlatFloats()).isEqualTo(storedParameters(store, 1));
+        assertThat(serving.model().parameters().toFlatFloats()).isEqualTo(storedParameters(store, 1));
+        assertThat(serving.draft()).isFalse();
     }
 
     @Test
@@ -87,7 +90,7 @@ class PublishedModelsTest {
                 assertThat(serving.poll(now)).as("looked at %d ms", now).isNull();
             }
             merger.notifyOfCompletedCheckpoint(1);
-            ServableModel served = serving.poll(1_010);
+            PublishedModels.Served served = serving.poll(1_010);
             assertThat(served).as("the first look after the checkpoint completed").isNotNull();
             assertThat(served.version()).isEqualTo(1);
         }
@@ -114,5 +117,99 @@ class PublishedModelsTest {
         assertThatThrownBy(() -> StreamingLstmJob.models(wider).start()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("holds version 1 of another model");
         assertThat(StreamingLstmJob.models(wider).followServing().poll(0)).as("never served").isNull();
+    }
+
+    @Test
+    void inferenceServesItsRunsNewestDraftOnceItTookItsCheckpointWhileItHasTrainedMoreThanLatestUnlessPinned() throws Exception {
+        JobConfig config = withDrafts(config(dir, 1));
+        ModelConfig shape = config.model().config();
+        PublishedModels models = StreamingLstmJob.models(config);
+        ModelStore store = models.open();
+        float[] initial = ParameterSet.initialize(shape, DataType.FLOAT, 7).toFlatFloats();
+        try (var merger = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
+            merger.open();
+            PublishedModels.Follower serving = models.followServingAndDrafts(10, run(merger), 0);
+
+            merger.processElement(delta(shape, 0.5f, 1, 4), 0);
+            merger.setProcessingTime(DRAFT_MS);
+            PublishedModels.Served draft = serving.poll(0);
+            assertThat(store.latestVersion()).as("a draft is not a version").isEmpty();
+            assertThat(store.versionNumbers()).isEmpty();
+            assertThat(draft.draft()).isTrue();
+            assertThat(draft.version()).as("a draft of the version the next checkpoint writes").isEqualTo(1);
+            assertThat(draft.model().parameters().toFlatFloats()).isEqualTo(plus(initial, 0.5f));
+
+            merger.setProcessingTime(2 * DRAFT_MS);
+            assertThat(store.draftNumber()).as("no delta since the last draft: no draft").hasValue(1);
+            merger.snapshot(1, 0);
+            merger.notifyOfCompletedCheckpoint(1);
+            PublishedModels.Served version = serving.poll(10);
+            assertThat(version.draft()).as("version 1 holds its draft: the stored version is served").isFalse();
+            assertThat(version.version()).isEqualTo(1);
+            assertThat(version.model().parameters().toFlatFloats()).isEqualTo(plus(initial, 0.5f));
+
+            merger.processElement(delta(shape, 0.25f, 1, 4), 0);
+            merger.setProcessingTime(3 * DRAFT_MS);
+            assertThat(serving.poll(15)).as("a draft after checkpoint 1, which inference has not taken yet").isNull();
+            serving.checkpointTaken(1);
+            PublishedModels.Served second = serving.poll(20);
+            assertThat(second.draft()).isTrue();
+            assertThat(second.version()).isEqualTo(2);
+            assertThat(second.model().parameters().toFlatFloats()).isEqualTo(plus(plus(initial, 0.5f), 0.25f));
+            assertThat(serving.poll(30)).as("nothing new").isNull();
+
+            store.pin(1);
+            assertThat(serving.poll(40)).extracting(PublishedModels.Served::version, PublishedModels.Served::draft)
+                    .as("a pin is served as pinned, drafts or not").containsExactly(1L, false);
+            store.unpin();
+            assertThat(serving.poll(50)).extracting(PublishedModels.Served::version, PublishedModels.Served::draft)
+                    .containsExactly(2L, true);
+            assertThat(store.latestVersion()).hasValue(1);
+        }
+    }
+
+    @Test
+    void aDraftOfAnotherRunOrFromBeforeInferenceStartedIsNeverServed() throws Exception {
+        JobConfig config = withDrafts(config(dir, 1));
+        ModelConfig shape = config.model().config();
+        PublishedModels models = StreamingLstmJob.models(config);
+        try (var merger = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
+            merger.open();
+            merger.processElement(delta(shape, 0.5f, 1, 4), 0);
+            merger.setProcessingTime(DRAFT_MS); // draft 1, before the followers start
+            PublishedModels.Follower mine = models.followServingAndDrafts(10, run(merger), 0);
+            PublishedModels.Follower anotherRun = models.followServingAndDrafts(10, run(merger) + "0", 0);
+            PublishedModels.Follower versionsOnly = models.followServing(10);
+
+            assertThat(mine.poll(0)).as("written before this run's inference started").isNull();
+            merger.processElement(delta(shape, 0.5f, 1, 4), 0);
+            merger.setProcessingTime(2 * DRAFT_MS);
+
+            assertThat(models.open().draftNumber()).hasValue(2);
+            assertThat(anotherRun.poll(0)).isNull();
+            assertThat(versionsOnly.poll(0)).isNull();
+            assertThat(mine.poll(10)).extracting(PublishedModels.Served::version, PublishedModels.Served::draft)
+                    .containsExactly(1L, true);
+        }
+    }
+
+    private static final long DRAFT_MS = 100;
+
+    private static JobConfig withDrafts(JobConfig config) {
+        return JobConfig.parse("--bootstrap-servers", "localhost:1", "--store", config.store().uri(),
+                "--embed", "4", "--hidden", "8", "--seed", "7", "--draft-interval-ms", Long.toString(DRAFT_MS));
+    }
+
+    /** The run of the merger in {@code harness}, as its drafts are labelled. */
+    private static String run(OneInputStreamOperatorTestHarness<?, ?> harness) {
+        return PublishedModels.run(((AbstractStreamOperator<?>) harness.getOperator()).getRuntimeContext());
+    }
+
+    private static float[] plus(float[] values, float added) {
+        float[] sum = values.clone();
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += added;
+        }
+        return sum;
     }
 }
