@@ -230,6 +230,10 @@ public final class QualityBench {
                 summary.predictions(), summary.noModel(), last.getVersion());
         Prequential.Snapshot served = summary.prequential();
         double everyByte = everyByte(served.bits(), served.tokens(), summary.bytesSent());
+        if (summary.prequential().draftTokens() > 0) {
+            out.printf(Locale.ROOT, "pipeline: %.1f%% of those tokens scored by drafts (the merger's weights between "
+                    + "checkpoints, --draft-interval-ms), the rest by stored versions%n", 100.0 * draftShare(pipeline));
+        }
         out.printf(Locale.ROOT, "pipeline: %.4f bpc over every byte sent, the bytes before the first version at 8 bits "
                 + "each (what an online compressor without a model yet would pay): the figure to set against an online "
                 + "learner, which scores every byte%n", everyByte);
@@ -289,7 +293,8 @@ public final class QualityBench {
                 "training_prequential_bpc=" + number(learner.bpc()),
                 "training_prequential_every_byte_bpc=" + number(learnerEveryByte),
                 "replay_training_loss_diff=" + small(replayLossGap),
-                "steady_tokens_per_s=" + String.format(Locale.ROOT, "%.0f", steady))));
+                "steady_tokens_per_s=" + String.format(Locale.ROOT, "%.0f", steady),
+                "draft_scored_share=" + String.format(Locale.ROOT, "%.3f", draftShare(pipeline)))));
         out.flush();
     }
 
@@ -305,6 +310,12 @@ public final class QualityBench {
      */
     private static double scored(PipelineRun.Result pipeline) {
         return (double) pipeline.summary().prequential().tokens() / pipeline.summary().bytesSent();
+    }
+
+    /** The share of the scored tokens that drafts scored; 0 without drafts. */
+    private static double draftShare(PipelineRun.Result pipeline) {
+        Prequential.Snapshot p = pipeline.summary().prequential();
+        return p.tokens() == 0 ? 0 : (double) p.draftTokens() / p.tokens();
     }
 
     /** Three significant digits, for a difference that should be 0; nan for one not measured. */

@@ -15,6 +15,7 @@ public final class Prequential {
 
     private double bits;
     private long tokens;
+    private long draftTokens;
     private double firstBits;
     private long firstTokens;
     private final Deque<double[]> recent = new ArrayDeque<>();
@@ -23,11 +24,19 @@ public final class Prequential {
 
     /** Adds one prediction's score. */
     public void add(double chunkBits, int chunkTokens) {
+        add(chunkBits, chunkTokens, false);
+    }
+
+    /** Adds one prediction's score; {@code draft}: the prediction was made by a draft. */
+    public void add(double chunkBits, int chunkTokens, boolean draft) {
         if (chunkTokens <= 0) {
             return;
         }
         bits += chunkBits;
         tokens += chunkTokens;
+        if (draft) {
+            draftTokens += chunkTokens;
+        }
         if (firstTokens < WINDOW_TOKENS) {
             firstBits += chunkBits;
             firstTokens += chunkTokens;
@@ -44,7 +53,7 @@ public final class Prequential {
 
     /** The figures now. */
     public Snapshot snapshot() {
-        return new Snapshot(bits, tokens, bpc(firstBits, firstTokens), bpc(recentBits, recentTokens));
+        return new Snapshot(bits, tokens, bpc(firstBits, firstTokens), bpc(recentBits, recentTokens), draftTokens);
     }
 
     private static Optional<Double> bpc(double bits, long tokens) {
@@ -56,9 +65,16 @@ public final class Prequential {
      * @param tokens tokens scored
      * @param first bits per token of the first {@value #WINDOW_TOKENS} tokens scored
      * @param recent bits per token of the last {@value #WINDOW_TOKENS} tokens scored
+     * @param draftTokens of those tokens, the ones scored by drafts (the job's {@code --draft-interval-ms})
      */
-    public record Snapshot(double bits, long tokens, Optional<Double> first, Optional<Double> recent) {
+    public record Snapshot(double bits, long tokens, Optional<Double> first, Optional<Double> recent,
+            long draftTokens) {
         public static final Snapshot NONE = new Snapshot(0, 0, Optional.empty(), Optional.empty());
+
+        /** Figures without drafts. */
+        public Snapshot(double bits, long tokens, Optional<Double> first, Optional<Double> recent) {
+            this(bits, tokens, first, recent, 0);
+        }
 
         /** Bits per token over every token scored. */
         public Optional<Double> bpc() {

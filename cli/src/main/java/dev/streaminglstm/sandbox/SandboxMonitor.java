@@ -261,7 +261,7 @@ final class SandboxMonitor implements AutoCloseable {
                 return;
             }
             predictions++;
-            prequential.add(p.getScoredBits(), p.getScoredTokens());
+            prequential.add(p.getScoredBits(), p.getScoredTokens(), p.getDraft());
             if (p.getSurpriseBits() != null && Double.isFinite(p.getSurpriseBits())) {
                 surprises.addLast(p.getSurpriseBits());
                 surprisesSeen++;

@@ -40,4 +40,16 @@ class PrequentialTest {
         assertThat(p.snapshot().recent()).hasValueSatisfying(b -> assertThat(b).isCloseTo(1.0, within(1e-9)));
         assertThat(p.snapshot().falling()).isFalse();
     }
+
+    @Test
+    void theTokensDraftsScoredAreCountedApart() {
+        Prequential p = new Prequential();
+        p.add(30, 10, false);
+        p.add(20, 10, true);
+        p.add(10, 5, true);
+
+        assertThat(p.snapshot().tokens()).isEqualTo(25);
+        assertThat(p.snapshot().draftTokens()).isEqualTo(15);
+        assertThat(p.snapshot().bpc()).hasValueSatisfying(b -> assertThat(b).isCloseTo(60.0 / 25, within(1e-9)));
+    }
 }
