@@ -185,11 +185,11 @@ public final class FreshnessBenchmark implements Callable<Integer> {
         return completed;
     }
 
-    /** The first append time of a prediction of each version. */
+    /** The first append time of a prediction of each version (as stored: a draft of it comes before). */
     private static void served(byte[] value, long appendTime, Map<Long, Long> firstServed) {
         try {
             Prediction p = Prediction.getDecoder().decode(value);
-            if (p.getModelVersion() != null) {
+            if (p.getModelVersion() != null && !p.getDraft()) {
                 firstServed.merge(p.getModelVersion(), appendTime, Math::min);
             }
         } catch (IOException e) {

@@ -183,7 +183,7 @@ final class TailCommand implements Callable<Integer> {
         if (p.getStatus() == PredictionStatus.NO_MODEL || p.getModelVersion() == null) {
             return line.append("  (no model published yet)").toString();
         }
-        line.append("  v").append(p.getModelVersion());
+        line.append("  v").append(p.getModelVersion()).append(p.getDraft() ? " (draft)" : "");
         for (TokenProbability t : p.getTopK()) {
             line.append(String.format(Locale.ROOT, "  '%s' %.1f%%", t.getDisplay(), 100.0 * t.getProbability()));
         }

@@ -242,7 +242,7 @@ public final class QualityBench {
         out.printf(Locale.ROOT, "pipeline's learner: %.4f bpc over the %,d tokens trained into v%d, each batch "
                         + "scored by the training model before its step (an online learner's own measure, as (e)'s); "
                         + "%.4f over every byte sent, 8 bits for each byte not trained in. The served predictions above "
-                        + "also pay for serving each version a checkpoint late%n", learner.bpc(), learner.tokens(),
+                        + "also pay for being served late: a checkpoint late, or a draft interval with drafts%n", learner.bpc(), learner.tokens(),
                 last.getVersion(), learnerEveryByte);
         double steady = pipeline.steadyTokensPerSecond(STEADY_AFTER);
         out.printf(Locale.ROOT, "pipeline: %,.0f tokens/s from the first version to the last, %,.0f from %d s after the "

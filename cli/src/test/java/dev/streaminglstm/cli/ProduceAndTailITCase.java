@@ -229,7 +229,8 @@ class ProduceAndTailITCase {
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 1, 0.5)));
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 1, 0.5)));
         KAFKA.produce("tail-predictions", WireFormat.key("s2"), WireFormat.value(noModel("s2", 7)));
-        KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 2, null)));
+        KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(Prediction.newBuilder(
+                prediction("s1", 2, null)).setDraft(true).build()));
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), "not avro".getBytes(StandardCharsets.UTF_8));
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(prediction("s1", 1, 0.5)));
         KAFKA.produce("tail-predictions", WireFormat.key("s1"), WireFormat.value(Prediction.newBuilder(
@@ -244,7 +245,7 @@ class ProduceAndTailITCase {
         assertThat(all.outLines()).containsExactlyInAnyOrder(
                 "s1 #1  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise 0.50 bits",
                 "s2 #7  (no model published yet)",
-                "s1 #2  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise -",
+                "s1 #2  v12 (draft)  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise -",
                 "s1 #3  v12  'e' 62.5%  '\\n' 25.0%  -> \"en\\tder \\\"Welt\\\"\"  surprise 1.25 bits"
                         + "  bpc 2.50 over 8 tokens, stream 2.25");
         assertThat(all.err()).contains("skipped tail-predictions/").contains("not a Prediction")
