@@ -70,10 +70,11 @@ public final class SandboxCommand implements Callable<Integer> {
      * windows of 32, 64 streams at full speed, Adam at 0.005 falling as 1/sqrt(1 + steps/2000): the most a model
      * learns on 2 cores in 4 minutes (README, "Learning quality": four times the updates per token of batch 32 of 64
      * learn far more per token, and more per second too; 0.003 learned more than 0.002 at batch 8, and 0.005 with the
-     * decay more than 0.003 without, prequential 1.92 against 1.99 bpc).
+     * decay more than 0.003 without, prequential 1.92 against 1.99 bpc). Drafts every 250 ms: predictions from
+     * weights a quarter of a second old, not a checkpoint interval (README, "Drafts").
      */
-    private static final Map<String, String> JOB_DEFAULTS =
-            Map.of("--embed", "64", "--learning-rate", "0.005", "--lr-decay-steps", "2000");
+    private static final Map<String, String> JOB_DEFAULTS = Map.of("--embed", "64", "--learning-rate", "0.005",
+            "--lr-decay-steps", "2000", "--draft-interval-ms", "250");
 
     /** The file of a run folder that keeps the flags the run started with, one a line, for {@code --resume}. */
     static final String ARGS_FILE = "sandbox-args.txt";
