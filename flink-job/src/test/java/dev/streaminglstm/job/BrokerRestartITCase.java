@@ -32,7 +32,6 @@ import java.util.function.Supplier;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
@@ -105,7 +104,7 @@ class BrokerRestartITCase {
                 "--group-id", "broker-restart", "--embed", "8", "--hidden", "16", "--window", Integer.toString(WINDOW),
                 "--batch", "1", "--flush-ms", "0", "--publish-every-windows", "1", "--checkpoint-interval-ms", "500",
                 "--continuation-length", "0", "--top-k", "1", "--keep-versions", "5");
-        StreamExecutionEnvironment env = environmentWithRestarts();
+        StreamExecutionEnvironment env = MiniClusters.withRestarts(100, Duration.ofSeconds(1));
         StreamingLstmJob.configure(env, config);
         StreamingLstmJob.buildOnKafka(env, config);
         ModelStore store = ModelStores.open(config.store().uri());
@@ -158,17 +157,6 @@ class BrokerRestartITCase {
         Thread.sleep(OUTAGE.toMillis());
         broker = EmbeddedKafkaBroker.startOn(HOST, port, kafkaDir);
         return String.format(Locale.ROOT, "broker down for %d ms", (System.nanoTime() - at) / 1_000_000);
-    }
-
-    /** An environment whose job restarts from its last checkpoint after a failure, as a deployed job does. */
-    private static StreamExecutionEnvironment environmentWithRestarts() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 100);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
-        return env;
     }
 
     private static void send(Producer<byte[], byte[]> producer, List<TextEvent> events) {

@@ -1,8 +1,14 @@
 package dev.streaminglstm.job;
 
+import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.job.input.InputRecord;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -40,5 +46,25 @@ public final class MiniClusters {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
         return env;
+    }
+
+    /**
+     * An environment at parallelism 1 whose job restarts from its last checkpoint after a failure, up to
+     * {@code attempts} times {@code delay} apart, as a deployed job does.
+     */
+    public static StreamExecutionEnvironment withRestarts(int attempts, Duration delay) {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, attempts);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, delay);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(1);
+        return env;
+    }
+
+    /** The job's input topic as it is now, a bounded source: the job ends once it has read it. */
+    public static DataStream<InputRecord> inputUpToNow(StreamExecutionEnvironment env, JobConfig config) {
+        return env.fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
+                WatermarkStrategy.noWatermarks(), "text-in");
     }
 }

@@ -51,6 +51,7 @@ class PredictionTableITCase {
               bytePosition   BIGINT NOT NULL,
               status         STRING NOT NULL,
               modelVersion   BIGINT,
+              draft          BOOLEAN NOT NULL,
               topK           ARRAY<ROW<token INT NOT NULL, display STRING NOT NULL, probability FLOAT NOT NULL>
                                    NOT NULL> NOT NULL,
               continuation   STRING NOT NULL,

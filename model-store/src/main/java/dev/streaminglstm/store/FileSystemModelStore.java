@@ -409,21 +409,7 @@ public final class FileSystemModelStore implements ModelStore {
 
     /** Numbers of the draft directories, ascending. */
     private List<Long> draftDirs() throws IOException {
-        FileStatus[] statuses;
-        try {
-            statuses = fs.listStatus(new Path(root, DRAFTS));
-        } catch (FileNotFoundException e) {
-            return List.of();
-        }
-        List<Long> drafts = new ArrayList<>();
-        for (FileStatus status : statuses == null ? new FileStatus[0] : statuses) {
-            OptionalLong number = parseVersion(status.getPath().getName());
-            if (status.isDir() && number.isPresent()) {
-                drafts.add(number.getAsLong());
-            }
-        }
-        drafts.sort(null);
-        return drafts;
+        return numberedDirs(DRAFTS);
     }
 
     private Path draftDir(long number) {
@@ -461,21 +447,26 @@ public final class FileSystemModelStore implements ModelStore {
     /** Numbers of all version directories, committed or not, ascending. */
     @Override
     public List<Long> versionNumbers() throws IOException {
+        return numberedDirs(VERSIONS);
+    }
+
+    /** Numbers of the directories named by a number in {@code folder}, ascending. */
+    private List<Long> numberedDirs(String folder) throws IOException {
         FileStatus[] statuses;
         try {
-            statuses = fs.listStatus(new Path(root, VERSIONS));
+            statuses = fs.listStatus(new Path(root, folder));
         } catch (FileNotFoundException e) {
             return List.of();
         }
-        List<Long> versions = new ArrayList<>();
+        List<Long> numbers = new ArrayList<>();
         for (FileStatus status : statuses == null ? new FileStatus[0] : statuses) {
-            OptionalLong version = parseVersion(status.getPath().getName());
-            if (status.isDir() && version.isPresent()) {
-                versions.add(version.getAsLong());
+            OptionalLong number = parseVersion(status.getPath().getName());
+            if (status.isDir() && number.isPresent()) {
+                numbers.add(number.getAsLong());
             }
         }
-        versions.sort(null);
-        return versions;
+        numbers.sort(null);
+        return numbers;
     }
 
     private boolean isCommitted(long version) throws IOException {

@@ -62,7 +62,9 @@ public final class Manifests implements Serializable {
 
     /** The parameter file ({@link ModelFile}) of {@code parameters}. */
     public byte[] parameterFile(ParameterSet parameters) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        // sized for the float arrays and a header, so that a draft every 250 ms does not copy its bytes as it grows
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(
+                (int) Math.min(Integer.MAX_VALUE - 8, parameters.size() * Float.BYTES + 65_536));
         ModelFile.write(bytes, model, hyperParameters(), parameters);
         return bytes.toByteArray();
     }

@@ -6,7 +6,6 @@ import dev.streaminglstm.job.MiniClusters;
 import dev.streaminglstm.job.StreamingLstmJob;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.input.InputRecord;
-import dev.streaminglstm.job.KafkaConnectors;
 import dev.streaminglstm.kafka.KafkaBrokerExtension;
 import dev.streaminglstm.schema.WireFormat;
 import dev.streaminglstm.schema.ModelManifest;
@@ -23,13 +22,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -97,16 +92,9 @@ class ExactlyOnceTrainingITCase {
                 "--continuation-length", "0", "--top-k", "1", "--seed", "3");
         FailingMapper.reset(failures);
 
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(1);
+        StreamExecutionEnvironment env = MiniClusters.withRestarts(10, Duration.ofMillis(200));
         StreamingLstmJob.configure(env, config);
-        DataStream<InputRecord> input = env
-                .fromSource(KafkaConnectors.sourceBuilder(config).setBounded(OffsetsInitializer.latest()).build(),
-                        WatermarkStrategy.noWatermarks(), "text-in")
+        DataStream<InputRecord> input = MiniClusters.inputUpToNow(env, config)
                 .map(new FailingMapper())
                 .name("fail-after-checkpoints");
         StreamingLstmJob.buildFrom(input, config, new DiscardingSink<>(), new DiscardingSink<>(), false);
