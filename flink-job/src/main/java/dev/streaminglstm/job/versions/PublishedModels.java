@@ -284,6 +284,9 @@ public final class PublishedModels implements Serializable {
             nextPoll = nowMs + pollMs;
             follower.poll();
             StoredModel version = follower.current().orElse(null);
+            if (drafts != null) {
+                version = drafts.notBehindRestore(version);
+            }
             Drafts.Draft draft = drafts == null ? null : drafts.newestAbove(version);
             boolean useDraft = draft != null
                     && (version == null || draft.model().manifest().getTokensTrained()
@@ -349,12 +352,15 @@ public final class PublishedModels implements Serializable {
         private Draft pending;
         /** The newest draft that may be served. */
         private Draft servable;
+        /** After a restore, the version of the restored checkpoint, until LATEST reaches it; else null. */
+        private StoredModel restored;
         private long failedReads;
 
         Drafts(ModelStore store, String run, long lastCheckpoint) {
             this.store = store;
             this.run = run;
             this.lastCheckpoint = lastCheckpoint;
+            this.restored = lastCheckpoint > 0 ? versionOf(lastCheckpoint) : null;
             long before = 0;
             try {
                 before = store.draftNumber().orElse(0);
@@ -395,6 +401,50 @@ public final class PublishedModels implements Serializable {
             }
             return servable != null && (version == null || servable.model().version() > version.version())
                     ? servable : null;
+        }
+
+        /**
+         * {@code latest}, or after a restore the version the restored checkpoint wrote while {@code LATEST} is still
+         * below it and nothing is pinned: the restored merger moves {@code LATEST} to it soon, and a draft this
+         * inference served before the failover may have been of it, so serving the version before would go back.
+         */
+        StoredModel notBehindRestore(StoredModel latest) {
+            if (restored == null || latest != null && latest.version() >= restored.version()) {
+                restored = null;
+                return latest;
+            }
+            try {
+                return store.pinnedVersion().isPresent() ? latest : restored;
+            } catch (IOException e) {
+                failedReads++;
+                return latest;
+            }
+        }
+
+        /** The newest committed version above LATEST written at checkpoint {@code checkpoint} or before; null if none. */
+        private StoredModel versionOf(long checkpoint) {
+            try {
+                OptionalLong latest = store.latestVersion();
+                List<Long> numbers = new ArrayList<>(store.versionNumbers());
+                Collections.reverse(numbers);
+                for (long v : numbers) {
+                    if (latest.isPresent() && v <= latest.getAsLong()) {
+                        return null;
+                    }
+                    try {
+                        StoredModel m = store.readVersion(v);
+                        Long written = m.manifest().getCheckpointId();
+                        if (written != null && written <= checkpoint) {
+                            return m;
+                        }
+                    } catch (CorruptVersionException notCommitted) {
+                        // a version a failed checkpoint left unfinished: not the restored one
+                    }
+                }
+            } catch (IOException e) {
+                failedReads++; // LATEST alone, as without drafts
+            }
+            return null;
         }
 
         private static long afterCheckpoint(Map<String, String> labels) {

@@ -193,6 +193,28 @@ class PublishedModelsTest {
         }
     }
 
+    @Test
+    void afterARestoreInferenceServesTheRestoredCheckpointsVersionWhileLatestIsStillBelowIt() throws Exception {
+        JobConfig config = withDrafts(config(dir, 1));
+        PublishedModels models = StreamingLstmJob.models(config);
+        ModelStore store = models.open();
+        mergeAtCompletedCheckpoints(config, null, 0.5f, 1); // version 1, LATEST
+        try (var merger = new OneInputStreamOperatorTestHarness<>(StreamingLstmJob.merger(config))) {
+            merger.open();
+            merger.processElement(delta(config.model().config(), 0.25f, 1, 4), 0);
+            merger.snapshot(2, 0); // version 2 at checkpoint 2, which completed, but LATEST has not moved yet
+
+            assertThat(store.latestVersion()).hasValue(1);
+            assertThat(models.followServingAndDrafts(10, "restored/1", 2).poll(0))
+                    .extracting(PublishedModels.Served::version, PublishedModels.Served::draft)
+                    .as("restored from checkpoint 2").containsExactly(2L, false);
+            assertThat(models.followServingAndDrafts(10, "restored/1", 1).poll(0).version())
+                    .as("restored from checkpoint 1").isEqualTo(1);
+            store.pin(1);
+            assertThat(models.followServingAndDrafts(10, "restored/1", 2).poll(0).version()).as("pinned").isEqualTo(1);
+        }
+    }
+
     private static final long DRAFT_MS = 100;
 
     private static JobConfig withDrafts(JobConfig config) {
