@@ -43,7 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Drafts in a real job: with {@code --draft-interval-ms}, exactly-once predictions (read committed) are made by
  * drafts between checkpoints, each a draft of a version the job then writes, and still after a failover, when the
- * restored run serves its own drafts and not the failed one's.
+ * restored run serves its own drafts and not the failed one's; a stream's versions never go back, across the
+ * failover too. (With at-least-once predictions a reader also sees the failed run's, some from a draft the restore
+ * took back: this test's first version, at the job's default, saw a stream go from a draft of v4 back to v3.)
  */
 class DraftServingITCase {
     @RegisterExtension
