@@ -230,9 +230,10 @@ public final class QualityBench {
                 summary.predictions(), summary.noModel(), last.getVersion());
         Prequential.Snapshot served = summary.prequential();
         double everyByte = everyByte(served.bits(), served.tokens(), summary.bytesSent());
-        if (summary.prequential().draftTokens() > 0) {
+        double draftShare = served.tokens() == 0 ? 0 : (double) served.draftTokens() / served.tokens();
+        if (served.draftTokens() > 0) {
             out.printf(Locale.ROOT, "pipeline: %.1f%% of those tokens scored by drafts (the merger's weights between "
-                    + "checkpoints, --draft-interval-ms), the rest by stored versions%n", 100.0 * draftShare(pipeline));
+                    + "checkpoints, --draft-interval-ms), the rest by stored versions%n", 100.0 * draftShare);
         }
         out.printf(Locale.ROOT, "pipeline: %.4f bpc over every byte sent, the bytes before the first version at 8 bits "
                 + "each (what an online compressor without a model yet would pay): the figure to set against an online "
@@ -242,8 +243,8 @@ public final class QualityBench {
         out.printf(Locale.ROOT, "pipeline's learner: %.4f bpc over the %,d tokens trained into v%d, each batch "
                         + "scored by the training model before its step (an online learner's own measure, as (e)'s); "
                         + "%.4f over every byte sent, 8 bits for each byte not trained in. The served predictions above "
-                        + "also pay for being served late: a checkpoint late, or a draft interval with drafts%n", learner.bpc(), learner.tokens(),
-                last.getVersion(), learnerEveryByte);
+                        + "also pay for being served late: a checkpoint late, or a draft interval with drafts%n",
+                learner.bpc(), learner.tokens(), last.getVersion(), learnerEveryByte);
         double steady = pipeline.steadyTokensPerSecond(STEADY_AFTER);
         out.printf(Locale.ROOT, "pipeline: %,.0f tokens/s from the first version to the last, %,.0f from %d s after the "
                 + "first version on (past most of the JIT's warm-up)%n", a.tokensPerSecond(), steady,
@@ -294,7 +295,7 @@ public final class QualityBench {
                 "training_prequential_every_byte_bpc=" + number(learnerEveryByte),
                 "replay_training_loss_diff=" + small(replayLossGap),
                 "steady_tokens_per_s=" + String.format(Locale.ROOT, "%.0f", steady),
-                "draft_scored_share=" + String.format(Locale.ROOT, "%.3f", draftShare(pipeline)))));
+                "draft_scored_share=" + String.format(Locale.ROOT, "%.3f", draftShare))));
         out.flush();
     }
 
@@ -310,12 +311,6 @@ public final class QualityBench {
      */
     private static double scored(PipelineRun.Result pipeline) {
         return (double) pipeline.summary().prequential().tokens() / pipeline.summary().bytesSent();
-    }
-
-    /** The share of the scored tokens that drafts scored; 0 without drafts. */
-    private static double draftShare(PipelineRun.Result pipeline) {
-        Prequential.Snapshot p = pipeline.summary().prequential();
-        return p.tokens() == 0 ? 0 : (double) p.draftTokens() / p.tokens();
     }
 
     /** Three significant digits, for a difference that should be 0; nan for one not measured. */

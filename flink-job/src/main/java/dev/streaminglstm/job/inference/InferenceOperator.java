@@ -29,10 +29,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * Live next-token predictions keyed by stream id, as Flink glue around a {@link StreamPredictor}: each stream's
  * {@link StreamInferenceState} in keyed state, and the served model swapped without stopping as the store's serving
  * version (LATEST, or a pin) moves, or with {@code --draft-interval-ms} as this run's drafts do, looked at no more
- * often than every {@code --serving-poll-ms} ms. Chunks
- * wait in a bundle of at most {@code --inference-bundle} for at most {@code --inference-bundle-ms}, and the streams
- * of a bundle are stepped together ({@link StreamPredictor#predictAll}). The bundle is read before every checkpoint
- * barrier, so a checkpoint never holds a chunk that was not predicted.
+ * often than every {@code --serving-poll-ms} ms. Chunks wait in a bundle of at most {@code --inference-bundle} for at
+ * most {@code --inference-bundle-ms}, and the streams of a bundle are stepped together
+ * ({@link StreamPredictor#predictAll}). The bundle is read before every checkpoint barrier, so a checkpoint never
+ * holds a chunk that was not predicted.
  */
 public final class InferenceOperator extends AbstractStreamOperator<Prediction>
         implements OneInputStreamOperator<TextEvent, Prediction>, BoundedOneInput {

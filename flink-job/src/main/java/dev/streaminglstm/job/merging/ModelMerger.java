@@ -52,6 +52,8 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
     private transient boolean undrafted;
     /** The last checkpoint taken (or restored): deltas since belong to the next one. */
     private transient long lastCheckpoint;
+    /** This run, as its drafts are labelled ({@link PublishedModels#run}). */
+    private transient String run;
 
     /**
      * @param trainingParallelism the number of replicas whose deltas are averaged
@@ -109,6 +111,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
         getMetricGroup().gauge("globalLossBpc", global::recentLossBpc);
         getMetricGroup().gauge("trainingPrequentialBpc", () -> global.trainedLoss().bpc());
         draftsWritten = getMetricGroup().counter("draftsWritten");
+        run = PublishedModels.run(getRuntimeContext());
         if (draftIntervalMs > 0) {
             scheduleDraft();
         }
@@ -128,7 +131,7 @@ public final class ModelMerger extends AbstractStreamOperator<Void> implements O
             return;
         }
         try {
-            if (publisher.writeDraft(global, PublishedModels.run(getRuntimeContext()), lastCheckpoint)) {
+            if (publisher.writeDraft(global, run, lastCheckpoint)) {
                 draftsWritten.inc();
             }
         } catch (IOException | RuntimeException e) {

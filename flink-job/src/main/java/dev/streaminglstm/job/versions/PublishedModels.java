@@ -284,10 +284,11 @@ public final class PublishedModels implements Serializable {
             nextPoll = nowMs + pollMs;
             follower.poll();
             StoredModel version = follower.current().orElse(null);
-            if (drafts != null) {
+            Drafts.Draft draft = null;
+            if (drafts != null && !drafts.pinned()) { // a pin is served as pinned, drafts or not
                 version = drafts.notBehindRestore(version);
+                draft = drafts.newestAbove(version);
             }
-            Drafts.Draft draft = drafts == null ? null : drafts.newestAbove(version);
             boolean useDraft = draft != null
                     && (version == null || draft.model().manifest().getTokensTrained()
                             > version.manifest().getTokensTrained());
@@ -371,15 +372,22 @@ public final class PublishedModels implements Serializable {
             this.lastNumber = before;
         }
 
+        /** Whether a version is pinned; a pin that cannot be read counts as one, for this poll: versions only. */
+        boolean pinned() {
+            try {
+                return store.pinnedVersion().isPresent();
+            } catch (IOException e) {
+                failedReads++;
+                return true;
+            }
+        }
+
         /**
-         * This run's newest draft that may be served, if it is a draft of a version above {@code version} and
-         * nothing is pinned. A pointer or pin that cannot be read counts as no draft, for this poll.
+         * This run's newest draft that may be served, if it is a draft of a version above {@code version}. A pointer
+         * that cannot be read counts as no draft, for this poll.
          */
         Draft newestAbove(StoredModel version) {
             try {
-                if (store.pinnedVersion().isPresent()) {
-                    return null;
-                }
                 long number = store.draftNumber().orElse(0);
                 if (number > lastNumber) {
                     Optional<StoredModel> read = store.readDraft(number);
@@ -405,23 +413,18 @@ public final class PublishedModels implements Serializable {
 
         /**
          * {@code latest}, or after a restore the version the restored checkpoint wrote while {@code LATEST} is still
-         * below it and nothing is pinned: the restored merger moves {@code LATEST} to it soon, and a draft this
-         * inference served before the failover may have been of it, so serving the version before would go back.
+         * below it: the restored merger moves {@code LATEST} to it soon, and a draft this inference served before the
+         * failover may have been of it, so serving the version before would go back.
          */
         StoredModel notBehindRestore(StoredModel latest) {
             if (restored == null || latest != null && latest.version() >= restored.version()) {
                 restored = null;
                 return latest;
             }
-            try {
-                return store.pinnedVersion().isPresent() ? latest : restored;
-            } catch (IOException e) {
-                failedReads++;
-                return latest;
-            }
+            return restored;
         }
 
-        /** The newest committed version above LATEST written at checkpoint {@code checkpoint} or before; null if none. */
+        /** The newest committed version above LATEST written at checkpoint {@code checkpoint} or before, or null. */
         private StoredModel versionOf(long checkpoint) {
             try {
                 OptionalLong latest = store.latestVersion();

@@ -100,7 +100,7 @@ public final class VersionPublisher {
         if (!model.changed()) {
             return;
         }
-        long next = Math.max(version, numberedAbove) + 1;
+        long next = nextVersion();
         write(next, version, checkpointId, model);
         parentOfVersion = version;
         version = next;
@@ -121,7 +121,7 @@ public final class VersionPublisher {
             LOG.warn("the global model holds non-finite values; no draft written");
             return false;
         }
-        ModelManifest manifest = ModelManifest.newBuilder(manifests.manifest(Math.max(version, numberedAbove) + 1,
+        ModelManifest manifest = ModelManifest.newBuilder(manifests.manifest(nextVersion(),
                         version, 0, model.tokens(), model.windows(), model.skippedSteps(), model.recentLossBpc(),
                         model.trainedLoss()))
                 .setCheckpointId(null)
@@ -130,6 +130,11 @@ public final class VersionPublisher {
                 .build();
         store.writeDraft(manifest, manifests.parameterFile(model.parameters()));
         return true;
+    }
+
+    /** The number the next version written gets. */
+    private long nextVersion() {
+        return Math.max(version, numberedAbove) + 1;
     }
 
     /** Once a checkpoint completed: {@code LATEST} moves to the newest version written at or before it. */
