@@ -3,7 +3,6 @@ package dev.streaminglstm.job.merging;
 import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.job.training.ParameterDelta;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The one global model and what was trained into it: the training subtasks' deltas added in, each scaled by
@@ -51,11 +50,7 @@ public final class GlobalModel {
                 return "not finite";
             }
         }
-        ParameterSet d = ParameterSet.fromFlatFloats(config, delta.delta, DataType.FLOAT);
-        if (parallelism > 1) {
-            d.muli(1.0 / parallelism);
-        }
-        parameters.addi(d);
+        parameters.addFlat(delta.delta, parallelism > 1 ? 1.0 / parallelism : 1);
         tokens += delta.tokens;
         windows += delta.windows;
         skippedSteps += delta.skippedSteps;

@@ -119,8 +119,8 @@ public final class Replica {
             return null;
         }
         ParameterSet replica = trainer.parameters();
-        ParameterDelta d = ParameterDelta.of(subtask, baseVersion, replica.copy().subi(base).toFlatFloats(), unsent);
-        base = replica.copy();
+        ParameterDelta d = ParameterDelta.of(subtask, baseVersion, replica.minusFlat(base), unsent);
+        base.assign(replica);
         unsent = Progress.NONE;
         return d;
     }

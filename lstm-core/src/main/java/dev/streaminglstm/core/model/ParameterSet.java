@@ -1,5 +1,7 @@
 package dev.streaminglstm.core.model;
 
+import dev.streaminglstm.core.kernel.NativeFloats;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -199,6 +201,88 @@ public final class ParameterSet {
             throw new IllegalArgumentException("flat parameters of " + values.length + " values, the shape takes " + offset);
         }
         return new ParameterSet(config, arrays);
+    }
+
+    /**
+     * In place: {@code this += scale * values}, {@code values} flat in {@link #toFlatFloats}'s order. The same floats
+     * as {@code addi(fromFlatFloats(values).muli(scale))} without building the arrays ({@code ParameterSetTest}).
+     *
+     * @throws IllegalArgumentException if the length does not match the shape
+     */
+    public ParameterSet addFlat(float[] values, double scale) {
+        requireFlatLength(values);
+        float factor = (float) scale;
+        int offset = 0;
+        float[] chunk = null;
+        for (INDArray a : arrays.values()) {
+            int n = (int) a.length();
+            FloatBuffer dense = NativeFloats.dense(a);
+            if (dense == null) {
+                INDArray part = Nd4j.create(java.util.Arrays.copyOfRange(values, offset, offset + n), a.shape(), 'c');
+                a.addi((scale == 1 ? part : part.muli(scale)).castTo(a.dataType()));
+            } else {
+                chunk = chunk == null ? new float[NativeFloats.CHUNK] : chunk;
+                for (int from = 0; from < n; from += chunk.length) {
+                    int len = Math.min(chunk.length, n - from);
+                    dense.get(from, chunk, 0, len);
+                    int v = offset + from;
+                    if (scale == 1) {
+                        for (int i = 0; i < len; i++) {
+                            chunk[i] += values[v + i];
+                        }
+                    } else {
+                        for (int i = 0; i < len; i++) {
+                            chunk[i] += values[v + i] * factor;
+                        }
+                    }
+                    dense.put(from, chunk, 0, len);
+                }
+            }
+            offset += n;
+        }
+        return this;
+    }
+
+    /**
+     * {@code this - other}, flat in {@link #toFlatFloats}'s order: the same floats as
+     * {@code copy().subi(other).toFlatFloats()} without the copy.
+     */
+    public float[] minusFlat(ParameterSet other) {
+        requireSameShape(other);
+        float[] out = new float[Math.toIntExact(size())];
+        int offset = 0;
+        float[] theirs = null;
+        for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+            INDArray a = e.getValue();
+            INDArray b = other.arrays.get(e.getKey());
+            int n = (int) a.length();
+            FloatBuffer mine = NativeFloats.dense(a);
+            FloatBuffer subtrahend = NativeFloats.dense(b);
+            if (mine == null || subtrahend == null) {
+                float[] d = a.castTo(DataType.FLOAT).sub(b.castTo(DataType.FLOAT)).ravel().toFloatVector();
+                System.arraycopy(d, 0, out, offset, n);
+            } else {
+                theirs = theirs == null ? new float[NativeFloats.CHUNK] : theirs;
+                for (int from = 0; from < n; from += theirs.length) {
+                    int len = Math.min(theirs.length, n - from);
+                    mine.get(from, out, offset + from, len);
+                    subtrahend.get(from, theirs, 0, len);
+                    int o = offset + from;
+                    for (int i = 0; i < len; i++) {
+                        out[o + i] -= theirs[i];
+                    }
+                }
+            }
+            offset += n;
+        }
+        return out;
+    }
+
+    private void requireFlatLength(float[] values) {
+        if (values.length != size()) {
+            throw new IllegalArgumentException("flat parameters of " + values.length + " values, the shape takes "
+                    + size());
+        }
     }
 
     /** In place: {@code this *= factor}. */

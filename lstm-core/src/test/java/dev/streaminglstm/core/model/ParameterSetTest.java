@@ -29,6 +29,26 @@ class ParameterSetTest {
                 .hasMessageContaining("the shape takes " + flat.length);
     }
 
+    /** Arrays above one chunk of {@code NativeFloats}, so that chunk borders are crossed. */
+    @Test
+    void flatAdditionAndDifferenceGiveTheFloatsOfTheArrayOperations() {
+        ModelConfig config = new ModelConfig(258, 16, 40, 2, CellType.LSTM, 0);
+        ParameterSet p = ParameterSet.initialize(config, DataType.FLOAT, 3);
+        ParameterSet q = ParameterSet.initialize(config, DataType.FLOAT, 4);
+        float[] flat = q.toFlatFloats();
+        for (double scale : new double[] {1, 1.0 / 3}) {
+            ParameterSet viaArrays = p.copy().addi(ParameterSet.fromFlatFloats(config, flat, DataType.FLOAT).muli(scale));
+            ParameterSet inPlace = p.copy().addFlat(flat, scale);
+            assertThat(inPlace.toFlatFloats()).as("scale %s", scale).isEqualTo(viaArrays.toFlatFloats());
+        }
+        assertThat(p.minusFlat(q)).isEqualTo(p.copy().subi(q).toFlatFloats());
+        ParameterSet doubles = p.castTo(DataType.DOUBLE); // not dense FLOAT: the ND4J path
+        assertThat(doubles.minusFlat(q.castTo(DataType.DOUBLE))).isEqualTo(p.copy().subi(q).toFlatFloats());
+        assertThat(doubles.addFlat(flat, 1).toFlatFloats()).isEqualTo(p.copy().addi(q).toFlatFloats());
+        assertThatThrownBy(() -> p.addFlat(Arrays.copyOf(flat, flat.length - 1), 1))
+                .hasMessageContaining("the shape takes " + flat.length);
+    }
+
     @Test
     void theLstmForgetGateStartsOpen() {
         ParameterSet p = ParameterSet.initialize(CONFIG, DataType.DOUBLE, 1);
