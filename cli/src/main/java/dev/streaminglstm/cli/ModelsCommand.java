@@ -45,8 +45,9 @@ final class ModelsCommand implements Runnable {
     /** A table of every committed version's manifest, oldest first, marking LATEST and PINNED. */
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "One line per version: version, parent, created (UTC), tokens and windows trained, recent "
-                    + "training loss in bits per token, the start of the parameters' SHA-256; LATEST and PINNED "
-                    + "marked.")
+                    + "training loss in bits per token, the learner's prequential bits per token over every token "
+                    + "trained in (each scored before the step that learned from it), the start of the parameters' "
+                    + "SHA-256; LATEST and PINNED marked.")
     static final class ListVersions implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -60,7 +61,8 @@ final class ModelsCommand implements Runnable {
             OptionalLong latest = opened.latestVersion();
             OptionalLong pinned = opened.pinnedVersion();
             List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"VERSION", "PARENT", "CREATED (UTC)", "TOKENS", "WINDOWS", "BPC", "SHA-256", ""});
+            rows.add(new String[] {"VERSION", "PARENT", "CREATED (UTC)", "TOKENS", "WINDOWS", "BPC", "PREQUENTIAL", "SHA-256",
+                ""});
             for (ModelManifest m : opened.listVersions()) {
                 List<String> marks = new ArrayList<>();
                 if (latest.isPresent() && latest.getAsLong() == m.getVersion()) {
@@ -79,12 +81,17 @@ final class ModelsCommand implements Runnable {
                     CREATED.format(m.getCreatedAt()),
                     Long.toString(m.getTokensTrained()),
                     Long.toString(m.getWindowsTrained()),
-                    m.getRecentLossBpc() == null ? "-" : String.format(Locale.ROOT, "%.3f", m.getRecentLossBpc()),
+                    bpc(m.getRecentLossBpc()),
+                    bpc(m.getTrainingPrequentialBpc()),
                     checksum.substring(0, Math.min(CHECKSUM_SHOWN, checksum.length())),
                     String.join(" ", marks)});
             }
             printTable(spec.commandLine().getOut(), rows);
             return 0;
+        }
+
+        private static String bpc(Double value) {
+            return value == null ? "-" : String.format(Locale.ROOT, "%.3f", value);
         }
 
         private static void printTable(PrintWriter out, List<String[]> rows) {
@@ -97,7 +104,7 @@ final class ModelsCommand implements Runnable {
             for (String[] row : rows) {
                 StringBuilder line = new StringBuilder();
                 for (int i = 0; i < row.length; i++) {
-                    boolean number = i != 2 && i < 6; // numbers right-aligned, text left-aligned
+                    boolean number = i != 2 && i < 7; // numbers right-aligned, text left-aligned
                     String cell = number ? " ".repeat(widths[i] - row[i].length()) + row[i]
                             : row[i] + " ".repeat(widths[i] - row[i].length());
                     line.append(i == 0 ? "" : "  ").append(cell);

@@ -41,12 +41,13 @@ class ModelsCommandTest {
         List<String> lines = run.outLines();
         assertThat(lines).hasSize(5);
         assertThat(lines.get(0).split("\\s{2,}"))
-                .containsExactly("VERSION", "PARENT", "CREATED (UTC)", "TOKENS", "WINDOWS", "BPC", "SHA-256");
+                .containsExactly("VERSION", "PARENT", "CREATED (UTC)", "TOKENS", "WINDOWS", "BPC", "PREQUENTIAL",
+                        "SHA-256");
         String checksum = versions.store().readVersion(3).manifest().getParametersChecksum();
         assertThat(lines.get(3).trim().split("\\s{2,}")).containsExactly(
-                "3", "2", "2025-03-04 05:08:07", "25600", "400", "4.250", checksum.substring(0, 12), "LATEST");
+                "3", "2", "2025-03-04 05:08:07", "25600", "400", "4.250", "4.750", checksum.substring(0, 12), "LATEST");
         assertThat(lines.get(1).trim().split("\\s{2,}")).containsExactly(
-                "1", "-", "2025-03-04 05:06:07", "0", "0", "-",
+                "1", "-", "2025-03-04 05:06:07", "0", "0", "-", "-",
                 versions.store().readVersion(1).manifest().getParametersChecksum().substring(0, 12));
         assertThat(lines.get(4).trim()).startsWith("4 ").endsWith("(not published)");
     }

@@ -77,6 +77,8 @@ final class StoreVersions {
                 .setWindowsTrained(tokensTrained / 64)
                 .setSkippedSteps(0)
                 .setRecentLossBpc(lossBpc)
+                .setTrainingPrequentialBpc(lossBpc == null ? null : lossBpc + 0.5)
+                .setTrainingPrequentialTokens(lossBpc == null ? 0 : tokensTrained)
                 .setCheckpointId(version + 100)
                 .setShape(ModelShape.newBuilder()
                         .setCellType(SHAPE.cellType().name())
