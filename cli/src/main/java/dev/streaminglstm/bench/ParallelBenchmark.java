@@ -123,7 +123,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
         out.printf("parallelism 2 / 1: %.2fx the tokens per second; held-out bpc %+.4f at about equal tokens "
                 + "(on %d held-out bytes)%n", ratio, runs.get(1).heldOutBpc() - runs.get(0).heldOutBpc(), heldOutBytes);
         double load = MergerSimulation.run(out, simParallelism, simHidden, shape);
-        out.printf("throughput_ratio=%.3f bpc_p1=%.4f bpc_p2=%.4f merger_load=%.2f%n", ratio, runs.get(0).heldOutBpc(),
+        out.printf("throughput_ratio=%.3f bpc_p1=%.4f bpc_p2=%.4f merger_load=%.4f%n", ratio, runs.get(0).heldOutBpc(),
                 runs.get(1).heldOutBpc(), load);
         return unmeasured.isPresent() ? 1 : 0;
     }
