@@ -61,8 +61,8 @@ final class ModelsCommand implements Runnable {
             OptionalLong latest = opened.latestVersion();
             OptionalLong pinned = opened.pinnedVersion();
             List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"VERSION", "PARENT", "CREATED (UTC)", "TOKENS", "WINDOWS", "BPC", "PREQUENTIAL", "SHA-256",
-                ""});
+            rows.add(new String[] {
+                "VERSION", "PARENT", "CREATED (UTC)", "TOKENS", "WINDOWS", "BPC", "PREQUENTIAL", "SHA-256", ""});
             for (ModelManifest m : opened.listVersions()) {
                 List<String> marks = new ArrayList<>();
                 if (latest.isPresent() && latest.getAsLong() == m.getVersion()) {
