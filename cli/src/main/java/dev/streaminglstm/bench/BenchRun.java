@@ -110,7 +110,7 @@ final class BenchRun implements AutoCloseable {
             long bytes = Math.max(40_000L * (2 * span.toSeconds() + 60), 4L * streams * (shape.window + 1));
             long records = preload(stack, config, streams, shape.chunkBytes, bytes);
             EmbeddedStack.RunningJob job = stack.startJob(config,
-                    job("bench: maximum input rate").with(shape.flinkSettings()));
+                    shape.options("bench: maximum input rate"));
             try {
                 return SteadyState.measure(job, span, span, records).tokensReceived();
             } finally {

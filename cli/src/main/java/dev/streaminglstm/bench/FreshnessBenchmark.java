@@ -128,7 +128,7 @@ public final class FreshnessBenchmark implements Callable<Integer> {
             Map<Long, Long> firstServed = new ConcurrentHashMap<>();
             Configuration history = new Configuration();
             history.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 10_000);
-            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench freshness").with(shape.flinkSettings()).with(history));
+            EmbeddedStack.RunningJob job = stack.startJob(config, shape.options("bench freshness").with(history));
             try (TopicWatcher watcher = new TopicWatcher(config, List.of(config.kafka().predictionTopic()),
                     r -> served(r.value(), r.timestamp(), firstServed));
                     KafkaProducer<byte[], byte[]> producer = stack.producer(config, "bench-producer")) {

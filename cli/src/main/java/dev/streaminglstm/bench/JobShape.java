@@ -4,6 +4,8 @@ import dev.streaminglstm.core.bench.KernelBenchmark;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.ConfigException;
 import dev.streaminglstm.job.config.JobConfig;
+import dev.streaminglstm.sandbox.EmbeddedStack;
+import dev.streaminglstm.sandbox.TrainingFirst;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
@@ -44,6 +46,16 @@ final class JobShape {
             description = "A Flink setting of the MiniCluster, e.g. --flink execution.checkpointing.unaligned.enabled=true;"
                     + " repeatable.")
     java.util.Map<String, String> flink = new java.util.LinkedHashMap<>();
+
+    @Option(names = "--training-first",
+            description = "Every thread of this JVM but training's at nice " + TrainingFirst.LOWERED_NICE
+                    + " once training runs (the sandbox's --training-first).")
+    boolean trainingFirst;
+
+    /** Options of a benchmark's job of this shape: its --flink settings, --training-first. */
+    EmbeddedStack.JobOptions options(String name) {
+        return BenchRun.job(name).with(flinkSettings()).trainingFirst(trainingFirst);
+    }
 
     /** The Flink settings given with --flink. */
     org.apache.flink.configuration.Configuration flinkSettings() {

@@ -128,7 +128,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
             Map<String, Long> latencies = new ConcurrentHashMap<>();
             java.util.Set<String> withoutModel = ConcurrentHashMap.newKeySet();
             AtomicLong firstWithModel = new AtomicLong();
-            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench latency").with(shape.flinkSettings()));
+            EmbeddedStack.RunningJob job = stack.startJob(config, shape.options("bench latency"));
             String input = config.kafka().inputTopic();
             try (TopicWatcher watcher = new TopicWatcher(config, List.of(input, config.kafka().predictionTopic()),
                     r -> onRecord(r, input, appended, latencies, withoutModel, firstWithModel));

@@ -137,8 +137,7 @@ public final class ParallelBenchmark implements Callable<Integer> {
             stack.createTopics(config, Map.of());
             long records = BenchRun.preload(stack, config, streams, shape.chunkBytes, (long) (tokens * 1.2)
                     + 4L * streams * (shape.window + 1));
-            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench parallel " + parallelism)
-                    .with(shape.flinkSettings()));
+            EmbeddedStack.RunningJob job = stack.startJob(config, shape.options("bench parallel " + parallelism));
             try {
                 SteadyState steady = SteadyState.measure(job, Duration.ofSeconds(warmupSeconds), Duration.ofDays(1), records,
                         () -> InJvmMetrics.counter("train", "tokensTrained") >= tokens);

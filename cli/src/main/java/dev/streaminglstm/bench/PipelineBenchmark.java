@@ -118,7 +118,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
             long bytes = Math.max((long) (1.5 * kernelTokensPerSecond * seconds),
                     4L * streamCount * (shape.window + 1));
             long records = BenchRun.preload(stack, config, streamCount, shape.chunkBytes, bytes);
-            EmbeddedStack.RunningJob job = stack.startJob(config, BenchRun.job("bench pipeline").with(shape.flinkSettings()));
+            EmbeddedStack.RunningJob job = stack.startJob(config, shape.options("bench pipeline"));
             try {
                 return SteadyState.measure(job, Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(measureSeconds),
                         records);

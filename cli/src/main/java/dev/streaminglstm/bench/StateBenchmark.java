@@ -101,7 +101,7 @@ public final class StateBenchmark implements Callable<Integer> {
             flink.setString("execution.checkpointing.incremental", "true");
             flink.setString("state.backend.rocksdb.localdir", stack.runDir().resolve("rocksdb").toString());
             EmbeddedStack.RunningJob job = stack.startJob(config,
-                    BenchRun.job("bench state").with(shape.flinkSettings()).with(flink));
+                    shape.options("bench state").with(flink));
             try {
                 serveAFirstVersion(stack, config, job);
                 long records = BenchRun.preloadRecords(stack, config, streams, shape.chunkBytes, streams);

@@ -3,6 +3,7 @@ package dev.streaminglstm.cli;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.quality.QualityBench;
 import dev.streaminglstm.sandbox.SandboxSettings;
+import dev.streaminglstm.sandbox.TrainingFirst;
 import dev.streaminglstm.sandbox.corpus.Corpus;
 import dev.streaminglstm.sandbox.corpus.TextChunker;
 import java.nio.file.Files;
@@ -130,6 +131,11 @@ final class QualityCommand implements Callable<Integer> {
                     + "only. Default: ${DEFAULT-VALUE}.")
     Duration earlyCheckpoints;
 
+    @Option(names = "--training-first",
+            description = "The pipeline runs with every other thread of this JVM at nice " + TrainingFirst.LOWERED_NICE
+                    + " once training runs (the sandbox's --training-first).")
+    boolean trainingFirst;
+
     @Unmatched
     List<String> jobFlags = new ArrayList<>();
 
@@ -196,7 +202,8 @@ final class QualityCommand implements Callable<Integer> {
             }
         }
         return new QualityBench.Settings(train, heldout, split, streams, passes, maxTokens, points,
-                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes, earlyCheckpoints);
+                List.copyOf(jobFlags), workDir, peer, python, learner, chosen, keep, chunkBytes, earlyCheckpoints,
+                trainingFirst);
     }
 
     private CommandLine.ParameterException usage(String message) {

@@ -10,6 +10,7 @@ import dev.streaminglstm.sandbox.SandboxLogging;
 import dev.streaminglstm.sandbox.SandboxSettings;
 import dev.streaminglstm.sandbox.SandboxSummary;
 import dev.streaminglstm.sandbox.SandboxView;
+import dev.streaminglstm.sandbox.TrainingFirst;
 import dev.streaminglstm.sandbox.corpus.Corpus;
 import dev.streaminglstm.sandbox.corpus.RateLimit;
 import java.io.File;
@@ -79,8 +80,8 @@ public final class SandboxCommand implements Callable<Integer> {
     /** The file of a run folder that keeps the flags the run started with, one a line, for {@code --resume}. */
     static final String ARGS_FILE = "sandbox-args.txt";
 
-    /** The flags a resumed run may be given: how long and where it runs, not what it runs. */
-    private static final Set<String> RESUME_FLAGS = Set.of("--resume", "--duration", "--quiet",
+    /** The flags a resumed run may be given: how long, where and how it runs, not what it runs. */
+    private static final Set<String> RESUME_FLAGS = Set.of("--resume", "--duration", "--quiet", "--training-first",
             SandboxEndpoints.ADDRESS_FLAG, SandboxEndpoints.KAFKA_FLAG, SandboxEndpoints.WEB_FLAG,
             SandboxEndpoints.METRICS_FLAG);
 
@@ -181,6 +182,7 @@ public final class SandboxCommand implements Callable<Integer> {
         flags.resume = now.resume;
         flags.duration = now.duration;
         flags.quiet = now.quiet;
+        flags.trainingFirst = now.trainingFirst;
         flags.bindAddress = now.bindAddress;
         flags.kafkaPort = now.kafkaPort;
         flags.webPort = now.webPort;
@@ -459,6 +461,12 @@ public final class SandboxCommand implements Callable<Integer> {
                         + "Flink's periodic checkpoints only. Default: ${DEFAULT-VALUE}.")
         Duration earlyCheckpoints;
 
+        @Option(names = "--training-first",
+                description = "Every thread of this JVM but training's at nice " + TrainingFirst.LOWERED_NICE
+                        + " once training runs (Linux): training gets the larger share of a busy machine, and "
+                        + "inference, the broker and Flink wait longer for theirs.")
+        boolean trainingFirst;
+
         @Option(names = "--quiet", description = "No live view: only the run folder and the summary.")
         boolean quiet;
 
@@ -527,7 +535,7 @@ public final class SandboxCommand implements Callable<Integer> {
                     webPort, metricsPort);
             int chunk = chunkBytes != null ? chunkBytes : SandboxSettings.chunkBytesOfWindow(window);
             return new SandboxSettings(corpus, streams, chunk, rate, Optional.ofNullable(duration), workDir, job,
-                    Duration.ofSeconds(2), 0, endpoints, earlyCheckpoints);
+                    Duration.ofSeconds(2), 0, endpoints, earlyCheckpoints, trainingFirst);
         }
     }
 }

@@ -54,10 +54,13 @@ public final class QualityBench {
      * @param keep keep the run folder (store, checkpoints, broker log) under {@code workDir}; else it is deleted
      *     once the run succeeded (a failed run's is always kept)
      * @param chunkBytes largest chunk of text per input record of the pipeline; 0: the window (at least 4)
+     * @param earlyCheckpoints the pipeline's {@link SandboxSettings#earlyCheckpoints()}
+     * @param trainingFirst the pipeline's {@link SandboxSettings#trainingFirst()}
      */
     public record Settings(Path train, Path heldout, Corpus.Split split, int streams, int passes, long maxBytes,
             int points, List<String> jobFlags, Path workDir, String peer, String python, Optional<Online> online,
-            Set<Character> learners, boolean keep, int chunkBytes, Duration earlyCheckpoints) {}
+            Set<Character> learners, boolean keep, int chunkBytes, Duration earlyCheckpoints,
+            boolean trainingFirst) {}
 
     /**
      * The online learner: one stream, plain SGD, an update every {@code window} bytes.
@@ -106,7 +109,7 @@ public final class QualityBench {
         int chunkBytes = s.chunkBytes() > 0 ? s.chunkBytes() : SandboxSettings.chunkBytesOfWindow(window(flags));
         SandboxSettings sandbox = new SandboxSettings(Corpus.file(trainFile, s.split()), s.streams(), chunkBytes,
                 RateLimit.unlimited(), Optional.empty(), dir, flags, Duration.ofSeconds(2), s.passes(),
-                SandboxEndpoints.freePorts(), s.earlyCheckpoints());
+                SandboxEndpoints.freePorts(), s.earlyCheckpoints(), s.trainingFirst());
         JobConfig config = Sandbox.jobConfig(sandbox, "localhost:9092", dir.toUri().toString());
         ModelConfig model = config.model().config();
         OptimizerConfig optimizer = config.optimizer().config();

@@ -45,6 +45,7 @@ public final class EmbeddedStack implements AutoCloseable {
     private final Path runDir;
     private final EmbeddedKafkaBroker broker;
     private final List<MiniCluster> clusters = new ArrayList<>();
+    private final List<TrainingFirst> priorities = new ArrayList<>();
 
     private EmbeddedStack(Path runDir, EmbeddedKafkaBroker broker) {
         this.runDir = runDir;
@@ -103,31 +104,37 @@ public final class EmbeddedStack implements AutoCloseable {
      *
      * @param earlyCheckpoints how long to checkpoint back to back from the job's first checkpoint, taken as soon as
      *     every task runs ({@link EarlyCheckpoints}); zero: Flink's periodic checkpoints only
+     * @param trainingFirst every thread of this JVM but training's at a higher nice from the moment training runs
+     *     ({@link TrainingFirst}); it stays so after the job
      */
     public record JobOptions(String name, int restartAttempts, String restoreFrom, Configuration extra,
-            Duration earlyCheckpoints) {
-        /** No restarts, a fresh start, periodic checkpoints only. */
+            Duration earlyCheckpoints, boolean trainingFirst) {
+        /** No restarts, a fresh start, periodic checkpoints only, every thread at its nice. */
         public static JobOptions named(String name) {
-            return new JobOptions(name, 0, null, new Configuration(), Duration.ZERO);
+            return new JobOptions(name, 0, null, new Configuration(), Duration.ZERO, false);
         }
 
         public JobOptions restartingUpTo(int attempts) {
-            return new JobOptions(name, attempts, restoreFrom, extra, earlyCheckpoints);
+            return new JobOptions(name, attempts, restoreFrom, extra, earlyCheckpoints, trainingFirst);
         }
 
         /** Restores the job's state from a savepoint or retained checkpoint. */
         public JobOptions restoringFrom(String path) {
-            return new JobOptions(name, restartAttempts, path, extra, earlyCheckpoints);
+            return new JobOptions(name, restartAttempts, path, extra, earlyCheckpoints, trainingFirst);
         }
 
         public JobOptions with(Configuration more) {
             Configuration all = new Configuration(extra);
             all.addAll(more);
-            return new JobOptions(name, restartAttempts, restoreFrom, all, earlyCheckpoints);
+            return new JobOptions(name, restartAttempts, restoreFrom, all, earlyCheckpoints, trainingFirst);
         }
 
         public JobOptions checkpointingEarlyFor(Duration span) {
-            return new JobOptions(name, restartAttempts, restoreFrom, extra, span);
+            return new JobOptions(name, restartAttempts, restoreFrom, extra, span, trainingFirst);
+        }
+
+        public JobOptions trainingFirst(boolean first) {
+            return new JobOptions(name, restartAttempts, restoreFrom, extra, earlyCheckpoints, first);
         }
     }
 
@@ -185,6 +192,9 @@ public final class EmbeddedStack implements AutoCloseable {
         if (!options.earlyCheckpoints().isZero()) {
             EarlyCheckpoints.start(cluster, id, options.earlyCheckpoints());
         }
+        if (options.trainingFirst()) {
+            priorities.add(TrainingFirst.start());
+        }
         return new RunningJob(new MiniClusterJobClient(id, cluster, EmbeddedStack.class.getClassLoader(),
                 MiniClusterJobClient.JobFinalizationBehavior.NOTHING), cluster);
     }
@@ -218,6 +228,8 @@ public final class EmbeddedStack implements AutoCloseable {
     /** Stops every MiniCluster this stack started (cancelling their jobs), then the broker. */
     @Override
     public void close() {
+        priorities.forEach(TrainingFirst::close);
+        priorities.clear();
         for (MiniCluster cluster : clusters) {
             try {
                 cluster.closeAsync().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);

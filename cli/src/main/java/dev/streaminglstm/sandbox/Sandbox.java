@@ -177,7 +177,9 @@ public final class Sandbox {
                     + ", checkpoints every " + span(config.state().checkpointIntervalMs())
                     + (settings.earlyCheckpoints().isZero() ? ""
                             : " (back to back for the first " + span(settings.earlyCheckpoints().toMillis()) + ")")
-                    + checkpoint.map(c -> "; restoring checkpoint " + c.getFileName()).orElse(""));
+                    + checkpoint.map(c -> "; restoring checkpoint " + c.getFileName()).orElse("")
+                    + (settings.trainingFirst() ? "; training first: every other thread at nice "
+                            + TrainingFirst.LOWERED_NICE : ""));
             EmbeddedStack.RunningJob job = stack.startJob(config, jobOptions());
             try {
                 endpoints.write(runDir);
@@ -418,7 +420,8 @@ public final class Sandbox {
         flink.setString(METRICS_REPORTER + BoundPrometheusReporterFactory.PORT,
                 Integer.toString(endpoints.metricsPort()));
         EmbeddedStack.JobOptions options = EmbeddedStack.JobOptions.named(JOB_NAME).restartingUpTo(RESTART_ATTEMPTS)
-                .with(flink).checkpointingEarlyFor(settings.earlyCheckpoints());
+                .with(flink).checkpointingEarlyFor(settings.earlyCheckpoints())
+                .trainingFirst(settings.trainingFirst());
         return checkpoint.map(c -> options.restoringFrom(c.toUri().toString())).orElse(options);
     }
 

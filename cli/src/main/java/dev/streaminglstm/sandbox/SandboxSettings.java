@@ -31,6 +31,8 @@ import java.util.Set;
  * @param earlyCheckpoints how long the job checkpoints back to back from its first checkpoint, taken as soon as
  *                   every task runs, so that its first versions come as soon as it can make them
  *                   ({@code --early-checkpoints}); zero: Flink's periodic checkpoints only
+ * @param trainingFirst every thread of the JVM but training's at a higher nice once training runs
+ *                   ({@code --training-first}, {@link TrainingFirst})
  */
 public record SandboxSettings(
         Corpus corpus,
@@ -43,7 +45,8 @@ public record SandboxSettings(
         Duration refresh,
         int passes,
         SandboxEndpoints endpoints,
-        Duration earlyCheckpoints) {
+        Duration earlyCheckpoints,
+        boolean trainingFirst) {
 
     /** Job flags the sandbox sets itself. */
     public static final Set<String> RESERVED_JOB_FLAGS = Set.of("--bootstrap-servers", "--store");

@@ -87,7 +87,7 @@ class SandboxClientsITCase {
                 List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
                         "--checkpoint-interval-ms", "2000", "--publish-every-windows", "16", "--context-bytes", "32",
                         "--continuation-length", "8"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO);
+                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO, false);
         sandbox = new Sandbox(settings, view);
         endpoints = sandbox.endpoints();
         running = new Thread(() -> {

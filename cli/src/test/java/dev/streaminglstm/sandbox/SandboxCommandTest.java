@@ -132,7 +132,7 @@ class SandboxCommandTest {
         assertThat(exit).isEqualTo(2);
         assertThat(errorLines()).singleElement().asString().startsWith("streaming-lstm sandbox: --hidden: a resumed "
                 + "run keeps the flags it started with (in its sandbox-args.txt); only --bind-address, --duration, "
-                + "--kafka-port, --metrics-port, --quiet, --web-port may be given");
+                + "--kafka-port, --metrics-port, --quiet, --training-first, --web-port may be given");
     }
 
     @Test

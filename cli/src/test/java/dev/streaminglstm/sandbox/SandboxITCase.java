@@ -38,7 +38,7 @@ class SandboxITCase {
                 List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
                         "--checkpoint-interval-ms", "2000", "--publish-every-windows", "16", "--context-bytes", "32",
                         "--continuation-length", "8"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO);
+                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO, false);
         RecordingView view = new RecordingView();
         Sandbox sandbox = new Sandbox(settings, view);
         view.stopWhenEnough(sandbox);
@@ -87,7 +87,7 @@ class SandboxITCase {
                 Optional.of(Duration.ofSeconds(60)), workDir,
                 List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
                         "--checkpoint-interval-ms", "3600000"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ofSeconds(5));
+                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ofSeconds(5), false);
         AtomicReference<Sandbox> running = new AtomicReference<>();
         List<String> notes = new CopyOnWriteArrayList<>();
         Sandbox sandbox = new Sandbox(settings, new SandboxView() {
@@ -111,6 +111,47 @@ class SandboxITCase {
         assertThat(summary.version()).as("versions published within the run's 60 s").isGreaterThanOrEqualTo(2);
         assertThat(notes)
                 .anyMatch(note -> note.contains("checkpoints every 3600 s (back to back for the first 5 s)"));
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void trainingFirstLowersEveryOtherThreadOfTheJobAndTheBroker() throws Exception {
+        SandboxSettings settings = new SandboxSettings(Corpus.europarl(), 8, 16, RateLimit.unlimited(),
+                Optional.of(Duration.ofSeconds(60)), workDir,
+                List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
+                        "--checkpoint-interval-ms", "1000"),
+                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO, true);
+        AtomicReference<Sandbox> running = new AtomicReference<>();
+        List<String> notes = new CopyOnWriteArrayList<>();
+        AtomicReference<List<TrainingFirst.ThreadEntry>> threads = new AtomicReference<>();
+        Sandbox sandbox = new Sandbox(settings, new SandboxView() {
+            @Override
+            public void show(SandboxStatus status) {
+                // a version was trained and served: every task ran for at least one of the sweeps a second
+                if (status.versions().size() >= 2 && threads.get() == null) {
+                    threads.set(new TrainingFirst().threads());
+                    running.get().stop();
+                }
+            }
+
+            @Override
+            public void note(String message) {
+                notes.add(message);
+            }
+        });
+        running.set(sandbox);
+
+        SandboxSummary summary = sandbox.run();
+
+        assertThat(summary.version()).isGreaterThanOrEqualTo(2);
+        assertThat(notes).anyMatch(note -> note.endsWith("; training first: every other thread at nice 5"));
+        assertThat(threads.get()).as("threads of the running sandbox").isNotNull();
+        assertThat(threads.get()).filteredOn(t -> t.name().startsWith("train ("))
+                .singleElement().satisfies(t -> assertThat(t.nice()).isLessThan(TrainingFirst.LOWERED_NICE));
+        for (String other : List.of("infer", "Source: text-in", "data-plane-kafk")) {
+            assertThat(threads.get()).as(other).filteredOn(t -> t.name().startsWith(other)).isNotEmpty()
+                    .allSatisfy(t -> assertThat(t.nice()).isEqualTo(TrainingFirst.LOWERED_NICE));
+        }
     }
 
     /** Keeps what the sandbox shows; asks it to stop once it has shown enough. */

@@ -1,0 +1,204 @@
+package dev.streaminglstm.sandbox;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Training first in the scheduler, within this JVM: every application thread but training's own runs at nice
+ * {@link #LOWERED_NICE} (Linux). On 2 cores the training thread is runnable nearly all the time and gets 0.6 to 0.9
+ * of a core beside inference, Kafka and Flink (README, "Where the 2 cores go"); a higher nice of the others gives it
+ * the larger share. Lowering needs no privilege; raising back does, so a lowered thread stays lowered.
+ *
+ * <p>A new thread inherits the nice of the thread that creates it. Flink's task threads are created by the
+ * TaskExecutor's main thread and its RPC threads, so those keep their nice: a restarted training task starts at it.
+ * The JVM's own threads (garbage collector, JIT compilers) are not application threads and keep theirs too.
+ */
+public final class TrainingFirst implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingFirst.class);
+
+    /** The nice of every other application thread: a weight of 335 against training's 1024 at nice 0. */
+    public static final int LOWERED_NICE = 5;
+
+    /** How often new threads are looked for. */
+    private static final long SWEEP_MILLIS = 1000;
+
+    /** Flink names a task's thread after its operator chain: {@code train (1/2)#0}. */
+    private static final String TRAINING_PREFIX = "train (";
+
+    /** Threads that create Flink's task threads (MiniCluster's TaskExecutor main thread, the RPC dispatchers). */
+    private static final List<String> TASK_CREATORS = List.of("taskmanager_", "flink-pekko");
+
+    private static final int PRIO_PROCESS = 0;
+
+    private final Path tasks;
+    private final Set<String> lowered = new HashSet<>();
+    private final Set<String> warned = new HashSet<>();
+    private volatile boolean running = true;
+    private Thread sweeper;
+
+    /** On this process's threads, without sweeping on its own ({@link #sweep()}). */
+    TrainingFirst() {
+        this.tasks = Path.of("/proc/self/task");
+    }
+
+    /**
+     * Lowers every application thread but training's, now and once a second until {@link #close()}, once a training
+     * thread runs (before that, its creator could still be lowered). Where that cannot be done (not Linux, no libc
+     * through JNA) it says so and does nothing.
+     */
+    public static TrainingFirst start() {
+        TrainingFirst first = new TrainingFirst();
+        Optional<String> unavailable = first.unavailable();
+        if (unavailable.isPresent()) {
+            LOG.warn("--training-first: not available here ({}); every thread keeps its priority", unavailable.get());
+            return first;
+        }
+        first.sweeper = new Thread(first::sweepUntilClosed, "training-first");
+        first.sweeper.setDaemon(true);
+        first.sweeper.start();
+        return first;
+    }
+
+    Optional<String> unavailable() {
+        if (!Files.isDirectory(tasks)) {
+            return Optional.of("no " + tasks);
+        }
+        try {
+            LibC.INSTANCE.getpid();
+            return Optional.empty();
+        } catch (LinkageError e) {
+            return Optional.of("libc through JNA: " + e);
+        }
+    }
+
+    private void sweepUntilClosed() {
+        while (running) {
+            try {
+                sweep();
+                Thread.sleep(SWEEP_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("--training-first stops: {}", e.toString());
+                return;
+            }
+        }
+    }
+
+    /**
+     * One pass over this process's threads: lowers the application threads not yet lowered, unless no training
+     * thread runs yet.
+     *
+     * @return how many threads this pass lowered
+     */
+    int sweep() {
+        List<ThreadEntry> threads = threads();
+        if (threads.stream().noneMatch(t -> t.name().startsWith(TRAINING_PREFIX))) {
+            return 0;
+        }
+        Set<String> applicationNames = applicationThreadNames();
+        int count = 0;
+        for (ThreadEntry thread : threads) {
+            if (thread.name().startsWith(TRAINING_PREFIX)) {
+                if (thread.nice() > 0 && warned.add(thread.tid())) {
+                    LOG.warn("--training-first: training thread '{}' runs at nice {}, the nice of the thread that"
+                            + " created it; it cannot be raised without CAP_SYS_NICE", thread.name(), thread.nice());
+                }
+            } else if (applicationNames.contains(thread.name()) && !createsTasks(thread.name())
+                    && thread.nice() < LOWERED_NICE && lowered.add(thread.tid())) {
+                if (LibC.INSTANCE.setpriority(PRIO_PROCESS, Integer.parseInt(thread.tid()), LOWERED_NICE) == 0) {
+                    count++;
+                }
+                // a thread that ended in between cannot be found: nothing to do
+            }
+        }
+        return count;
+    }
+
+    private static boolean createsTasks(String name) {
+        return TASK_CREATORS.stream().anyMatch(name::startsWith);
+    }
+
+    /** A thread of this process: its id, the name the kernel keeps (at most 15 bytes), its nice. */
+    record ThreadEntry(String tid, String name, int nice) {}
+
+    /** This process's threads now; one that ends while they are read is left out. */
+    List<ThreadEntry> threads() {
+        try (Stream<Path> entries = Files.list(tasks)) {
+            return entries.flatMap(dir -> read(dir).stream()).toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("reading " + tasks, e);
+        }
+    }
+
+    private static Optional<ThreadEntry> read(Path dir) {
+        try {
+            String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
+            return Optional.of(new ThreadEntry(dir.getFileName().toString(), nameIn(stat), niceIn(stat)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The name between the first '(' and the last ')' of a {@code stat} line: it may hold both. */
+    static String nameIn(String stat) {
+        return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    }
+
+    /** Field 19 of a {@code stat} line, {@code proc(5)}: fields from the state (field 3) on follow the name. */
+    static int niceIn(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        return Integer.parseInt(fields[19 - 3]);
+    }
+
+    /** The kernel's names of the JVM's application threads: Java names cut to the 15 bytes the kernel keeps. */
+    private static Set<String> applicationThreadNames() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] all = new Thread[root.activeCount() * 2 + 16];
+        int n = root.enumerate(all, true);
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            names.add(kernelName(all[i].getName()));
+        }
+        return names;
+    }
+
+    /** The name Linux keeps for a thread named {@code name}: its first 15 bytes of UTF-8. */
+    static String kernelName(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        return bytes.length <= 15 ? name : new String(bytes, 0, 15, StandardCharsets.UTF_8);
+    }
+
+    /** Stops looking for new threads; the lowered ones stay lowered. */
+    @Override
+    public void close() {
+        running = false;
+        if (sweeper != null) {
+            sweeper.interrupt();
+        }
+    }
+
+    /** The two calls of libc this needs. */
+    private interface LibC extends Library {
+        LibC INSTANCE = Native.load("c", LibC.class);
+
+        int setpriority(int which, int who, int prio);
+
+        int getpid();
+    }
+}
