@@ -100,6 +100,7 @@ final class JobShape {
         return "LSTM H=" + hidden + " E=" + embed + " T=" + window + " B=" + batch + ", Europarl in " + chunkBytes
                 + "-byte chunks, checkpoints every " + checkpointIntervalMs + " ms"
                 + (more.isEmpty() ? "" : ", " + String.join(" ", more))
-                + (flink.isEmpty() ? "" : ", Flink " + flink);
+                + (flink.isEmpty() ? "" : ", Flink " + flink)
+                + (trainingFirst ? ", " + TrainingFirst.DESCRIPTION : "");
     }
 }

@@ -17,6 +17,7 @@ import dev.streaminglstm.sandbox.Sandbox;
 import dev.streaminglstm.sandbox.SandboxEndpoints;
 import dev.streaminglstm.sandbox.SandboxLogging;
 import dev.streaminglstm.sandbox.SandboxSettings;
+import dev.streaminglstm.sandbox.TrainingFirst;
 import dev.streaminglstm.sandbox.corpus.Corpus;
 import dev.streaminglstm.sandbox.corpus.RateLimit;
 import dev.streaminglstm.schema.ModelManifest;
@@ -123,7 +124,8 @@ public final class QualityBench {
                 optimizer.clipNorm(), window, batch, String.join(" ", flags));
         out.println(BundledOpenBlas.describe());
 
-        log.println("(a) the pipeline: broker, job on a MiniCluster, producer at full speed");
+        log.println("(a) the pipeline: broker, job on a MiniCluster, producer at full speed"
+                + (s.trainingFirst() ? ", " + TrainingFirst.DESCRIPTION : ""));
         PipelineRun.Result pipeline = PipelineRun.run(sandbox, log);
         List<ModelManifest> chosen = pipeline.spread(s.points());
         long[] points = chosen.stream().mapToLong(ModelManifest::getTokensTrained).toArray();

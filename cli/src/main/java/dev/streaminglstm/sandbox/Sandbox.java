@@ -178,8 +178,7 @@ public final class Sandbox {
                     + (settings.earlyCheckpoints().isZero() ? ""
                             : " (back to back for the first " + span(settings.earlyCheckpoints().toMillis()) + ")")
                     + checkpoint.map(c -> "; restoring checkpoint " + c.getFileName()).orElse("")
-                    + (settings.trainingFirst() ? "; training first: every other thread at nice "
-                            + TrainingFirst.LOWERED_NICE : ""));
+                    + (settings.trainingFirst() ? "; " + TrainingFirst.DESCRIPTION : ""));
             EmbeddedStack.RunningJob job = stack.startJob(config, jobOptions());
             try {
                 endpoints.write(runDir);

@@ -31,6 +31,9 @@ public final class TrainingFirst implements AutoCloseable {
     /** The nice of every other application thread: a weight of 335 against training's 1024 at nice 0. */
     public static final int LOWERED_NICE = 5;
 
+    /** What a run with it says of it. */
+    public static final String DESCRIPTION = "training first (every other thread at nice " + LOWERED_NICE + ")";
+
     /** How often new threads are looked for. */
     private static final long SWEEP_MILLIS = 1000;
 

@@ -8,10 +8,12 @@ import dev.streaminglstm.sandbox.corpus.RateLimit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,12 +35,8 @@ class SandboxITCase {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void theModelLearnsFromTheReplayedStreamsAndTheRunEndsWithASummary() throws Exception {
-        SandboxSettings settings = new SandboxSettings(Corpus.europarl(), 8, 16, RateLimit.unlimited(),
-                Optional.of(Duration.ofSeconds(60)), workDir,
-                List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
-                        "--checkpoint-interval-ms", "2000", "--publish-every-windows", "16", "--context-bytes", "32",
-                        "--continuation-length", "8"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO, false);
+        SandboxSettings settings = tinyModel(List.of("--checkpoint-interval-ms", "2000", "--publish-every-windows",
+                "16", "--context-bytes", "32", "--continuation-length", "8"), Duration.ZERO, false);
         RecordingView view = new RecordingView();
         Sandbox sandbox = new Sandbox(settings, view);
         view.stopWhenEnough(sandbox);
@@ -83,74 +81,82 @@ class SandboxITCase {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void earlyCheckpointsPublishTheFirstVersionsAtOnceEvenWithAnHourlyInterval() throws Exception {
-        SandboxSettings settings = new SandboxSettings(Corpus.europarl(), 8, 16, RateLimit.unlimited(),
-                Optional.of(Duration.ofSeconds(60)), workDir,
-                List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
-                        "--checkpoint-interval-ms", "3600000"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ofSeconds(5), false);
-        AtomicReference<Sandbox> running = new AtomicReference<>();
-        List<String> notes = new CopyOnWriteArrayList<>();
-        Sandbox sandbox = new Sandbox(settings, new SandboxView() {
-            @Override
-            public void show(SandboxStatus status) {
-                if (status.versions().size() >= 2) {
-                    running.get().stop();
-                }
-            }
+        SandboxSettings settings = tinyModel(List.of("--checkpoint-interval-ms", "3600000"), Duration.ofSeconds(5),
+                false);
+        StopAtVersions view = new StopAtVersions(2, () -> { });
 
-            @Override
-            public void note(String message) {
-                notes.add(message);
-            }
-        });
-        running.set(sandbox);
-
-        SandboxSummary summary = sandbox.run();
+        SandboxSummary summary = view.run(settings);
 
         // Flink's periodic trigger first fires at a random moment within the hour: these are the early checkpoints'
         assertThat(summary.version()).as("versions published within the run's 60 s").isGreaterThanOrEqualTo(2);
-        assertThat(notes)
+        assertThat(view.notes)
                 .anyMatch(note -> note.contains("checkpoints every 3600 s (back to back for the first 5 s)"));
     }
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void trainingFirstLowersEveryOtherThreadOfTheJobAndTheBroker() throws Exception {
-        SandboxSettings settings = new SandboxSettings(Corpus.europarl(), 8, 16, RateLimit.unlimited(),
-                Optional.of(Duration.ofSeconds(60)), workDir,
-                List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch", "8",
-                        "--checkpoint-interval-ms", "1000"),
-                Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), Duration.ZERO, true);
-        AtomicReference<Sandbox> running = new AtomicReference<>();
-        List<String> notes = new CopyOnWriteArrayList<>();
+        SandboxSettings settings = tinyModel(List.of("--checkpoint-interval-ms", "1000"), Duration.ZERO, true);
         AtomicReference<List<TrainingFirst.ThreadEntry>> threads = new AtomicReference<>();
-        Sandbox sandbox = new Sandbox(settings, new SandboxView() {
-            @Override
-            public void show(SandboxStatus status) {
-                // a version was trained and served: every task ran for at least one of the sweeps a second
-                if (status.versions().size() >= 2 && threads.get() == null) {
-                    threads.set(new TrainingFirst().threads());
-                    running.get().stop();
-                }
-            }
+        // two versions trained and published: every task ran through at least one of the sweeps a second
+        StopAtVersions view = new StopAtVersions(2, () -> threads.set(new TrainingFirst().threads()));
 
-            @Override
-            public void note(String message) {
-                notes.add(message);
-            }
-        });
-        running.set(sandbox);
-
-        SandboxSummary summary = sandbox.run();
+        SandboxSummary summary = view.run(settings);
 
         assertThat(summary.version()).isGreaterThanOrEqualTo(2);
-        assertThat(notes).anyMatch(note -> note.endsWith("; training first: every other thread at nice 5"));
+        assertThat(view.notes).anyMatch(note -> note.endsWith("; training first (every other thread at nice 5)"));
         assertThat(threads.get()).as("threads of the running sandbox").isNotNull();
         assertThat(threads.get()).filteredOn(t -> t.name().startsWith("train ("))
                 .singleElement().satisfies(t -> assertThat(t.nice()).isLessThan(TrainingFirst.LOWERED_NICE));
         for (String other : List.of("infer", "Source: text-in", "data-plane-kafk")) {
             assertThat(threads.get()).as(other).filteredOn(t -> t.name().startsWith(other)).isNotEmpty()
                     .allSatisfy(t -> assertThat(t.nice()).isEqualTo(TrainingFirst.LOWERED_NICE));
+        }
+    }
+
+    /**
+     * A model of H 32, E 16, T 16, B 8 with the job's {@code flags} besides, on eight streams of the Europarl replay
+     * for up to 60 s, a status every 500 ms.
+     */
+    private SandboxSettings tinyModel(List<String> flags, Duration earlyCheckpoints, boolean trainingFirst) {
+        List<String> job = new ArrayList<>(List.of("--hidden", "32", "--embed", "16", "--window", "16", "--batch",
+                "8"));
+        job.addAll(flags);
+        return new SandboxSettings(Corpus.europarl(), 8, 16, RateLimit.unlimited(), Optional.of(Duration.ofSeconds(60)),
+                workDir, job, Duration.ofMillis(500), 0, SandboxEndpoints.freePorts(), earlyCheckpoints, trainingFirst);
+    }
+
+    /** Keeps the notes; once the sandbox shows this many published versions, runs an action and stops it. */
+    private static final class StopAtVersions implements SandboxView {
+        final List<String> notes = new CopyOnWriteArrayList<>();
+        private final int versions;
+        private final Runnable first;
+        private final AtomicReference<Sandbox> sandbox = new AtomicReference<>();
+        private final AtomicBoolean stopped = new AtomicBoolean();
+
+        StopAtVersions(int versions, Runnable first) {
+            this.versions = versions;
+            this.first = first;
+        }
+
+        /** Runs a sandbox of {@code settings} that shows its status here. */
+        SandboxSummary run(SandboxSettings settings) throws Exception {
+            Sandbox running = new Sandbox(settings, this);
+            sandbox.set(running);
+            return running.run();
+        }
+
+        @Override
+        public void show(SandboxStatus status) {
+            if (status.versions().size() >= versions && stopped.compareAndSet(false, true)) {
+                first.run();
+                sandbox.get().stop();
+            }
+        }
+
+        @Override
+        public void note(String message) {
+            notes.add(message);
         }
     }
 
