@@ -48,7 +48,7 @@ final class JobShape {
     java.util.Map<String, String> flink = new java.util.LinkedHashMap<>();
 
     @Option(names = "--training-first",
-            description = "Every thread of this JVM but training's at nice " + TrainingFirst.LOWERED_NICE
+            description = "Every thread of this JVM but training's at nice +" + TrainingFirst.LOWERED_NICE
                     + " once training runs (the sandbox's --training-first).")
     boolean trainingFirst;
 

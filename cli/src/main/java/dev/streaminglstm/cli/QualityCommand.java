@@ -132,7 +132,7 @@ final class QualityCommand implements Callable<Integer> {
     Duration earlyCheckpoints;
 
     @Option(names = "--training-first",
-            description = "The pipeline runs with every other thread of this JVM at nice " + TrainingFirst.LOWERED_NICE
+            description = "The pipeline runs with every other thread of this JVM at nice +" + TrainingFirst.LOWERED_NICE
                     + " once training runs (the sandbox's --training-first).")
     boolean trainingFirst;
 

@@ -15,24 +15,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Training first in the scheduler, within this JVM: every application thread but training's own runs at nice
- * {@link #LOWERED_NICE} (Linux). On 2 cores the training thread is runnable nearly all the time and gets 0.6 to 0.9
+ * Training first in the scheduler, within this JVM: every application thread but training's own runs
+ * {@link #LOWERED_NICE} nice levels below the JVM's priority (Linux). On 2 cores the training thread is runnable nearly all the time and gets 0.6 to 0.9
  * of a core beside inference, Kafka and Flink (README, "Where the 2 cores go"); a higher nice of the others gives it
  * the larger share. Lowering needs no privilege; raising back does, so a lowered thread stays lowered.
  *
  * <p>A new thread inherits the nice of the thread that creates it. Flink's task threads are created by the
  * TaskExecutor's main thread and its RPC threads, so those keep their nice: a restarted training task starts at it.
- * The JVM's own threads (garbage collector, JIT compilers) are not application threads and keep theirs too.
+ * The JVM's own threads (garbage collector, JIT compilers) and its main thread (which Linux names {@code java}) are
+ * not application threads by name and keep theirs too: lowering the JVM's own made training slower (README).
  */
 public final class TrainingFirst implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingFirst.class);
 
-    /** The nice of every other application thread: a weight of 335 against training's 1024 at nice 0. */
+    /**
+     * How much higher the nice of every other application thread is than the JVM's: a weight of 335 against
+     * training's 1024 at nice 0.
+     */
     public static final int LOWERED_NICE = 5;
 
     /** What a run with it says of it. */
-    public static final String DESCRIPTION = "training first (every other thread at nice " + LOWERED_NICE + ")";
+    public static final String DESCRIPTION = "training first (every other thread at nice +" + LOWERED_NICE + ")";
 
     /** How often new threads are looked for. */
     private static final long SWEEP_MILLIS = 1000;
@@ -44,6 +48,8 @@ public final class TrainingFirst implements AutoCloseable {
     private static final List<String> TASK_CREATORS = List.of("taskmanager_", "flink-pekko");
 
     private static final int PRIO_PROCESS = 0;
+    private static final int MAX_NICE = 19;
+    private static final int ESRCH = 3;
 
     private final Path tasks;
     private final Set<String> lowered = new HashSet<>();
@@ -112,22 +118,43 @@ public final class TrainingFirst implements AutoCloseable {
             return 0;
         }
         Set<String> applicationNames = applicationThreadNames();
+        int base = processNice();
+        int target = Math.min(MAX_NICE, base + LOWERED_NICE);
         int count = 0;
         for (ThreadEntry thread : threads) {
             if (thread.name().startsWith(TRAINING_PREFIX)) {
-                if (thread.nice() > 0 && warned.add(thread.tid())) {
+                if (thread.nice() > base && warned.add(thread.tid())) {
                     LOG.warn("--training-first: training thread '{}' runs at nice {}, the nice of the thread that"
                             + " created it; it cannot be raised without CAP_SYS_NICE", thread.name(), thread.nice());
                 }
             } else if (applicationNames.contains(thread.name()) && !createsTasks(thread.name())
-                    && thread.nice() < LOWERED_NICE && lowered.add(thread.tid())) {
-                if (LibC.INSTANCE.setpriority(PRIO_PROCESS, Integer.parseInt(thread.tid()), LOWERED_NICE) == 0) {
-                    count++;
-                }
-                // a thread that ended in between cannot be found: nothing to do
+                    && thread.nice() < target && lowered.add(thread.tid()) && lower(thread, target)) {
+                count++;
             }
         }
         return count;
+    }
+
+    /** Sets {@code thread}'s nice to {@code nice}; false if it ended in between or may not be lowered. */
+    private boolean lower(ThreadEntry thread, int nice) {
+        if (LibC.INSTANCE.setpriority(PRIO_PROCESS, Integer.parseInt(thread.tid()), nice) == 0) {
+            return true;
+        }
+        int errno = Native.getLastError();
+        // ESRCH: the thread ended in between, nothing to do
+        if (errno != ESRCH && warned.add("setpriority")) {
+            LOG.warn("--training-first: setpriority of thread '{}' failed with errno {}", thread.name(), errno);
+        }
+        return false;
+    }
+
+    /** The nice the JVM was started at: its first thread's, which nothing here changes. */
+    private int processNice() {
+        try {
+            return niceIn(Files.readString(tasks.getParent().resolve("stat"), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException("reading the process's nice", e);
+        }
     }
 
     private static boolean createsTasks(String name) {
@@ -198,6 +225,7 @@ public final class TrainingFirst implements AutoCloseable {
 
     /** The two calls of libc this needs. */
     private interface LibC extends Library {
+        /** JNA keeps each call's errno for {@link Native#getLastError()}. */
         LibC INSTANCE = Native.load("c", LibC.class);
 
         int setpriority(int which, int who, int prio);

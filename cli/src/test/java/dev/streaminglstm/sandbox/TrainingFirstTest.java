@@ -55,7 +55,7 @@ class TrainingFirstTest {
         int lowered = first.sweep();
 
         assertThat(lowered).isGreaterThanOrEqualTo(1);
-        assertThat(niceOf(inference.get())).isEqualTo(TrainingFirst.LOWERED_NICE);
+        assertThat(niceOf(inference.get())).isEqualTo(own + TrainingFirst.LOWERED_NICE);
         assertThat(niceOf(training.get())).isEqualTo(own);
         assertThat(niceOf(taskCreator.get())).isEqualTo(own);
         // the JUnit thread runs as "main", which Linux names "java": not an application thread's name
@@ -70,7 +70,7 @@ class TrainingFirstTest {
         parked("train (1/1)#0").get();
         CompletableFuture<String> lowered = parked("kafka-producer-network-thread");
         first.sweep();
-        assertThat(niceOf(lowered.get())).isEqualTo(TrainingFirst.LOWERED_NICE);
+        assertThat(niceOf(lowered.get())).isEqualTo(own + TrainingFirst.LOWERED_NICE);
 
         CompletableFuture<String> newTask = new CompletableFuture<>();
         CompletableFuture<String> creator = parked("taskmanager_0-main-thread", () -> newTask.complete(
@@ -80,7 +80,7 @@ class TrainingFirstTest {
 
         assertThat(niceOf(newTask.get(10, TimeUnit.SECONDS))).as("a restarted task's thread").isEqualTo(own);
         first.sweep();
-        assertThat(niceOf(newWorker.get())).isEqualTo(TrainingFirst.LOWERED_NICE);
+        assertThat(niceOf(newWorker.get())).isEqualTo(own + TrainingFirst.LOWERED_NICE);
         assertThat(niceOf(newTask.get())).isEqualTo(own);
     }
 
