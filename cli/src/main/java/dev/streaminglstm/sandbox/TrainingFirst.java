@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <p>A new thread inherits the nice of the thread that creates it. Flink's task threads are created by the
  * TaskExecutor's main thread and its RPC threads, so those keep their nice: a restarted training task starts at it.
  * The JVM's own threads (garbage collector, JIT compilers) and its main thread (which Linux names {@code java}) are
- * not application threads by name and keep theirs too: lowering the JVM's own made training slower (README).
+ * not application threads by name and keep theirs too: the JIT compiles training's code as well.
  */
 public final class TrainingFirst implements AutoCloseable {
 
