@@ -2,11 +2,13 @@ package dev.streaminglstm.quality;
 
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.sandbox.Prequential;
+import dev.streaminglstm.sandbox.ProcThreads;
 import dev.streaminglstm.sandbox.Sandbox;
 import dev.streaminglstm.sandbox.SandboxSettings;
 import dev.streaminglstm.sandbox.SandboxStatus;
 import dev.streaminglstm.sandbox.SandboxSummary;
 import dev.streaminglstm.sandbox.SandboxView;
+import dev.streaminglstm.sandbox.ThreadCores;
 import dev.streaminglstm.schema.ModelManifest;
 import dev.streaminglstm.store.ModelStore;
 import dev.streaminglstm.store.ModelStores;
@@ -16,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -30,8 +33,10 @@ final class PipelineRun {
      * @param summary the sandbox's summary (prequential code length of its predictions among it)
      * @param versions the published versions, oldest first
      * @param store the run's model store
+     * @param cores where this JVM's cores went from the first version shown to the run's stop, by thread group;
+     *     empty where there is no {@code /proc}, or the run stopped before a status showed a version
      */
-    record Result(SandboxSummary summary, List<ModelManifest> versions, ModelStore store) {
+    record Result(SandboxSummary summary, List<ModelManifest> versions, ModelStore store, Optional<ThreadCores> cores) {
 
         /** Training tokens per second between the first and the last version published. */
         double tokensPerSecond() {
@@ -90,7 +95,8 @@ final class PipelineRun {
 
     /** Runs the sandbox's pipeline once over the settings' passes; progress goes to {@code log}. */
     static Result run(SandboxSettings settings, PrintWriter log) throws Exception {
-        Sandbox sandbox = new Sandbox(settings, new Progress(log));
+        Progress progress = new Progress(log);
+        Sandbox sandbox = new Sandbox(settings, progress);
         log.println("pipeline: run folder " + sandbox.runDir());
         SandboxSummary summary = sandbox.run();
         ModelStore store = ModelStores.open(sandbox.storeUri());
@@ -99,7 +105,7 @@ final class PipelineRun {
         if (versions.isEmpty()) {
             throw new IllegalStateException("the pipeline published no model version; give it more text");
         }
-        return new Result(summary, versions, store);
+        return new Result(summary, versions, store, progress.cores());
     }
 
     /** The curve of the versions {@code chosen}. */
@@ -113,18 +119,33 @@ final class PipelineRun {
                 p.bpc().map(OptionalDouble::of).orElse(OptionalDouble.empty()));
     }
 
-    /** A line of the sandbox's figures every 15 s, and its notes. */
+    /**
+     * A line of the sandbox's figures every 15 s, and its notes; this JVM's threads at each status from the first
+     * version on while training runs, and as the run stops (its tasks still running then).
+     */
     private static final class Progress implements SandboxView {
         private static final long EVERY_NANOS = 15_000_000_000L;
         private final PrintWriter log;
         private long lastNanos;
+        private ThreadCores.Snapshot first;
+        private ThreadCores.Snapshot last;
 
         Progress(PrintWriter log) {
             this.log = log;
         }
 
+        Optional<ThreadCores> cores() {
+            if (first == null || last == first || first.threads().isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(ThreadCores.between(first, last, ProcThreads.ticksPerSecond()));
+        }
+
         @Override
         public void show(SandboxStatus s) {
+            if (!s.versions().isEmpty()) {
+                lookAtThreads();
+            }
             long now = System.nanoTime();
             if (now - lastNanos < EVERY_NANOS) {
                 return;
@@ -138,6 +159,22 @@ final class PipelineRun {
         @Override
         public void note(String message) {
             log.println("pipeline: " + message);
+        }
+
+        @Override
+        public void stopping() {
+            if (first != null) {
+                lookAtThreads();
+            }
+        }
+
+        /** Keeps a look at this JVM's threads if training is among them (not once the job ended). */
+        private void lookAtThreads() {
+            ThreadCores.Snapshot now = ThreadCores.Snapshot.now();
+            if (now.threads().stream().anyMatch(t -> ThreadCores.groupOf(t.name()).equals("train"))) {
+                first = first == null ? now : first;
+                last = now;
+            }
         }
     }
 }

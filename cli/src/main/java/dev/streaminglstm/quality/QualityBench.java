@@ -17,6 +17,7 @@ import dev.streaminglstm.sandbox.Sandbox;
 import dev.streaminglstm.sandbox.SandboxEndpoints;
 import dev.streaminglstm.sandbox.SandboxLogging;
 import dev.streaminglstm.sandbox.SandboxSettings;
+import dev.streaminglstm.sandbox.ThreadCores;
 import dev.streaminglstm.sandbox.TrainingFirst;
 import dev.streaminglstm.sandbox.corpus.Corpus;
 import dev.streaminglstm.sandbox.corpus.RateLimit;
@@ -254,6 +255,9 @@ public final class QualityBench {
         out.printf(Locale.ROOT, "pipeline: %,.0f tokens/s from the first version to the last, %,.0f from %d s after the "
                 + "first version on (past most of the JIT's warm-up)%n", a.tokensPerSecond(), steady,
                 STEADY_AFTER.toSeconds());
+        pipeline.cores().ifPresent(cores -> out.printf(Locale.ROOT, "pipeline: cores by thread from the first version "
+                + "to the end: %s; %.2f of %d%n", cores.describe(), cores.total(),
+                Runtime.getRuntime().availableProcessors()));
         b.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / same order (b) at the last point: %+.2f%%%n",
                 percent(a.lastBpc(), x.lastBpc())));
         c.ifPresent(x -> out.printf(Locale.ROOT, "pipeline / contiguous (c) at the last point: %+.2f%%%n",
@@ -300,7 +304,8 @@ public final class QualityBench {
                 "training_prequential_every_byte_bpc=" + number(learnerEveryByte),
                 "replay_training_loss_diff=" + small(replayLossGap),
                 "steady_tokens_per_s=" + String.format(Locale.ROOT, "%.0f", steady),
-                "draft_scored_share=" + String.format(Locale.ROOT, "%.3f", draftShare))));
+                "draft_scored_share=" + String.format(Locale.ROOT, "%.3f", draftShare),
+                pipeline.cores().map(ThreadCores::keyValues).orElse(ThreadCores.UNKNOWN))));
         out.flush();
     }
 

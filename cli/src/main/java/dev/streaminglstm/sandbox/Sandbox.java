@@ -234,6 +234,7 @@ public final class Sandbox {
 
             view.note(failure == null ? "stopping: the producer, then the job"
                     : "stopping after a failure: " + failure);
+            view.stopping();
             replayer.stop();
             producer.release();
             replay.join(TimeUnit.SECONDS.toMillis(10));

@@ -9,6 +9,9 @@ public interface SandboxView {
     /** Shows a one-line message, such as what the sandbox is doing while it starts or stops. */
     void note(String message);
 
+    /** The run is about to stop its producer and then the job, whose tasks still run now. */
+    default void stopping() {}
+
     /** A view that shows nothing. */
     static SandboxView none() {
         return new SandboxView() {

@@ -1,24 +1,21 @@
 package dev.streaminglstm.sandbox;
 
-import com.sun.jna.Library;
 import com.sun.jna.Native;
-import java.io.IOException;
+import dev.streaminglstm.sandbox.ProcThreads.ThreadEntry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Training first in the scheduler, within this JVM: every application thread but training's own runs
- * {@link #LOWERED_NICE} nice levels below the JVM's priority (Linux). On 2 cores the training thread is runnable nearly all the time and gets 0.6 to 0.9
- * of a core beside inference, Kafka and Flink (README, "Where the 2 cores go"); a higher nice of the others gives it
- * the larger share. Lowering needs no privilege; raising back does, so a lowered thread stays lowered.
+ * {@link #LOWERED_NICE} nice levels below the JVM's (Linux). On 2 cores the training thread is runnable nearly all
+ * the time and gets 0.6 to 0.9 of a core beside inference, Kafka and Flink (README, "Where the 2 cores go"); a higher
+ * nice of the others gives it the larger share. Lowering needs no privilege; raising back does, so a lowered thread
+ * stays lowered.
  *
  * <p>A new thread inherits the nice of the thread that creates it. Flink's task threads are created by the
  * TaskExecutor's main thread and its RPC threads, so those keep their nice: a restarted training task starts at it.
@@ -51,16 +48,13 @@ public final class TrainingFirst implements AutoCloseable {
     private static final int MAX_NICE = 19;
     private static final int ESRCH = 3;
 
-    private final Path tasks;
     private final Set<String> lowered = new HashSet<>();
     private final Set<String> warned = new HashSet<>();
     private volatile boolean running = true;
     private Thread sweeper;
 
     /** On this process's threads, without sweeping on its own ({@link #sweep()}). */
-    TrainingFirst() {
-        this.tasks = Path.of("/proc/self/task");
-    }
+    TrainingFirst() {}
 
     /**
      * Lowers every application thread but training's, now and once a second until {@link #close()}, once a training
@@ -81,11 +75,11 @@ public final class TrainingFirst implements AutoCloseable {
     }
 
     Optional<String> unavailable() {
-        if (!Files.isDirectory(tasks)) {
-            return Optional.of("no " + tasks);
+        if (!ProcThreads.available()) {
+            return Optional.of("no /proc/self/task");
         }
         try {
-            LibC.INSTANCE.getpid();
+            LibC.INSTANCE.sysconf(LibC.SC_CLK_TCK);
             return Optional.empty();
         } catch (LinkageError e) {
             return Optional.of("libc through JNA: " + e);
@@ -113,12 +107,12 @@ public final class TrainingFirst implements AutoCloseable {
      * @return how many threads this pass lowered
      */
     int sweep() {
-        List<ThreadEntry> threads = threads();
+        List<ThreadEntry> threads = ProcThreads.ofThisProcess();
         if (threads.stream().noneMatch(t -> t.name().startsWith(TRAINING_PREFIX))) {
             return 0;
         }
         Set<String> applicationNames = applicationThreadNames();
-        int base = processNice();
+        int base = ProcThreads.processNice();
         int target = Math.min(MAX_NICE, base + LOWERED_NICE);
         int count = 0;
         for (ThreadEntry thread : threads) {
@@ -148,49 +142,8 @@ public final class TrainingFirst implements AutoCloseable {
         return false;
     }
 
-    /** The nice the JVM was started at: its first thread's, which nothing here changes. */
-    private int processNice() {
-        try {
-            return niceIn(Files.readString(tasks.getParent().resolve("stat"), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new IllegalStateException("reading the process's nice", e);
-        }
-    }
-
     private static boolean createsTasks(String name) {
         return TASK_CREATORS.stream().anyMatch(name::startsWith);
-    }
-
-    /** A thread of this process: its id, the name the kernel keeps (at most 15 bytes), its nice. */
-    record ThreadEntry(String tid, String name, int nice) {}
-
-    /** This process's threads now; one that ends while they are read is left out. */
-    List<ThreadEntry> threads() {
-        try (Stream<Path> entries = Files.list(tasks)) {
-            return entries.flatMap(dir -> read(dir).stream()).toList();
-        } catch (IOException e) {
-            throw new IllegalStateException("reading " + tasks, e);
-        }
-    }
-
-    private static Optional<ThreadEntry> read(Path dir) {
-        try {
-            String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
-            return Optional.of(new ThreadEntry(dir.getFileName().toString(), nameIn(stat), niceIn(stat)));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    /** The name between the first '(' and the last ')' of a {@code stat} line: it may hold both. */
-    static String nameIn(String stat) {
-        return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    }
-
-    /** Field 19 of a {@code stat} line, {@code proc(5)}: fields from the state (field 3) on follow the name. */
-    static int niceIn(String stat) {
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-        return Integer.parseInt(fields[19 - 3]);
     }
 
     /** The kernel's names of the JVM's application threads: Java names cut to the 15 bytes the kernel keeps. */
@@ -221,15 +174,5 @@ public final class TrainingFirst implements AutoCloseable {
         if (sweeper != null) {
             sweeper.interrupt();
         }
-    }
-
-    /** The two calls of libc this needs. */
-    private interface LibC extends Library {
-        /** JNA keeps each call's errno for {@link Native#getLastError()}. */
-        LibC INSTANCE = Native.load("c", LibC.class);
-
-        int setpriority(int which, int who, int prio);
-
-        int getpid();
     }
 }

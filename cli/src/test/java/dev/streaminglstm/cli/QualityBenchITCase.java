@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +68,12 @@ class QualityBenchITCase {
             // a byte model that learned anything codes text in less than 8 bits; an untrained one needs about 8
             assertThat(Double.parseDouble(figures.get(bpc))).as(bpc).isBetween(1.0, 7.9);
         }
+        // CPU time by thread from /proc: training ran after the first version, and no group used more than the cores
+        assertThat(Double.parseDouble(figures.get("train_cores"))).as(run.out()).isPositive();
+        double cores = Stream.of("train", "infer", "merge", "jit", "gc", "other")
+                .mapToDouble(group -> Double.parseDouble(figures.get(group + "_cores"))).sum();
+        assertThat(cores).as(run.out()).isPositive()
+                .isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() * 1.1);
         assertThat(run.out()).contains("held-out bits per byte against tokens trained", "pipeline",
                 "same order", "contiguous", "online");
         assertThat(dir.resolve("work")).as("the run folder is deleted without --keep").isEmptyDirectory();

@@ -97,16 +97,16 @@ class SandboxITCase {
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void trainingFirstLowersEveryOtherThreadOfTheJobAndTheBroker() throws Exception {
         SandboxSettings settings = tinyModel(List.of("--checkpoint-interval-ms", "1000"), Duration.ZERO, true);
-        AtomicReference<List<TrainingFirst.ThreadEntry>> threads = new AtomicReference<>();
+        AtomicReference<List<ProcThreads.ThreadEntry>> threads = new AtomicReference<>();
         // two versions trained and published: every task ran through at least one of the sweeps a second
-        StopAtVersions view = new StopAtVersions(2, () -> threads.set(new TrainingFirst().threads()));
+        StopAtVersions view = new StopAtVersions(2, () -> threads.set(ProcThreads.ofThisProcess()));
 
         SandboxSummary summary = view.run(settings);
 
         assertThat(summary.version()).isGreaterThanOrEqualTo(2);
         assertThat(view.notes).anyMatch(note -> note.endsWith("; training first (every other thread at nice +5)"));
         assertThat(threads.get()).as("threads of the running sandbox").isNotNull();
-        int own = TrainingFirst.niceIn(Files.readString(Path.of("/proc/self/stat")));
+        int own = ProcThreads.processNice();
         assertThat(threads.get()).filteredOn(t -> t.name().startsWith("train ("))
                 .singleElement().satisfies(t -> assertThat(t.nice()).isEqualTo(own));
         for (String other : List.of("infer", "Source: text-in", "data-plane-kafk")) {

@@ -29,15 +29,6 @@ class TrainingFirstTest {
     }
 
     @Test
-    void readsNameAndNiceFromAStatLineWhoseNameHoldsParentheses() {
-        String stat = "4242 (train (1/2)#0) S 1 4242 4242 0 -1 4194368 59 0 0 0 12 3 0 0 20 5 41 0 1234 "
-                + "4096 512 18446744073709551615 1 1 0 0 0 0 0 0 0";
-
-        assertThat(TrainingFirst.nameIn(stat)).isEqualTo("train (1/2)#0");
-        assertThat(TrainingFirst.niceIn(stat)).isEqualTo(5);
-    }
-
-    @Test
     void cutsNamesToTheFifteenBytesTheKernelKeeps() {
         assertThat(TrainingFirst.kernelName("infer -> predictions (1/1)#0")).isEqualTo("infer -> predic");
         assertThat(TrainingFirst.kernelName("train (1/1)#0")).isEqualTo("train (1/1)#0");
@@ -88,7 +79,7 @@ class TrainingFirstTest {
     void lowersNothingBeforeATrainingThreadRuns() throws Exception {
         TrainingFirst first = new TrainingFirst();
         assumeTrue(first.unavailable().isEmpty(), () -> "not on Linux with libc: " + first.unavailable());
-        assumeTrue(first.threads().stream().noneMatch(t -> t.name().startsWith("train (")),
+        assumeTrue(ProcThreads.ofThisProcess().stream().noneMatch(t -> t.name().startsWith("train (")),
                 "no training thread left by another test in this JVM");
         int own = niceOfThisThread();
         CompletableFuture<String> inference = parked("infer -> predictions (1/1)#0");
@@ -135,6 +126,6 @@ class TrainingFirstTest {
     }
 
     private static int niceOf(String tid) throws IOException {
-        return TrainingFirst.niceIn(Files.readString(Path.of("/proc/self/task", tid, "stat")));
+        return ProcThreads.niceIn(Files.readString(Path.of("/proc/self/task", tid, "stat")));
     }
 }
