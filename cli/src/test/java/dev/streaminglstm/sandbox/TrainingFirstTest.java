@@ -39,16 +39,16 @@ class TrainingFirstTest {
         TrainingFirst first = new TrainingFirst();
         assumeTrue(first.unavailable().isEmpty(), () -> "not on Linux with libc: " + first.unavailable());
         int own = niceOfThisThread();
-        CompletableFuture<String> training = parked("train (1/1)#0");
-        CompletableFuture<String> inference = parked("infer -> predictions (1/1)#0");
-        CompletableFuture<String> taskCreator = parked("taskmanager_0-main-thread");
+        String training = parked("train (1/1)#0");
+        String inference = parked("infer -> predictions (1/1)#0");
+        String taskCreator = parked("taskmanager_0-main-thread");
 
         int lowered = first.sweep();
 
         assertThat(lowered).isGreaterThanOrEqualTo(1);
-        assertThat(niceOf(inference.get())).isEqualTo(own + TrainingFirst.LOWERED_NICE);
-        assertThat(niceOf(training.get())).isEqualTo(own);
-        assertThat(niceOf(taskCreator.get())).isEqualTo(own);
+        assertThat(niceOf(inference)).isEqualTo(own + TrainingFirst.LOWERED_NICE);
+        assertThat(niceOf(training)).isEqualTo(own);
+        assertThat(niceOf(taskCreator)).isEqualTo(own);
         // the JUnit thread runs as "main", which Linux names "java": not an application thread's name
         assertThat(niceOfThisThread()).isEqualTo(own);
     }
@@ -58,20 +58,18 @@ class TrainingFirstTest {
         TrainingFirst first = new TrainingFirst();
         assumeTrue(first.unavailable().isEmpty(), () -> "not on Linux with libc: " + first.unavailable());
         int own = niceOfThisThread();
-        parked("train (1/1)#0").get();
-        CompletableFuture<String> lowered = parked("kafka-producer-network-thread");
+        parked("train (1/1)#0");
+        String lowered = parked("kafka-producer-network-thread");
         first.sweep();
-        assertThat(niceOf(lowered.get())).isEqualTo(own + TrainingFirst.LOWERED_NICE);
+        assertThat(niceOf(lowered)).isEqualTo(own + TrainingFirst.LOWERED_NICE);
 
         CompletableFuture<String> newTask = new CompletableFuture<>();
-        CompletableFuture<String> creator = parked("taskmanager_0-main-thread", () -> newTask.complete(
-                parked("train (1/1)#1").join()));
-        CompletableFuture<String> newWorker = parked("sandbox-producer");
-        creator.get();
+        parked("taskmanager_0-main-thread", () -> newTask.complete(parked("train (1/1)#1")));
+        String newWorker = parked("sandbox-producer");
 
         assertThat(niceOf(newTask.get(10, TimeUnit.SECONDS))).as("a restarted task's thread").isEqualTo(own);
         first.sweep();
-        assertThat(niceOf(newWorker.get())).isEqualTo(own + TrainingFirst.LOWERED_NICE);
+        assertThat(niceOf(newWorker)).isEqualTo(own + TrainingFirst.LOWERED_NICE);
         assertThat(niceOf(newTask.get())).isEqualTo(own);
     }
 
@@ -82,18 +80,24 @@ class TrainingFirstTest {
         assumeTrue(ProcThreads.ofThisProcess().stream().noneMatch(t -> t.name().startsWith("train (")),
                 "no training thread left by another test in this JVM");
         int own = niceOfThisThread();
-        CompletableFuture<String> inference = parked("infer -> predictions (1/1)#0");
+        String inference = parked("infer -> predictions (1/1)#0");
 
         assertThat(first.sweep()).isZero();
-        assertThat(niceOf(inference.get())).isEqualTo(own);
+        assertThat(niceOf(inference)).isEqualTo(own);
     }
 
-    /** Starts a thread named {@code name} that parks until the test ends; completes with its kernel thread id. */
-    private CompletableFuture<String> parked(String name) {
+    /**
+     * Starts a thread named {@code name} that parks until the test ends, and waits until it runs: then the kernel
+     * has its name (the JVM sets it from the new thread itself).
+     *
+     * @return its kernel thread id
+     */
+    private String parked(String name) {
         return parked(name, () -> { });
     }
 
-    private CompletableFuture<String> parked(String name, Runnable first) {
+    /** Like {@link #parked(String)}, the thread running {@code first} before it parks. */
+    private String parked(String name, Runnable first) {
         CompletableFuture<String> tid = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
             first.run();
@@ -102,7 +106,7 @@ class TrainingFirstTest {
         }, name);
         started.add(thread);
         thread.start();
-        return tid;
+        return tid.orTimeout(10, TimeUnit.SECONDS).join();
     }
 
     private void awaitRelease() {
