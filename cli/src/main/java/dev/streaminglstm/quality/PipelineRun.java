@@ -135,7 +135,7 @@ final class PipelineRun {
         }
 
         Optional<ThreadCores> cores() {
-            if (first == null || last == first || first.threads().isEmpty()) {
+            if (first == null || last == first) {
                 return Optional.empty();
             }
             return Optional.of(ThreadCores.between(first, last, ProcThreads.ticksPerSecond()));
@@ -171,7 +171,7 @@ final class PipelineRun {
         /** Keeps a look at this JVM's threads if training is among them (not once the job ended). */
         private void lookAtThreads() {
             ThreadCores.Snapshot now = ThreadCores.Snapshot.now();
-            if (now.threads().stream().anyMatch(t -> ThreadCores.groupOf(t.name()).equals("train"))) {
+            if (now.threads().stream().anyMatch(t -> ProcThreads.isTraining(t.name()))) {
                 first = first == null ? now : first;
                 last = now;
             }

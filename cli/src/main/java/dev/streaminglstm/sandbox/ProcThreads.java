@@ -28,6 +28,11 @@ public final class ProcThreads {
      */
     public record ThreadEntry(String tid, String name, int nice, long cpuTicks) {}
 
+    /** Whether a thread of kernel name {@code name} is a training task's: Flink names it {@code train (1/2)#0}. */
+    public static boolean isTraining(String name) {
+        return name.startsWith("train (");
+    }
+
     /** Whether this is Linux with {@code /proc}. */
     public static boolean available() {
         return Files.isDirectory(TASKS);

@@ -19,7 +19,7 @@ public final class ThreadCores {
     private static final Map<String, Predicate<String>> GROUPS = new LinkedHashMap<>();
 
     static {
-        GROUPS.put("train", name -> name.startsWith("train ("));
+        GROUPS.put("train", ProcThreads::isTraining);
         GROUPS.put("infer", name -> name.startsWith("infer"));
         GROUPS.put("merge", name -> name.startsWith("merge"));
         GROUPS.put("jit", name -> name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre"));

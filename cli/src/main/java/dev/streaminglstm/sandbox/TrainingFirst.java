@@ -38,9 +38,6 @@ public final class TrainingFirst implements AutoCloseable {
     /** How often new threads are looked for. */
     private static final long SWEEP_MILLIS = 1000;
 
-    /** Flink names a task's thread after its operator chain: {@code train (1/2)#0}. */
-    private static final String TRAINING_PREFIX = "train (";
-
     /** Threads that create Flink's task threads (MiniCluster's TaskExecutor main thread, the RPC dispatchers). */
     private static final List<String> TASK_CREATORS = List.of("taskmanager_", "flink-pekko");
 
@@ -108,7 +105,7 @@ public final class TrainingFirst implements AutoCloseable {
      */
     int sweep() {
         List<ThreadEntry> threads = ProcThreads.ofThisProcess();
-        if (threads.stream().noneMatch(t -> t.name().startsWith(TRAINING_PREFIX))) {
+        if (threads.stream().noneMatch(t -> ProcThreads.isTraining(t.name()))) {
             return 0;
         }
         Set<String> applicationNames = applicationThreadNames();
@@ -116,7 +113,7 @@ public final class TrainingFirst implements AutoCloseable {
         int target = Math.min(MAX_NICE, base + LOWERED_NICE);
         int count = 0;
         for (ThreadEntry thread : threads) {
-            if (thread.name().startsWith(TRAINING_PREFIX)) {
+            if (ProcThreads.isTraining(thread.name())) {
                 if (thread.nice() > base && warned.add(thread.tid())) {
                     LOG.warn("--training-first: training thread '{}' runs at nice {}, the nice of the thread that"
                             + " created it; it cannot be raised without CAP_SYS_NICE", thread.name(), thread.nice());
