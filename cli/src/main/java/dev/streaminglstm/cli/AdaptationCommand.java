@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
                     + "the model also adapts to each document as it reads it (every byte scored before anything "
                     + "learns from it; the adaptation reset with the document, as a stream's would be), against the "
                     + "version as it is. Methods: none; head (a per-document correction of the softmax layer, one SGD "
-                    + "step after every byte); full (a per-document copy of every weight, one SGD step per --window "
+                    + "step per --head-window bytes); full (a per-document copy of every weight, one SGD step per --window "
                     + "bytes). One thread, one document at a time: the speeds compare the methods, not the pipeline.",
             "Prints a row per method and rate, and last none_bpc, head_bpc, head_rate, full_bpc, full_rate (the "
                     + "best rate of each), their tokens_per_s, tokens and version as key=value pairs.", ""})
@@ -71,6 +71,11 @@ final class AdaptationCommand implements Callable<Integer> {
             description = "Bytes per SGD step of full, 1..4096. Default: ${DEFAULT-VALUE}.")
     int window;
 
+    @Option(names = "--head-window", paramLabel = "T", defaultValue = "1",
+            description = "Bytes per SGD step of head, 1..4096 (1: after every byte; the inference operator steps "
+                    + "once a chunk). Default: ${DEFAULT-VALUE}.")
+    int headWindow;
+
     @Option(names = "--head-rates", paramLabel = "LIST", defaultValue = "0.003,0.01,0.03",
             description = "SGD step sizes of head, comma-separated; none: skip it. Default: ${DEFAULT-VALUE}.")
     String headRates;
@@ -86,6 +91,7 @@ final class AdaptationCommand implements Callable<Integer> {
         }
         FlagChecks.range(spec, "--documents", documents, 1, 100_000);
         FlagChecks.range(spec, "--window", window, 1, 4096);
+        FlagChecks.range(spec, "--head-window", headWindow, 1, 4096);
         List<Double> head = rates("--head-rates", headRates);
         List<Double> full = rates("--full-rates", fullRates);
         if (!Files.isRegularFile(text) || !Files.isReadable(text)) {
@@ -103,9 +109,9 @@ final class AdaptationCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         long bytes = docs.stream().mapToLong(d -> d.length).sum();
-        out.printf(Locale.ROOT, "model v%d: %s; documents %d..%d of %s (%d of them, %,d bytes, split %s); full's "
-                        + "window %d, clip 5%n", model.version(), model.describe(), skip, skip + docs.size() - 1, text,
-                docs.size(), bytes, split.name().toLowerCase(Locale.ROOT), window);
+        out.printf(Locale.ROOT, "model v%d: %s; documents %d..%d of %s (%d of them, %,d bytes, split %s); head's "
+                        + "window %d; full's window %d, clip 5%n", model.version(), model.describe(), skip, skip + docs.size() - 1, text,
+                docs.size(), bytes, split.name().toLowerCase(Locale.ROOT), headWindow, window);
         out.printf(Locale.ROOT, "%-6s %8s %9s %9s %11s%n", "method", "rate", "bpc", "vs none", "tokens/s");
         out.flush();
 
@@ -136,7 +142,8 @@ final class AdaptationCommand implements Callable<Integer> {
             Method method, List<Double> rates, DynamicEvaluation.Result none) {
         List<DynamicEvaluation.Result> results = new ArrayList<>();
         for (double rate : rates) {
-            DynamicEvaluation.Result r = DynamicEvaluation.run(model, docs, method, rate, window);
+            DynamicEvaluation.Result r = DynamicEvaluation.run(model, docs, method, rate,
+                    method == Method.HEAD ? headWindow : window);
             results.add(r);
             row(out, r, none);
         }

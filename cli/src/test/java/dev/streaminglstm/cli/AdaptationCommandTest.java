@@ -54,6 +54,23 @@ class AdaptationCommandTest {
     }
 
     @Test
+    void theHeadStepsOnceAWindowWhenAskedAndSaysSo() {
+        CliRun perByte = CliRun.of("bench", "adaptation", "--store", versions.uri(), "--text", text.toString(),
+                "--split", "lines", "--skip", "1", "--head-rates", "0.3", "--full-rates", "none");
+        CliRun perWindow = CliRun.of("bench", "adaptation", "--store", versions.uri(), "--text", text.toString(),
+                "--split", "lines", "--skip", "1", "--head-rates", "0.3", "--full-rates", "none", "--head-window",
+                "64");
+
+        assertThat(perWindow.exitCode()).as(perWindow.err()).isZero();
+        assertThat(perWindow.out()).contains("head's window 64");
+        double byByte = Double.parseDouble(keyValues(perByte.lastLine()).get("head_bpc"));
+        double byWindow = Double.parseDouble(keyValues(perWindow.lastLine()).get("head_bpc"));
+        // the repeats are learnt later with fewer steps
+        assertThat(byWindow).isGreaterThan(byByte).isLessThan(Double.parseDouble(
+                keyValues(perWindow.lastLine()).get("none_bpc")));
+    }
+
+    @Test
     void noneSkipsAMethod() {
         CliRun run = CliRun.of("bench", "adaptation", "--store", versions.uri(), "--text", text.toString(),
                 "--split", "lines", "--head-rates", "none", "--full-rates", "none");
@@ -69,6 +86,7 @@ class AdaptationCommandTest {
         assertBad("--head-rates: 'fast' is not a number", "--head-rates", "0.1,fast");
         assertBad("--full-rates: each rate must be above 0", "--full-rates", "0");
         assertBad("--documents: must be between 1 and 100000, was 0", "--documents", "0");
+        assertBad("--head-window: must be between 1 and 4096, was 0", "--head-window", "0");
         assertBad("option '--split': 'words' is not lines or paragraphs", "--split", "words");
         assertBad("has no documents after the first 9", "--skip", "9", "--split", "lines");
     }

@@ -18,8 +18,9 @@ import java.util.List;
  * reset with the document (as a stream's would be). It measures the lever before the inference operator carries it.
  * <ul>
  *   <li>{@link Method#NONE}: the model as it is, the bits {@code eval} gives;</li>
- *   <li>{@link Method#HEAD}: a per-document correction of the softmax layer, {@code dW [V][H]} and {@code db [V]},
- *       one SGD step on {@code -ln p(y)} after every byte;</li>
+ *   <li>{@link Method#HEAD}: a per-document {@link HeadCorrection} of the softmax layer, {@code dW [V][H]} and
+ *       {@code db [V]}, one SGD step on the summed {@code -ln p(y)} of each window of {@code window} bytes after they
+ *       were scored (the inference operator's {@code --adapt-head-rate} steps once a chunk);</li>
  *   <li>{@link Method#FULL}: a per-document copy of every weight, one SGD step (clip 5) on each window of
  *       {@code window} bytes after it was scored, the (h, c) carried on.</li>
  * </ul>
@@ -55,7 +56,7 @@ public final class DynamicEvaluation {
      *
      * @param documents each document's bytes
      * @param rate the SGD step size; ignored for {@link Method#NONE}
-     * @param window bytes per SGD step for {@link Method#FULL}
+     * @param window bytes per SGD step
      * @throws IllegalArgumentException for a rate not above 0 (HEAD, FULL), a window below 1, a conditioned model or
      *     no bytes at all
      */
@@ -75,8 +76,8 @@ public final class DynamicEvaluation {
         for (byte[] document : documents) {
             int[] ids = ByteVocabulary.startThenBytes(document);
             bits += switch (method) {
-                case NONE -> stepped(model, ids, null);
-                case HEAD -> stepped(model, ids, new HeadAdaptation(model.config(), rate));
+                case NONE -> none(model, ids);
+                case HEAD -> head(model, ids, rate, window);
                 case FULL -> full(model, ids, rate, window);
             };
             tokens += ids.length - 1;
@@ -87,22 +88,48 @@ public final class DynamicEvaluation {
         return new Result(method, method == Method.NONE ? 0 : rate, bits, tokens, System.nanoTime() - start);
     }
 
-    /** A document read byte by byte; {@code head} (null: none) corrects each distribution, then learns. */
-    private static double stepped(ServableModel model, int[] ids, HeadAdaptation head) {
+    /** A document read byte by byte by the model as it is. */
+    private static double none(ServableModel model, int[] ids) {
         InferenceSession session = model.session(null);
         float[] p = session.feed(ids[0]);
         double bits = 0;
         for (int t = 1; t < ids.length; t++) {
-            int y = ids[t];
-            if (head == null) {
-                bits += CodeLength.bits(p[y]);
-            } else {
-                float[] h = RecurrentState.topHidden(model.config(), session.flatState());
-                float[] adapted = head.distribution(p, h);
-                bits += CodeLength.bits(adapted[y]);
-                head.learn(adapted, y, h);
+            bits += CodeLength.bits(p[ids[t]]);
+            p = session.feed(ids[t]);
+        }
+        return bits;
+    }
+
+    /**
+     * A document read by the model as it is, its distributions corrected by a {@link HeadCorrection} that takes
+     * one step per window of bytes after scoring them. The correction changes no state, so the model reads the whole
+     * document first.
+     */
+    private static double head(ServableModel model, int[] ids, double rate, int window) {
+        int n = ids.length - 1;
+        float[][] lnBase = new float[n][]; // [n][V]: ln p before each byte
+        float[][] h = new float[n][];      // [n][H]: the top layer's output there
+        int[] targets = Arrays.copyOfRange(ids, 1, ids.length);
+        InferenceSession session = model.session(null);
+        float[] p = session.feed(ids[0]);
+        for (int t = 0; t < n; t++) {
+            lnBase[t] = new float[p.length];
+            for (int v = 0; v < p.length; v++) {
+                lnBase[t][v] = (float) Math.log(Math.max(p[v], Float.MIN_VALUE));
             }
-            p = session.feed(y);
+            h[t] = RecurrentState.topHidden(model.config(), session.flatState());
+            if (t + 1 < n) {
+                p = session.feed(targets[t]);
+            }
+        }
+        HeadCorrection correction = HeadCorrection.zero(model.config().hiddenSize(), model.config().vocabSize());
+        float[] lnP = new float[n];
+        for (int from = 0; from < n; from += window) {
+            correction.scoreThenLearn(lnBase, h, targets, from, from, Math.min(n, from + window), (float) rate, lnP);
+        }
+        double bits = 0;
+        for (float ln : lnP) {
+            bits += CodeLength.bitsOfLn(ln);
         }
         return bits;
     }
@@ -125,64 +152,5 @@ public final class DynamicEvaluation {
             state = step.nextState();
         }
         return bits;
-    }
-
-    /**
-     * One document's correction of the softmax layer: {@code logits' = logits + dW h + db}, with {@code h} the top
-     * layer's output, learnt by SGD on {@code -ln p'(y)}, whose gradient is {@code (p' - onehot(y))} times
-     * {@code [h; 1]}.
-     */
-    static final class HeadAdaptation {
-        private final int hidden;
-        private final float rate;
-        final float[][] dW; // [V][H]
-        final float[] db;   // [V]
-
-        HeadAdaptation(ModelConfig config, double rate) {
-            this.hidden = config.hiddenSize();
-            this.rate = (float) rate;
-            this.dW = new float[config.vocabSize()][hidden];
-            this.db = new float[config.vocabSize()];
-        }
-
-        /** {@code softmax(ln p + dW h + db)}: the model's distribution {@code p} corrected. */
-        float[] distribution(float[] p, float[] h) {
-            double[] z = new double[p.length];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int v = 0; v < p.length; v++) {
-                z[v] = Math.log(Math.max(p[v], Float.MIN_VALUE)) + db[v] + dot(dW[v], h);
-                max = Math.max(max, z[v]);
-            }
-            double sum = 0;
-            for (int v = 0; v < p.length; v++) {
-                z[v] = Math.exp(z[v] - max);
-                sum += z[v];
-            }
-            float[] out = new float[p.length];
-            for (int v = 0; v < p.length; v++) {
-                out[v] = (float) (z[v] / sum);
-            }
-            return out;
-        }
-
-        /** One SGD step on {@code -ln adapted[y]}: {@code d(-ln p'(y))/d logit'_v = p'_v - [v = y]}. */
-        void learn(float[] adapted, int y, float[] h) {
-            for (int v = 0; v < adapted.length; v++) {
-                float step = rate * ((v == y ? 1f : 0f) - adapted[v]); // -rate * gradient
-                db[v] += step;
-                float[] w = dW[v];
-                for (int j = 0; j < hidden; j++) {
-                    w[j] += step * h[j];
-                }
-            }
-        }
-
-        private static double dot(float[] a, float[] b) {
-            double sum = 0;
-            for (int j = 0; j < a.length; j++) {
-                sum += a[j] * b[j];
-            }
-            return sum;
-        }
     }
 }
