@@ -25,6 +25,11 @@ public class StreamInferenceState {
     public long bytePosition;
     /** The stream's latest conditioning vector, or null. */
     public float[] features;
+    /**
+     * The stream's own correction of the softmax layer learnt with {@code --adapt-head-rate}
+     * ({@code HeadCorrection#rows}, {@code [H + 1][258]}), or null for none yet.
+     */
+    public float[][] headCorrection;
     /** Prequential code length of the stream so far: bits of the tokens scored, and how many. */
     public double scoredBits;
     public long scoredTokens;

@@ -14,10 +14,11 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * How a {@link StreamInferenceState} is stored in keyed state: about 1.3 kB per stream at H 256 and 256 context bytes
- * with a float16 state (2.3 kB with a float32 one), instead of about 4.4 kB as a Flink POJO. Layout (version 2):
+ * with a float16 state (2.3 kB with a float32 one), instead of about 4.4 kB as a Flink POJO; a head correction
+ * ({@code --adapt-head-rate}) adds 264 kB at H 256. Layout (version 3):
  *
  * <pre>
- *   byte   presence: 1 = state, 2 = features, 4 = the state is stored as float16
+ *   byte   presence: 1 = state, 2 = features, 4 = the state is stored as float16, 8 = a head correction
  *   long   modelVersion, lastSequence, bytePosition
  *   double scoredBits, then long scoredTokens (the stream's prequential code length so far)
  *   [state]     with 4: int length, then a big-endian float16 per value (FloatArrays.writeHalves); else a float array
@@ -25,9 +26,10 @@ import org.apache.flink.core.memory.DataOutputView;
  *               float16 value, as {@code --inference-state-precision FLOAT16} rounds them
  *   int    bytes of context, then the context: token ids below 255 as one byte, 255 + (id - 255) above
  *   [features]  float array
+ *   [head correction]  int rows, then each row as a float array
  * </pre>
  *
- * Version 1 was the same without presence bit 4. Each record says by that bit how its state is stored, so records of
+ * Version 2 was the same without presence bit 8, version 1 without bit 4 either. Each record says by that bit how its state is stored, so records of
  * version 1 are read as they are: the serializer and its snapshot stay compatible with state written before, and a
  * job may switch precision across a restore. {@code next} is not stored: {@link StreamPredictor} computes it again
  * from the state with the head. Savepoints of the POJO layout (before this serializer) are migrated on restore: Flink
@@ -38,10 +40,13 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
 
     /** Arrays larger than this are not a stream's state: the input is corrupt. */
     private static final long MAX_ARRAY_BYTES = 64L << 20;
+    /** More rows than this are not a head correction (hidden + 1 of them): the input is corrupt. */
+    private static final int MAX_CORRECTION_ROWS = 1 << 16;
     private static final int ESCAPE = 255;
     private static final int HAS_STATE = 1;
     private static final int HAS_FEATURES = 2;
     private static final int HALF_STATE = 4;
+    private static final int HAS_HEAD_CORRECTION = 8;
 
     @Override
     public boolean isImmutableType() {
@@ -65,6 +70,8 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         to.scoredBits = from.scoredBits;
         to.scoredTokens = from.scoredTokens;
         to.features = from.features == null ? null : from.features.clone();
+        to.headCorrection = from.headCorrection == null ? null
+                : Arrays.stream(from.headCorrection).map(float[]::clone).toArray(float[][]::new);
         return to;
     }
 
@@ -82,7 +89,7 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
     public void serialize(StreamInferenceState s, DataOutputView out) throws IOException {
         boolean halfState = s.state != null && HalfFloats.allHalf(s.state);
         out.writeByte((s.state != null ? HAS_STATE : 0) | (s.features != null ? HAS_FEATURES : 0)
-                | (halfState ? HALF_STATE : 0));
+                | (halfState ? HALF_STATE : 0) | (s.headCorrection != null ? HAS_HEAD_CORRECTION : 0));
         out.writeLong(s.modelVersion);
         out.writeLong(s.lastSequence);
         out.writeLong(s.bytePosition);
@@ -99,13 +106,19 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         if (s.features != null) {
             FloatArrays.write(out, s.features);
         }
+        if (s.headCorrection != null) {
+            out.writeInt(s.headCorrection.length);
+            for (float[] row : s.headCorrection) {
+                FloatArrays.write(out, row);
+            }
+        }
     }
 
     @Override
     public StreamInferenceState deserialize(DataInputView in) throws IOException {
         StreamInferenceState s = new StreamInferenceState();
         int presence = in.readUnsignedByte();
-        boolean knownBits = (presence & ~(HAS_STATE | HAS_FEATURES | HALF_STATE)) == 0;
+        boolean knownBits = (presence & ~(HAS_STATE | HAS_FEATURES | HALF_STATE | HAS_HEAD_CORRECTION)) == 0;
         boolean halfOnlyWithState = (presence & HALF_STATE) == 0 || (presence & HAS_STATE) != 0;
         if (!knownBits || !halfOnlyWithState) {
             throw new IOException("not a stored stream inference state: presence byte " + presence);
@@ -129,6 +142,16 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
         s.context = decodeContext(context);
         if ((presence & HAS_FEATURES) != 0) {
             s.features = FloatArrays.read(in, MAX_ARRAY_BYTES);
+        }
+        if ((presence & HAS_HEAD_CORRECTION) != 0) {
+            int rows = in.readInt();
+            if (rows < 0 || rows > MAX_CORRECTION_ROWS) {
+                throw new IOException("a stored head correction of " + rows + " rows");
+            }
+            s.headCorrection = new float[rows][];
+            for (int r = 0; r < rows; r++) {
+                s.headCorrection[r] = FloatArrays.read(in, MAX_ARRAY_BYTES);
+            }
         }
         return s;
     }
@@ -182,7 +205,7 @@ public final class StreamInferenceStateSerializer extends TypeSerializerSingleto
     }
 
     /**
-     * The serializer's snapshot, the same for layouts 1 and 2 (a record says by its presence byte which it is): state
+     * The serializer's snapshot, the same for layouts 1 to 3 (a record says by its presence byte which it is): state
      * of either is read as it is; state of the earlier POJO layout is migrated.
      */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<StreamInferenceState> {

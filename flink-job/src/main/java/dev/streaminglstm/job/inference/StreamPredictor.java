@@ -1,10 +1,12 @@
 package dev.streaminglstm.job.inference;
 
 import dev.streaminglstm.core.infer.CodeLength;
+import dev.streaminglstm.core.infer.HeadCorrection;
 import dev.streaminglstm.core.infer.InferenceSession;
 import dev.streaminglstm.core.infer.TokenSampler;
 import dev.streaminglstm.core.kernel.BatchStepper;
 import dev.streaminglstm.core.kernel.Kernel;
+import dev.streaminglstm.core.model.RecurrentState;
 import dev.streaminglstm.core.serve.ServableModel;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.InferenceSettings;
@@ -33,8 +35,10 @@ import java.util.Set;
  * on with the new weights ({@code --on-new-version CARRY}, as training carries (h, c) across its updates) or is first
  * rebuilt from its kept context with them ({@code REBUILD}: exact per-version states, at streams x context steps per
  * version); a state from a newer version than the served one (a pin or a rollback) is always rebuilt. Either way the
- * new weights' distribution scores the chunk's first token, so every token but a stream's very first is scored. Not
- * thread-safe.
+ * new weights' distribution scores the chunk's first token, so every token but a stream's very first is scored. With
+ * {@code --adapt-head-rate} each stream's distributions are corrected by its own {@link HeadCorrection}, which learns
+ * from each chunk's bytes after scoring them and is reset where a document starts (dynamic evaluation); the top-k,
+ * continuation and scores all come from the corrected distributions. Not thread-safe.
  */
 public final class StreamPredictor {
 
@@ -57,6 +61,8 @@ public final class StreamPredictor {
     private final InferenceSettings settings;
     private final Random random;
     private final Listener listener;
+    /** The step size of each stream's head correction; 0 for none. */
+    private final float adaptRate;
     private ServableModel served;
     /** Whether {@link #served} is a draft of its version. */
     private boolean servedDraft;
@@ -70,6 +76,7 @@ public final class StreamPredictor {
         this.settings = settings;
         this.random = new Random(seed);
         this.listener = listener;
+        this.adaptRate = (float) settings.adaptHeadRate();
     }
 
     /** Serves {@code model}, a stored version, from now on. */
@@ -156,6 +163,9 @@ public final class StreamPredictor {
             return null;
         }
         s.lastSequence = event.getSequenceNumber();
+        if (event.getStartsDocument()) {
+            s.headCorrection = null; // what a document taught is not carried into the next
+        }
         int[] tokens = StreamTokens.of(event, s.context.length > 0);
         s.bytePosition += event.getText().getBytes(StandardCharsets.UTF_8).length;
         float[] features = StreamTokens.features(event);
@@ -178,31 +188,120 @@ public final class StreamPredictor {
     /** One stream's chunk read by its own session, token by token. */
     private Prediction predictAlone(Chunk chunk, StreamInferenceState s) {
         int[] tokens = chunk.tokens;
-        Prediction.Builder p = chunk.prediction;
         InferenceSession session = sessionFor(s.features);
-        Double surprise = null;
+        boolean sameVersion = false;
         if (!goesOn(s)) {
             rebuild(session, s);
         } else {
             // The distribution is not kept in state: the head computes it again from the restored h.
             session.restore(s.state);
-            s.next = session.nextDistribution();
-            if (s.modelVersion == served.version() && tokens.length > 0) {
-                surprise = CodeLength.bits(s.next[tokens[0]]);
-            }
+            sameVersion = s.modelVersion == served.version() && tokens.length > 0;
         }
-        // An empty chunk adds no token: its prediction is the stream's current one.
+        HeadCorrection correction = correctionOf(s);
         CodeLength score = new CodeLength();
-        float[] next = tokens.length > 0 ? session.feed(tokens, score) : session.nextDistribution();
+        Double surprise = null;
+        float[] next;
+        if (tokens.length == 0) {
+            next = session.nextDistribution(); // an empty chunk adds no token: its prediction is the stream's current one
+        } else if (correction == null) {
+            surprise = sameVersion ? CodeLength.bits(session.nextDistribution()[tokens[0]]) : null;
+            next = session.feed(tokens, score);
+        } else {
+            float[] lnP = new float[tokens.length];
+            int first = session.nextDistribution() == null ? 1 : 0; // a new stream's first token has none before it
+            next = feedAdapting(session, tokens, first, correction, lnP);
+            score.addLogProbabilities(lnP, first, tokens.length);
+            surprise = sameVersion ? CodeLength.bitsOfLn(lnP[0]) : null;
+        }
         float[] state = session.flatState();
         if (float16()) {
             next = rounded(session, state, next);
         }
+        if (correction != null && next != null) {
+            next = correction.distribution(next, RecurrentState.topHidden(served.config(), state));
+        }
         // the continuation leaves the session's state as it was
         int[] continuation = next == null ? new int[0]
-                : session.generate(settings.continuationLength(), 0.0, 0, ByteVocabulary.END, random);
+                : correction == null ? session.generate(settings.continuationLength(), 0.0, 0, ByteVocabulary.END, random)
+                : continueGreedily(session, next, correction);
 
-        return finish(p, s, tokens, state, next, continuation, surprise, score);
+        return finish(chunk.prediction, s, tokens, state, next, continuation, surprise, score);
+    }
+
+    /**
+     * Reads the chunk token by token, the tokens from {@code first} on scored with the stream's corrected
+     * distribution into {@code lnP}; then the correction learns from them. Returns the model's own distribution after
+     * the chunk.
+     */
+    private float[] feedAdapting(InferenceSession session, int[] tokens, int first, HeadCorrection correction,
+            float[] lnP) {
+        int n = tokens.length;
+        float[][] lnBase = new float[n][]; // [n][V]: the model's ln p before each token scored
+        float[][] h = new float[n][];      // [n][H]: the top layer's output there
+        float[] p = session.nextDistribution();
+        for (int t = 0; t < n; t++) {
+            if (t >= first) {
+                lnBase[t] = new float[p.length];
+                for (int v = 0; v < p.length; v++) {
+                    lnBase[t][v] = (float) Math.log(Math.max(p[v], Float.MIN_VALUE));
+                }
+                h[t] = RecurrentState.topHidden(served.config(), session.flatState());
+            }
+            p = session.feed(tokens[t]);
+        }
+        correction.scoreThenLearn(lnBase, h, tokens, first, learnedFrom(tokens, first), n, adaptRate, lnP);
+        return p;
+    }
+
+    /** A greedy continuation from {@code next} with every distribution corrected; the session's state is kept. */
+    private int[] continueGreedily(InferenceSession session, float[] next, HeadCorrection correction) {
+        float[] saved = session.flatState();
+        float[] savedNext = session.nextDistribution();
+        int[] out = new int[settings.continuationLength()];
+        int n = 0;
+        float[] p = next;
+        while (n < out.length) {
+            int token = TokenSampler.greedy(p);
+            out[n++] = token;
+            if (token == ByteVocabulary.END || n == out.length) {
+                break;
+            }
+            float[] model = session.feed(token);
+            p = correction.distribution(model, RecurrentState.topHidden(served.config(), session.flatState()));
+        }
+        session.restore(saved, savedNext);
+        return Arrays.copyOf(out, n);
+    }
+
+    /**
+     * The first token a head correction learns from: the first scored, or the first after a {@code <start>} (a
+     * document's first byte), so that a document's correction learns from its bytes alone.
+     */
+    private static int learnedFrom(int[] tokens, int firstScored) {
+        int from = firstScored;
+        for (int t = tokens.length - 1; t >= firstScored; t--) {
+            if (tokens[t] == ByteVocabulary.START) {
+                from = t + 1;
+                break;
+            }
+        }
+        return from;
+    }
+
+    /**
+     * The stream's head correction, made with its first chunk (or for a model of another shape); null when streams
+     * do not adapt. It lives in the stream's state and changes there.
+     */
+    private HeadCorrection correctionOf(StreamInferenceState s) {
+        if (adaptRate == 0) {
+            return null;
+        }
+        int hidden = served.config().hiddenSize();
+        int vocab = served.config().vocabSize();
+        if (!HeadCorrection.fits(s.headCorrection, hidden, vocab)) {
+            s.headCorrection = HeadCorrection.zero(hidden, vocab).rows();
+        }
+        return HeadCorrection.of(s.headCorrection);
     }
 
     /**
@@ -238,15 +337,44 @@ public final class StreamPredictor {
         for (int j = 0; j < m; j++) {
             lnP[j] = new float[reads[j].length];
         }
-        float[][] next = batch.step(rows, reads, null, lnP);
-        if (float16()) {
-            InferenceSession session = sessionFor(null); // bundled streams have no features
+        HeadCorrection[] corrections = adaptRate == 0 ? null : new HeadCorrection[m];
+        float[][][] logits = new float[m][][]; // [m][n][V]: the model's logits before each token scored
+        float[][][] tops = new float[m][][];   // [m][n][H]: the top layer's output there
+        BatchStepper.LogitHook record = null;
+        if (corrections != null) {
             for (int j = 0; j < m; j++) {
+                corrections[j] = correctionOf(states.get(bundled.get(j)));
+                logits[j] = new float[reads[j].length][];
+                tops[j] = new float[reads[j].length][];
+            }
+            // corrected after the step, a chunk at a time: faster than a token at a time
+            record = (j, t, z, h) -> {
+                if (t >= firstScored[j] && t < reads[j].length) {
+                    logits[j][t] = z.clone();
+                    tops[j][t] = h;
+                }
+            };
+        }
+        float[][] next = batch.step(rows, reads, null, lnP, record);
+        InferenceSession session = sessionFor(null); // bundled streams have no features
+        for (int j = 0; j < m; j++) {
+            if (float16()) {
                 next[j] = rounded(session, rows[j], next[j]);
             }
+            if (corrections != null) {
+                corrections[j].scoreThenLearn(logits[j], tops[j], reads[j], firstScored[j],
+                        learnedFrom(reads[j], firstScored[j]), reads[j].length, adaptRate, lnP[j]);
+                // the next chunk's first token is scored after this step: so is the distribution shown
+                session.restore(rows[j]);
+                next[j] = corrections[j].distribution(session.nextDistribution(),
+                        RecurrentState.topHidden(served.config(), rows[j]));
+            }
         }
+        BatchStepper.LogitHook corrected = corrections == null ? null
+                : (j, t, z, h) -> corrections[j].correct(z, h);
         int[][] continuations = settings.continuationLength() == 0 ? new int[m][0]
-                : batch.continueGreedily(rows, next, null, settings.continuationLength(), ByteVocabulary.END);
+                : batch.continueGreedily(rows, next, null, settings.continuationLength(), ByteVocabulary.END,
+                        corrected);
         for (int j = 0; j < m; j++) {
             int i = bundled.get(j);
             CodeLength score = new CodeLength();

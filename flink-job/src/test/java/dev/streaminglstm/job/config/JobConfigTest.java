@@ -110,6 +110,10 @@ class JobConfigTest {
                         "--draft-interval-ms: must be 0 (no drafts) or at least 50, was 10"),
                 Arguments.of(withRequired("--draft-interval-ms", "-1"),
                         "--draft-interval-ms: must be between 0 and 60000, was -1"),
+                Arguments.of(withRequired("--adapt-head-rate", "-0.01"),
+                        "--adapt-head-rate: must be 0 (off) or above 0 up to 1, was -0.01"),
+                Arguments.of(withRequired("--adapt-head-rate", "NaN"),
+                        "--adapt-head-rate: must be 0 (off) or above 0 up to 1, was NaN"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
                         "--kafka-properties-file: cannot read /no/such/file.properties "
                                 + "(NoSuchFileException: /no/such/file.properties)"));

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -247,9 +248,12 @@ class InferenceOperatorTest {
     }
 
     @ParameterizedTest
-    @EnumSource(StatePrecision.class)
-    void streamStateSurvivesSnapshotAndRestoreAsIfUninterrupted(StatePrecision precision) throws Exception {
-        config = config("--inference-bundle", "1", "--inference-state-precision", precision.name());
+    @CsvSource({"FLOAT16, 0", "FLOAT32, 0", "FLOAT16, 0.05"})
+    void streamStateSurvivesSnapshotAndRestoreAsIfUninterrupted(StatePrecision precision, String adaptHeadRate)
+            throws Exception {
+        // with --adapt-head-rate each stream's head correction is kept too
+        config = config("--inference-bundle", "1", "--inference-state-precision", precision.name(),
+                "--adapt-head-rate", adaptHeadRate);
         List<TextEvent> events = List.of(
                 event("s", 1, "Snapshots keep ", true),
                 event("t", 1, "Another stream ", true),

@@ -45,6 +45,7 @@ class StreamInferenceStateSerializerTest {
         s.lastSequence = Long.MIN_VALUE + 1;
         s.bytePosition = 1L << 40;
         s.features = new float[] {1f, -2f};
+        s.headCorrection = new float[][] {{0.125f, -3e-8f}, {2f, 0f}};
 
         StreamInferenceState back = roundTrip(s);
 
@@ -56,6 +57,7 @@ class StreamInferenceStateSerializerTest {
         assertThat(back.lastSequence).isEqualTo(s.lastSequence);
         assertThat(back.bytePosition).isEqualTo(s.bytePosition);
         assertThat(back.features).containsExactly(1f, -2f);
+        assertThat(back.headCorrection).isDeepEqualTo(s.headCorrection);
         assertThat(roundTrip(new StreamInferenceState())).usingRecursiveComparison()
                 .isEqualTo(new StreamInferenceState());
     }
@@ -98,6 +100,9 @@ class StreamInferenceStateSerializerTest {
         }
         if (type == float[].class) {
             return new float[] {i, -i, 0.5f};
+        }
+        if (type == float[][].class) {
+            return new float[][] {{i, -i}, {0.5f, 0.25f}};
         }
         if (type == int[].class) {
             return new int[] {i, 256, 257};
@@ -208,7 +213,7 @@ class StreamInferenceStateSerializerTest {
         assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(Arrays.copyOf(good, good.length - 1))))
                 .isInstanceOf(IOException.class);
         byte[] badPresence = good.clone();
-        badPresence[0] = 9;
+        badPresence[0] = 17; // 16 is no presence bit
         assertThatThrownBy(() -> SERIALIZER.deserialize(new DataInputDeserializer(badPresence)))
                 .isInstanceOf(IOException.class).hasMessageContaining("presence");
         byte[] halfOfNoState = bytes(new StreamInferenceState());

@@ -44,6 +44,22 @@ public final class BatchStepper {
     private final NativeMatrix headWeights;
     private final float[] headBias;
 
+    /**
+     * Changes a stream's logits before the head uses them (to score a token, as its next distribution, or to pick the
+     * greedy token of a continuation): for a correction of the head that a stream learns for itself.
+     */
+    @FunctionalInterface
+    public interface LogitHook {
+        /**
+         * @param stream the stream's index in the call
+         * @param t the index in the stream's tokens of the token about to be scored, or their count for the
+         *     distribution after them
+         * @param logits {@code [vocab]}: the head's logits with its bias, changed in place
+         * @param h {@code [hidden]}: the top layer's output they come from, a copy
+         */
+        void apply(int stream, int t, float[] logits, float[] h);
+    }
+
     private BatchStepper(ModelConfig config, ParameterSet params, int startToken, Parallelism parallelism) {
         this.config = config;
         this.layers = config.layers();
@@ -128,27 +144,40 @@ public final class BatchStepper {
      *     vocabulary (before any state changes)
      */
     public float[][] step(float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities) {
+        return step(states, tokens, conditioning, logProbabilities, null);
+    }
+
+    /**
+     * Steps as {@link #step(float[][], int[][], float[][], float[][])} does, with {@code hook} (null: none) changing
+     * every logit row the head uses; with a hook, {@code logProbabilities} must be given. The hook may be called from
+     * several threads at once, for distinct streams.
+     */
+    public float[][] step(float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities,
+            LogitHook hook) {
         requireShapes(states, tokens, conditioning, logProbabilities);
+        if (hook != null && logProbabilities == null) {
+            throw new IllegalArgumentException("a logit hook sees every token's logits: give logProbabilities too");
+        }
         float[][] next = new float[tokens.length][];
-        run(states, tokens, conditioning, logProbabilities, next, null);
+        run(states, tokens, conditioning, logProbabilities, next, null, hook);
         return next;
     }
 
     /** Steps as {@link #step} does, giving each stream's most probable next token instead of its distribution. */
-    private int[] stepGreedily(float[][] states, int[][] tokens, float[][] conditioning) {
+    private int[] stepGreedily(float[][] states, int[][] tokens, float[][] conditioning, LogitHook hook) {
         requireShapes(states, tokens, conditioning, null);
         int[] best = new int[tokens.length];
-        run(states, tokens, conditioning, null, null, best);
+        run(states, tokens, conditioning, null, null, best, hook);
         return best;
     }
 
     private void run(float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities,
-            float[][] next, int[] best) {
+            float[][] next, int[] best, LogitHook hook) {
         int[] order = longestFirst(tokens);
         int parts = parallelism.parts(order.length, FastLstmLayer.MIN_STREAMS_PER_PART);
         parallelism.run(parts, p -> new Run(Arrays.copyOfRange(order, Parallelism.start(p, parts, order.length),
                 Parallelism.start(p + 1, parts, order.length)), states, tokens, conditioning, logProbabilities, next,
-                best).go());
+                best, hook).go());
     }
 
     /** The streams with tokens, longest chunk first (ties by stream id). */
@@ -178,6 +207,16 @@ public final class BatchStepper {
      */
     public int[][] continueGreedily(float[][] states, float[][] next, float[][] conditioning, int length,
             int stopToken) {
+        return continueGreedily(states, next, conditioning, length, stopToken, null);
+    }
+
+    /**
+     * Greedy continuations as {@link #continueGreedily(float[][], float[][], float[][], int, int)} gives them, with
+     * {@code hook} (null: none) changing the logits each token after the first is picked from ({@code t} is then
+     * 1).
+     */
+    public int[][] continueGreedily(float[][] states, float[][] next, float[][] conditioning, int length,
+            int stopToken, LogitHook hook) {
         int streams = states.length;
         if (next.length != streams) {
             throw new IllegalArgumentException(next.length + " distributions for " + streams + " streams");
@@ -209,7 +248,8 @@ public final class BatchStepper {
                 }
             }
             // no softmax: the largest logit is the most probable token
-            int[] picked = stepGreedily(subStates, subTokens, subConditioning);
+            int[] picked = stepGreedily(subStates, subTokens, subConditioning,
+                    hook == null ? null : (i, t, logits, h) -> hook.apply(reading[i], t, logits, h));
             for (int i = 0; i < reading.length; i++) {
                 best[reading[i]] = picked[i];
             }
@@ -267,6 +307,7 @@ public final class BatchStepper {
         private final float[][] next;
         /** Null, or {@code [S]} to receive each stream's most probable next token in place of {@link #next}. */
         private final int[] best;
+        private final LogitHook hook;
         private final int width = 4 * hidden;
         private final Scratch scratch = Scratch.ofThread();
         /** Layer l's input: {@code h_0} for layer 0, {@code [h_{l-1}, h_l]} above, {@code [R, H or 2H]}. */
@@ -282,8 +323,9 @@ public final class BatchStepper {
         private final float[] ones;
 
         Run(int[] rows, float[][] states, int[][] tokens, float[][] conditioning, float[][] logProbabilities,
-                float[][] next, int[] best) {
+                float[][] next, int[] best, LogitHook hook) {
             this.rows = rows;
+            this.hook = hook;
             this.states = states;
             this.tokens = tokens;
             this.logProbabilities = logProbabilities;
@@ -450,15 +492,24 @@ public final class BatchStepper {
             Blas.gemm(input[layers - 1].rows(from, to - from).columns(own, hidden), false, headWeights.all(), false, 0f,
                     logits.rows(from, to - from));
             float[] row = new float[vocab];
+            float[] bias = hook == null ? headBias : new float[vocab]; // with a hook, the bias is in the row
             for (int r = from; r < to; r++) {
                 logits.read(r, row, 0, vocab);
                 int[] chunk = tokens[rows[r]];
+                if (hook != null) {
+                    for (int k = 0; k < vocab; k++) {
+                        row[k] += headBias[k];
+                    }
+                    float[] top = new float[hidden];
+                    input[layers - 1].read(r, own, top, 0, hidden);
+                    hook.apply(rows[r], t, row, top);
+                }
                 if (t < chunk.length) {
-                    logProbabilities[rows[r]][t] = (float) -FastSoftmaxHead.crossEntropy(row, headBias, chunk[t]);
+                    logProbabilities[rows[r]][t] = (float) -FastSoftmaxHead.crossEntropy(row, bias, chunk[t]);
                 } else if (best != null) {
-                    best[rows[r]] = largest(row, headBias);
+                    best[rows[r]] = largest(row, bias);
                 } else {
-                    FastSoftmaxHead.softmax(row, headBias, -1);
+                    FastSoftmaxHead.softmax(row, bias, -1);
                     next[rows[r]] = row.clone();
                 }
             }
