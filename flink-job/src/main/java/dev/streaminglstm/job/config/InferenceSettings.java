@@ -87,8 +87,8 @@ public final class InferenceSettings implements Serializable, Flags.Group {
                     + "one SGD step of size RATE after each chunk, on the chunk's summed -ln p(y)), reset where a "
                     + "document starts; every byte is still scored before anything learns from it. It keeps "
                     + "(hidden + 1) x 258 floats per stream in keyed state and checkpoints (264 kB at hidden 256) and "
-                    + "costs inference about 12 us a byte on one core. README: 0.003 served the Bible 1.6% better "
-                    + "and trained 24% slower on 2 cores; 0.01 served it 3% worse. 0: off. Default: ${DEFAULT-VALUE}.")
+                    + "costs inference about 12 us a byte on one core. 0.003 is the rate to start from (README: "
+                    + "Dynamic evaluation in inference). 0: off. Default: ${DEFAULT-VALUE}.")
     private double adaptHeadRate = 0;
 
     /** What a stream's inference state does when a newer model version is served. */
