@@ -76,6 +76,11 @@ final class AdaptationCommand implements Callable<Integer> {
                     + "once a chunk). Default: ${DEFAULT-VALUE}.")
     int headWindow;
 
+    @Option(names = "--head-units", paramLabel = "N",
+            description = "Values of the top layer's output head's correction reads, the first N, 1 to the hidden "
+                    + "size (fewer: cheaper). Default: all of them.")
+    Integer headUnits;
+
     @Option(names = "--head-rates", paramLabel = "LIST", defaultValue = "0.003,0.01,0.03",
             description = "SGD step sizes of head, comma-separated; none: skip it. Default: ${DEFAULT-VALUE}.")
     String headRates;
@@ -103,6 +108,11 @@ final class AdaptationCommand implements Callable<Integer> {
             throw usage("--text: " + text + " has no documents after the first " + skip);
         }
         ServableModel model = ModelLoading.load(store.open(), version);
+        int units = headUnits == null ? model.config().hiddenSize() : headUnits;
+        if (units < 1 || units > model.config().hiddenSize()) {
+            throw usage("--head-units: must be between 1 and the model's hidden size " + model.config().hiddenSize()
+                    + ", was " + units);
+        }
         if (model.config().conditioned()) {
             throw new IllegalStateException("model version " + model.version() + " reads a conditioning vector with "
                     + "its text; bench adaptation scores plain text");
@@ -110,15 +120,15 @@ final class AdaptationCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long bytes = docs.stream().mapToLong(d -> d.length).sum();
         out.printf(Locale.ROOT, "model v%d: %s; documents %d..%d of %s (%d of them, %,d bytes, split %s); head's "
-                        + "window %d; full's window %d, clip 5%n", model.version(), model.describe(), skip, skip + docs.size() - 1, text,
-                docs.size(), bytes, split.name().toLowerCase(Locale.ROOT), headWindow, window);
+                        + "window %d on %d units; full's window %d, clip 5%n", model.version(), model.describe(), skip, skip + docs.size() - 1, text,
+                docs.size(), bytes, split.name().toLowerCase(Locale.ROOT), headWindow, units, window);
         out.printf(Locale.ROOT, "%-6s %8s %9s %9s %11s%n", "method", "rate", "bpc", "vs none", "tokens/s");
         out.flush();
 
         DynamicEvaluation.Result none = DynamicEvaluation.run(model, docs, Method.NONE, 0, window);
         row(out, none, none);
-        Optional<DynamicEvaluation.Result> bestHead = best(out, model, docs, Method.HEAD, head, none);
-        Optional<DynamicEvaluation.Result> bestFull = best(out, model, docs, Method.FULL, full, none);
+        Optional<DynamicEvaluation.Result> bestHead = best(out, model, docs, Method.HEAD, head, none, units);
+        Optional<DynamicEvaluation.Result> bestFull = best(out, model, docs, Method.FULL, full, none, units);
 
         out.println(String.join(" ", List.of(
                 "none_bpc=" + String.format(Locale.ROOT, "%.4f", none.bpc()),
@@ -139,11 +149,11 @@ final class AdaptationCommand implements Callable<Integer> {
 
     /** Runs {@code method} at each rate, a row each; the lowest bpc of them. */
     private Optional<DynamicEvaluation.Result> best(PrintWriter out, ServableModel model, List<byte[]> docs,
-            Method method, List<Double> rates, DynamicEvaluation.Result none) {
+            Method method, List<Double> rates, DynamicEvaluation.Result none, int units) {
         List<DynamicEvaluation.Result> results = new ArrayList<>();
         for (double rate : rates) {
             DynamicEvaluation.Result r = DynamicEvaluation.run(model, docs, method, rate,
-                    method == Method.HEAD ? headWindow : window);
+                    method == Method.HEAD ? headWindow : window, units);
             results.add(r);
             row(out, r, none);
         }

@@ -87,6 +87,7 @@ class AdaptationCommandTest {
         assertBad("--full-rates: each rate must be above 0", "--full-rates", "0");
         assertBad("--documents: must be between 1 and 100000, was 0", "--documents", "0");
         assertBad("--head-window: must be between 1 and 4096, was 0", "--head-window", "0");
+        assertBad("--head-units: must be between 1 and the model's hidden size", "--head-units", "0");
         assertBad("option '--split': 'words' is not lines or paragraphs", "--split", "words");
         assertBad("has no documents after the first 9", "--skip", "9", "--split", "lines");
     }

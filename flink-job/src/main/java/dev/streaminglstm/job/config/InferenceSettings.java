@@ -86,10 +86,17 @@ public final class InferenceSettings implements Serializable, Flags.Group {
                     + "correction of the softmax layer from its bytes as inference scores them (logits + dW h + db, "
                     + "one SGD step of size RATE after each chunk, on the chunk's summed -ln p(y)), reset where a "
                     + "document starts; every byte is still scored before anything learns from it. It keeps "
-                    + "(hidden + 1) x 258 floats per stream in keyed state and checkpoints (264 kB at hidden 256) and "
-                    + "costs inference about 12 us a byte on one core. 0.003 is the rate to start from (README: "
-                    + "Dynamic evaluation in inference). 0: off. Default: ${DEFAULT-VALUE}.")
+                    + "(--adapt-head-units + 1) x 258 floats per stream in keyed state and checkpoints (67 kB at 64 "
+                    + "units, 264 kB at 256) and costs inference about 3 us a byte at 64 units (12 at 256) on one core. "
+                    + "README: Dynamic evaluation in inference. 0: off. Default: ${DEFAULT-VALUE}.")
     private double adaptHeadRate = 0;
+
+    @Option(names = "--adapt-head-units", paramLabel = "N",
+            description = "How many values of the top layer's output (the first N, at most the hidden size) each "
+                    + "stream's head correction reads with --adapt-head-rate, 1..4096: it keeps (N + 1) x 258 floats "
+                    + "per stream and costs in proportion. Default: ${DEFAULT-VALUE}.")
+    @Check.Range(min = 1, max = 4096)
+    private int adaptHeadUnits = 64;
 
     /** What a stream's inference state does when a newer model version is served. */
     public enum OnNewVersion {
@@ -127,6 +134,11 @@ public final class InferenceSettings implements Serializable, Flags.Group {
     /** The step size of each stream's head correction; 0 for none. */
     public double adaptHeadRate() {
         return adaptHeadRate;
+    }
+
+    /** How many values of the top layer's output a stream's head correction reads, at most the hidden size. */
+    public int adaptHeadUnits() {
+        return adaptHeadUnits;
     }
 
     /** Least time between two drafts: each is a full copy of the parameters written to the store. */

@@ -289,17 +289,18 @@ public final class StreamPredictor {
     }
 
     /**
-     * The stream's head correction, made with its first chunk (or for a model of another shape); null when streams
-     * do not adapt. It lives in the stream's state and changes there.
+     * The stream's head correction, made with its first chunk (or for a model of another shape), on the first
+     * {@code --adapt-head-units} values of the top layer's output; null when streams do not adapt. It lives in the
+     * stream's state and changes there.
      */
     private HeadCorrection correctionOf(StreamInferenceState s) {
         if (adaptRate == 0) {
             return null;
         }
-        int hidden = served.config().hiddenSize();
+        int units = Math.min(settings.adaptHeadUnits(), served.config().hiddenSize());
         int vocab = served.config().vocabSize();
-        if (!HeadCorrection.fits(s.headCorrection, hidden, vocab)) {
-            s.headCorrection = HeadCorrection.zero(hidden, vocab).rows();
+        if (!HeadCorrection.fits(s.headCorrection, units, vocab)) {
+            s.headCorrection = HeadCorrection.zero(units, vocab).rows();
         }
         return HeadCorrection.of(s.headCorrection);
     }

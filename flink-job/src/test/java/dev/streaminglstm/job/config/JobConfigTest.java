@@ -114,6 +114,8 @@ class JobConfigTest {
                         "--adapt-head-rate: must be 0 (off) or above 0 up to 1, was -0.01"),
                 Arguments.of(withRequired("--adapt-head-rate", "NaN"),
                         "--adapt-head-rate: must be 0 (off) or above 0 up to 1, was NaN"),
+                Arguments.of(withRequired("--adapt-head-units", "0"),
+                        "--adapt-head-units: must be between 1 and 4096, was 0"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
                         "--kafka-properties-file: cannot read /no/such/file.properties "
                                 + "(NoSuchFileException: /no/such/file.properties)"));

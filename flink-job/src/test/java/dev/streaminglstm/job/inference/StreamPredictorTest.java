@@ -178,8 +178,8 @@ class StreamPredictorTest {
     }
 
     /**
-     * With {@code --adapt-head-rate} a stream's bits equal dynamic evaluation's offline (a head correction stepping
-     * once a window, the windows the chunks), alone and bundled: every byte scored before the correction learns from
+     * With {@code --adapt-head-rate} a stream's bits equal dynamic evaluation's offline (a head correction on the same
+     * units stepping once a window, the windows the chunks), alone and bundled: every byte scored before the correction learns from
      * it.
      */
     @Test
@@ -188,7 +188,8 @@ class StreamPredictorTest {
         String document = "the stream of text goes on and the model reads every byte as it comes, again and again. "
                 .repeat(3);
         int chunk = 16;
-        StreamPredictor predictor = serving(model, StatePrecision.FLOAT32, "--adapt-head-rate", "0.1");
+        StreamPredictor predictor = serving(model, StatePrecision.FLOAT32, "--adapt-head-rate", "0.1",
+                "--adapt-head-units", "8");
         StreamInferenceState alone = new StreamInferenceState();
         List<StreamInferenceState> bundled = new ArrayList<>();
         for (int i = 0; i < StreamPredictor.MIN_BUNDLED; i++) {
@@ -208,13 +209,14 @@ class StreamPredictorTest {
         // <start> then the document: the first chunk scores `chunk` tokens, as each window does offline
         DynamicEvaluation.Result offline = DynamicEvaluation.run(model,
                 List.of(document.getBytes(java.nio.charset.StandardCharsets.UTF_8)), DynamicEvaluation.Method.HEAD,
-                0.1, chunk);
+                0.1, chunk, 8);
         double none = DynamicEvaluation.run(model, List.of(document.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                 DynamicEvaluation.Method.NONE, 0, chunk).bits();
         assertThat(alone.scoredTokens).isEqualTo(offline.tokens());
         assertThat(alone.scoredBits).isCloseTo(offline.bits(), withinPercentage(0.01));
         assertThat(bundled).allSatisfy(b -> assertThat(b.scoredBits).isCloseTo(offline.bits(), withinPercentage(0.01)));
         assertThat(offline.bits()).as("the repeated sentence is learnt").isLessThan(0.9 * none);
+        assertThat(alone.headCorrection).as("8 of the 16 units, and the bias").hasNumberOfRows(9);
     }
 
     /** A document's correction learns from its bytes alone: a stream's next document starts as a new stream would. */

@@ -61,6 +61,21 @@ public final class DynamicEvaluation {
      *     no bytes at all
      */
     public static Result run(ServableModel model, List<byte[]> documents, Method method, double rate, int window) {
+        return run(model, documents, method, rate, window, model.config().hiddenSize());
+    }
+
+    /**
+     * As {@link #run(ServableModel, List, Method, double, int)}, with {@link Method#HEAD}'s correction on the first
+     * {@code headUnits} values of the top layer's output.
+     *
+     * @throws IllegalArgumentException also for {@code headUnits} outside 1 to the hidden size
+     */
+    public static Result run(ServableModel model, List<byte[]> documents, Method method, double rate, int window,
+            int headUnits) {
+        if (headUnits < 1 || headUnits > model.config().hiddenSize()) {
+            throw new IllegalArgumentException("the head's units must be 1 to the hidden size "
+                    + model.config().hiddenSize() + ", was " + headUnits);
+        }
         if (method != Method.NONE && !(rate > 0 && Double.isFinite(rate))) {
             throw new IllegalArgumentException("the rate of " + method + " must be above 0, was " + rate);
         }
@@ -77,7 +92,7 @@ public final class DynamicEvaluation {
             int[] ids = ByteVocabulary.startThenBytes(document);
             bits += switch (method) {
                 case NONE -> none(model, ids);
-                case HEAD -> head(model, ids, rate, window);
+                case HEAD -> head(model, ids, rate, window, headUnits);
                 case FULL -> full(model, ids, rate, window);
             };
             tokens += ids.length - 1;
@@ -105,7 +120,7 @@ public final class DynamicEvaluation {
      * one step per window of bytes after scoring them. The correction changes no state, so the model reads the whole
      * document first.
      */
-    private static double head(ServableModel model, int[] ids, double rate, int window) {
+    private static double head(ServableModel model, int[] ids, double rate, int window, int units) {
         int n = ids.length - 1;
         float[][] lnBase = new float[n][]; // [n][V]: ln p before each byte
         float[][] h = new float[n][];      // [n][H]: the top layer's output there
@@ -122,7 +137,7 @@ public final class DynamicEvaluation {
                 p = session.feed(targets[t]);
             }
         }
-        HeadCorrection correction = HeadCorrection.zero(model.config().hiddenSize(), model.config().vocabSize());
+        HeadCorrection correction = HeadCorrection.zero(units, model.config().vocabSize());
         float[] lnP = new float[n];
         for (int from = 0; from < n; from += window) {
             correction.scoreThenLearn(lnBase, h, targets, from, from, Math.min(n, from + window), (float) rate, lnP);

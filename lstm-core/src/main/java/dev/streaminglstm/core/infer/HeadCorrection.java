@@ -2,18 +2,19 @@ package dev.streaminglstm.core.infer;
 
 /**
  * One stream's own correction of the softmax layer, learnt from the stream as it is read: dynamic evaluation of the
- * head (Krause et al. 2018). The corrected logits are {@code z' = z + dW h + db}, with {@code h} the top layer's
- * output; a chunk of bytes is scored with the correction as it is, then one SGD step on the chunk's summed
+ * head (Krause et al. 2018). The corrected logits are {@code z' = z + dW h + db}, with {@code h} the first
+ * {@code units} values of the top layer's output (all of them, or fewer for a cheaper correction: the units of a
+ * layer are alike, so the first ones are as good as any); a chunk of bytes is scored with the correction as it is, then one SGD step on the chunk's summed
  * {@code -ln p'(y)} follows, whose gradient is {@code (p' - onehot(y))} times {@code [h; 1]}. So every byte is scored
  * before anything learns from it. Not thread-safe.
  *
- * <p>Kept transposed, {@code [H + 1][V]} (row {@code j < H} is {@code dW[:, j]}, row {@code H} is {@code db}), so
+ * <p>Kept transposed, {@code [units + 1][V]} (row {@code j < units} is {@code dW[:, j]}, the last is {@code db}), so
  * that both the correction and the step add multiples of rows to a row of {@code V} floats. Each row is its own array:
  * the JIT vectorises {@code a[v] += s * b[v]} over two arrays, not over two places of one array that might overlap (5x
  * slower at H 256 when this was one flat array).
  */
 public final class HeadCorrection {
-    private final int hidden;
+    private final int units;
     private final int vocab;
     /** {@code [H + 1][V]}. */
     private final float[][] rows;
@@ -21,14 +22,14 @@ public final class HeadCorrection {
     private static final int BLOCK = 16;
 
     private HeadCorrection(float[][] rows) {
-        this.hidden = rows.length - 1;
+        this.units = rows.length - 1;
         this.vocab = rows[0].length;
         this.rows = rows;
     }
 
-    /** No correction yet: the model's own distribution. */
-    public static HeadCorrection zero(int hidden, int vocab) {
-        return new HeadCorrection(new float[hidden + 1][vocab]);
+    /** No correction yet, on the first {@code units} values of the top layer's output: the model's own distribution. */
+    public static HeadCorrection zero(int units, int vocab) {
+        return new HeadCorrection(new float[units + 1][vocab]);
     }
 
     /**
@@ -38,7 +39,7 @@ public final class HeadCorrection {
      */
     public static HeadCorrection of(float[][] rows) {
         if (rows.length < 2 || rows[0] == null) {
-            throw new IllegalArgumentException("a head correction has hidden + 1 rows, at least 2, was given "
+            throw new IllegalArgumentException("a head correction has units + 1 rows, at least 2, was given "
                     + rows.length);
         }
         for (float[] row : rows) {
@@ -50,9 +51,9 @@ public final class HeadCorrection {
         return new HeadCorrection(rows);
     }
 
-    /** Whether {@code rows} is a correction of a model with this hidden size and vocabulary. */
-    public static boolean fits(float[][] rows, int hidden, int vocab) {
-        return rows != null && rows.length == hidden + 1 && rows[0] != null && rows[0].length == vocab;
+    /** Whether {@code rows} is a correction on {@code units} values and this vocabulary. */
+    public static boolean fits(float[][] rows, int units, int vocab) {
+        return rows != null && rows.length == units + 1 && rows[0] != null && rows[0].length == vocab;
     }
 
     /** The correction's values, {@code [H + 1][V]}, not copied. */
@@ -60,13 +61,16 @@ public final class HeadCorrection {
         return rows;
     }
 
-    /** Adds the correction to {@code logits} ({@code [V]}, logits or log-probabilities) in place. */
+    /**
+     * Adds the correction to {@code logits} ({@code [V]}, logits or log-probabilities) in place; {@code h} is the top
+     * layer's output, of at least {@code units} values.
+     */
     public void correct(float[] logits, float[] h) {
         requireShapes(logits, h);
-        for (int j = 0; j < hidden; j++) {
+        for (int j = 0; j < units; j++) {
             axpy(h[j], rows[j], logits);
         }
-        axpy(1f, rows[hidden], logits);
+        axpy(1f, rows[units], logits);
     }
 
     /**
@@ -76,7 +80,7 @@ public final class HeadCorrection {
      *
      * @param logits {@code [V]} per token: the model's logits (or log-probabilities: a shift per row changes
      *     nothing) before it; used as scratch
-     * @param h {@code [H]} per token: the top layer's output before it
+     * @param h {@code [>= units]} per token: the top layer's output before it
      * @param targets the tokens
      * @param learnFrom the first token learnt from, at least {@code from}
      * @param rate the SGD step size; 0 scores without learning
@@ -93,10 +97,10 @@ public final class HeadCorrection {
         // logits += dW h + db
         for (int block = from; block < to; block += BLOCK) {
             int end = Math.min(to, block + BLOCK);
-            for (int j = 0; j <= hidden; j++) {
+            for (int j = 0; j <= units; j++) {
                 float[] row = rows[j];
                 for (int t = block; t < end; t++) {
-                    axpy(j < hidden ? h[t][j] : 1f, row, logits[t]);
+                    axpy(j < units ? h[t][j] : 1f, row, logits[t]);
                 }
             }
         }
@@ -129,10 +133,10 @@ public final class HeadCorrection {
         // dW += sum over t of g h^T, db += sum of g
         for (int block = learnFrom; block < to; block += BLOCK) {
             int end = Math.min(to, block + BLOCK);
-            for (int j = 0; j <= hidden; j++) {
+            for (int j = 0; j <= units; j++) {
                 float[] row = rows[j];
                 for (int t = block; t < end; t++) {
-                    axpy(j < hidden ? h[t][j] : 1f, logits[t], row);
+                    axpy(j < units ? h[t][j] : 1f, logits[t], row);
                 }
             }
         }
@@ -182,8 +186,8 @@ public final class HeadCorrection {
     }
 
     private void requireShapes(float[] logits, float[] h) {
-        if (logits.length != vocab || h.length != hidden) {
-            throw new IllegalArgumentException("a head correction of hidden " + hidden + " and vocabulary " + vocab
+        if (logits.length != vocab || h.length < units) {
+            throw new IllegalArgumentException("a head correction of " + units + " units and vocabulary " + vocab
                     + " was given " + logits.length + " logits and an h of " + h.length);
         }
     }

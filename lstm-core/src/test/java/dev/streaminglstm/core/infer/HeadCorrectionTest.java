@@ -76,6 +76,22 @@ class HeadCorrectionTest {
     }
 
     @Test
+    void aCorrectionOnFewerUnitsReadsOnlyTheFirstOnes() {
+        Random random = new Random(6);
+        float[][] logits = randomRows(random, 1, VOCAB, 2);
+        float[][] h = randomRows(random, 1, HIDDEN, 1);
+        HeadCorrection first4 = HeadCorrection.of(randomRows(random, 5, VOCAB, 0.3));
+        float[] longer = logits[0].clone();
+        float[] shorter = logits[0].clone();
+
+        first4.correct(longer, h[0]);
+        first4.correct(shorter, java.util.Arrays.copyOf(h[0], 4));
+
+        assertThat(longer).containsExactly(shorter);
+        assertThat(longer).isNotEqualTo(logits[0]);
+    }
+
+    @Test
     void rowsOfTheWrongShapeAreRefused() {
         assertThatThrownBy(() -> HeadCorrection.of(new float[][] {new float[VOCAB]}))
                 .hasMessageContaining("at least 2");
