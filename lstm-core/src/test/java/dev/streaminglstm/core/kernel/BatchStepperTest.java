@@ -112,6 +112,38 @@ class BatchStepperTest {
         FastLstmLayerTest.assertAgree(actual, expected);
     }
 
+    /** What a logit hook changes is what is scored, shown and picked; it sees the top layer's output. */
+    @Test
+    void aLogitHookChangesWhatIsScoredShownAndPickedAndSeesTheTopLayersOutput() {
+        Streams s = Streams.random(2, 0, 1);
+        BatchStepper batch = BatchStepper.create(s.params, START, 1);
+        float[][] states = s.copyOfStates();
+        float[][] lnP = new float[s.chunks.length][9];
+        float[][] lastH = new float[s.chunks.length][];
+        float[][] next = batch.step(states, s.chunks, null, lnP, (i, t, logits, h) -> {
+            logits[t < s.chunks[i].length ? s.chunks[i][t] : 2] += 50f; // the token scored, else token 2
+            if (t == s.chunks[i].length) {
+                lastH[i] = h;
+            }
+        });
+        int[][] continuations = batch.continueGreedily(states, next, null, 4, -1,
+                (i, t, logits, h) -> logits[3] += 50f);
+
+        for (int i = 0; i < s.chunks.length; i++) {
+            if (s.chunks[i].length == 0) {
+                continue;
+            }
+            for (int t = 0; t < s.chunks[i].length; t++) {
+                assertThat(lnP[i][t]).as("stream %d, token %d", i, t).isGreaterThan(-1e-3f);
+            }
+            assertThat(next[i][2]).as("stream %d", i).isGreaterThan(0.99f);
+            assertThat(lastH[i]).as("stream %d", i).containsExactly(RecurrentState.topHidden(s.config, states[i]));
+            assertThat(continuations[i]).as("stream %d", i).containsExactly(2, 3, 3, 3);
+        }
+        assertThatThrownBy(() -> batch.step(s.copyOfStates(), s.chunks, null, null, (i, t, logits, h) -> {}))
+                .hasMessageContaining("give logProbabilities too");
+    }
+
     @Test
     void continuesGreedilyAsEachStreamWouldAloneAndKeepsTheStates() {
         Streams s = Streams.random(2, 0, 1);
