@@ -209,7 +209,8 @@ public final class StreamPredictor {
         } else {
             float[] lnP = new float[tokens.length];
             int first = session.nextDistribution() == null ? 1 : 0; // a new stream's first token has none before it
-            next = feedAdapting(session, tokens, first, correction, lnP);
+            next = correction.read(session, served.config(), tokens, first, learnedFrom(tokens, first), adaptRate,
+                    lnP);
             score.addLogProbabilities(lnP, first, tokens.length);
             surprise = sameVersion ? CodeLength.bitsOfLn(lnP[0]) : null;
         }
@@ -226,31 +227,6 @@ public final class StreamPredictor {
                 : continueGreedily(session, next, correction);
 
         return finish(chunk.prediction, s, tokens, state, next, continuation, surprise, score);
-    }
-
-    /**
-     * Reads the chunk token by token, the tokens from {@code first} on scored with the stream's corrected
-     * distribution into {@code lnP}; then the correction learns from them. Returns the model's own distribution after
-     * the chunk.
-     */
-    private float[] feedAdapting(InferenceSession session, int[] tokens, int first, HeadCorrection correction,
-            float[] lnP) {
-        int n = tokens.length;
-        float[][] lnBase = new float[n][]; // [n][V]: the model's ln p before each token scored
-        float[][] h = new float[n][];      // [n][H]: the top layer's output there
-        float[] p = session.nextDistribution();
-        for (int t = 0; t < n; t++) {
-            if (t >= first) {
-                lnBase[t] = new float[p.length];
-                for (int v = 0; v < p.length; v++) {
-                    lnBase[t][v] = (float) Math.log(Math.max(p[v], Float.MIN_VALUE));
-                }
-                h[t] = RecurrentState.topHidden(served.config(), session.flatState());
-            }
-            p = session.feed(tokens[t]);
-        }
-        correction.scoreThenLearn(lnBase, h, tokens, first, learnedFrom(tokens, first), n, adaptRate, lnP);
-        return p;
     }
 
     /** A greedy continuation from {@code next} with every distribution corrected; the session's state is kept. */
@@ -357,7 +333,7 @@ public final class StreamPredictor {
             };
         }
         float[][] next = batch.step(rows, reads, null, lnP, record);
-        InferenceSession session = sessionFor(null); // bundled streams have no features
+        InferenceSession session = float16() ? sessionFor(null) : null; // bundled streams have no features
         for (int j = 0; j < m; j++) {
             if (float16()) {
                 next[j] = rounded(session, rows[j], next[j]);
@@ -365,10 +341,9 @@ public final class StreamPredictor {
             if (corrections != null) {
                 corrections[j].scoreThenLearn(logits[j], tops[j], reads[j], firstScored[j],
                         learnedFrom(reads[j], firstScored[j]), reads[j].length, adaptRate, lnP[j]);
-                // the next chunk's first token is scored after this step: so is the distribution shown
-                session.restore(rows[j]);
-                next[j] = corrections[j].distribution(session.nextDistribution(),
-                        RecurrentState.topHidden(served.config(), rows[j]));
+                // the next chunk's first token is scored after this step: so is the distribution shown (next[j] is
+                // the model's own: the hook only recorded)
+                next[j] = corrections[j].distribution(next[j], RecurrentState.topHidden(served.config(), rows[j]));
             }
         }
         BatchStepper.LogitHook corrected = corrections == null ? null

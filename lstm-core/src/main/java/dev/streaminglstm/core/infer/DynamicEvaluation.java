@@ -117,34 +117,21 @@ public final class DynamicEvaluation {
 
     /**
      * A document read by the model as it is, its distributions corrected by a {@link HeadCorrection} that takes
-     * one step per window of bytes after scoring them. The correction changes no state, so the model reads the whole
-     * document first.
+     * one step per window of bytes after scoring them.
      */
     private static double head(ServableModel model, int[] ids, double rate, int window, int units) {
         int n = ids.length - 1;
-        float[][] lnBase = new float[n][]; // [n][V]: ln p before each byte
-        float[][] h = new float[n][];      // [n][H]: the top layer's output there
-        int[] targets = Arrays.copyOfRange(ids, 1, ids.length);
-        InferenceSession session = model.session(null);
-        float[] p = session.feed(ids[0]);
-        for (int t = 0; t < n; t++) {
-            lnBase[t] = new float[p.length];
-            for (int v = 0; v < p.length; v++) {
-                lnBase[t][v] = (float) Math.log(Math.max(p[v], Float.MIN_VALUE));
-            }
-            h[t] = RecurrentState.topHidden(model.config(), session.flatState());
-            if (t + 1 < n) {
-                p = session.feed(targets[t]);
-            }
-        }
         HeadCorrection correction = HeadCorrection.zero(units, model.config().vocabSize());
-        float[] lnP = new float[n];
-        for (int from = 0; from < n; from += window) {
-            correction.scoreThenLearn(lnBase, h, targets, from, from, Math.min(n, from + window), (float) rate, lnP);
-        }
+        InferenceSession session = model.session(null);
+        session.feed(ids[0]);
         double bits = 0;
-        for (float ln : lnP) {
-            bits += CodeLength.bitsOfLn(ln);
+        for (int from = 0; from < n; from += window) {
+            int[] targets = Arrays.copyOfRange(ids, from + 1, Math.min(n, from + window) + 1);
+            float[] lnP = new float[targets.length];
+            correction.read(session, model.config(), targets, 0, 0, (float) rate, lnP);
+            for (float ln : lnP) {
+                bits += CodeLength.bitsOfLn(ln);
+            }
         }
         return bits;
     }

@@ -1,5 +1,8 @@
 package dev.streaminglstm.core.infer;
 
+import dev.streaminglstm.core.model.ModelConfig;
+import dev.streaminglstm.core.model.RecurrentState;
+
 /**
  * One stream's own correction of the softmax layer, learnt from the stream as it is read: dynamic evaluation of the
  * head (Krause et al. 2018). The corrected logits are {@code z' = z + dW h + db}, with {@code h} the first
@@ -143,20 +146,50 @@ public final class HeadCorrection {
     }
 
     /**
+     * Reads {@code tokens} with {@code session} token by token, scores those from {@code first} on with the corrected
+     * distribution into {@code lnP}, then learns from those from {@code learnFrom} on ({@link #scoreThenLearn}); the
+     * correction changes no state. Returns the model's own distribution after the last token.
+     *
+     * @param first the first token with a distribution before it: 0, or 1 for a session that has read nothing
+     */
+    public float[] read(InferenceSession session, ModelConfig config, int[] tokens, int first, int learnFrom,
+            float rate, float[] lnP) {
+        int n = tokens.length;
+        float[][] lnBase = new float[n][]; // [n][V]: the model's ln p before each token scored
+        float[][] h = new float[n][];      // [n][H]: the top layer's output there
+        float[] p = session.nextDistribution();
+        for (int t = 0; t < n; t++) {
+            if (t >= first) {
+                lnBase[t] = logOf(p);
+                h[t] = RecurrentState.topHidden(config, session.flatState());
+            }
+            p = session.feed(tokens[t]);
+        }
+        scoreThenLearn(lnBase, h, tokens, first, learnFrom, n, rate, lnP);
+        return p;
+    }
+
+    /**
      * The corrected distribution after a model's distribution {@code p} ({@code [V]}) at top-layer output {@code h}:
      * {@code softmax(ln p + dW h + db)}, a new array.
      */
     public float[] distribution(float[] p, float[] h) {
-        float[] z = new float[p.length];
-        for (int v = 0; v < p.length; v++) {
-            z[v] = (float) Math.log(Math.max(p[v], Float.MIN_VALUE));
-        }
+        float[] z = logOf(p);
         correct(z, h);
         logSoftmax(z);
         for (int v = 0; v < z.length; v++) {
             z[v] = (float) Math.exp(z[v]);
         }
         return z;
+    }
+
+    /** {@code ln p}, a new array; 0 is read as the smallest float. */
+    private static float[] logOf(float[] p) {
+        float[] ln = new float[p.length];
+        for (int v = 0; v < p.length; v++) {
+            ln[v] = (float) Math.log(Math.max(p[v], Float.MIN_VALUE));
+        }
+        return ln;
     }
 
     /** {@code out += a x}. */
