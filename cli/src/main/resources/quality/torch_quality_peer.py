@@ -2,11 +2,11 @@
 
 Trains PyTorch's nn.LSTM byte-level language model (embedding E, L layers of H, linear head to 258 tokens, forget
 bias 1) on the training tokens cut into B contiguous streams, windows of T with (h, c) carried and detached
-(truncated BPTT), Adam with global-norm clipping; at each of the given token counts it scores the held-out tokens
-as `streaming-lstm eval` does (state carried across windows of 256, mean -log2 p of tokens 1..n-1) and prints
-`tokens=N heldout_bpc=X`; last `tokens_per_s=X` (training only).
+(truncated BPTT), Adam (betas BETA1, BETA2) with global-norm clipping; at each of the given token counts it scores
+the held-out tokens as `streaming-lstm eval` does (state carried across windows of 256, mean -log2 p of tokens
+1..n-1) and prints `tokens=N heldout_bpc=X`; last `tokens_per_s=X` (training only).
 
-Usage: torch_quality_peer.py TRAIN.u16 HELDOUT.u16 B T E H LAYERS LR CLIP PASSES POINTS THREADS SEED
+Usage: torch_quality_peer.py TRAIN.u16 HELDOUT.u16 B T E H LAYERS LR CLIP PASSES POINTS THREADS SEED BETA1 BETA2
 (token files: little-endian uint16 token ids; each pass starts from zero states; POINTS: comma-separated token
 counts; a held-out score is printed at the end too if the last point was not reached).
 """
@@ -60,7 +60,8 @@ def heldout_bpc(model, tokens, window=256):
 
 
 def main(argv):
-    (train_file, heldout_file, batch, window, embed, hidden, layers, lr, clip, passes, points, threads, seed) = argv
+    (train_file, heldout_file, batch, window, embed, hidden, layers, lr, clip, passes, points, threads, seed,
+     beta1, beta2) = argv
     batch, window, embed, hidden, layers = int(batch), int(window), int(embed), int(hidden), int(layers)
     lr, clip = float(lr), float(clip)
     points = [int(p) for p in points.split(",") if p]
@@ -72,7 +73,7 @@ def main(argv):
     streams = train[:length * batch].view(batch, length).t().contiguous()  # [L, B]: column b is stream b
 
     model = Model(embed, hidden, layers)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(float(beta1), float(beta2)))
     loss_fn = nn.CrossEntropyLoss()
     tokens = 0
     training_seconds = 0.0

@@ -8,6 +8,7 @@ import dev.streaminglstm.core.model.ModelConfig;
 import dev.streaminglstm.core.model.ParameterSet;
 import dev.streaminglstm.core.optim.LearningRateSchedule;
 import dev.streaminglstm.core.optim.OptimizerConfig;
+import dev.streaminglstm.core.optim.OptimizerKind;
 import dev.streaminglstm.core.vocab.ByteVocabulary;
 import dev.streaminglstm.job.config.JobConfig;
 import dev.streaminglstm.job.merging.TrainedLoss;
@@ -120,9 +121,11 @@ public final class QualityBench {
         out.printf(Locale.ROOT, "quality: %s (%,d bytes, %d pass%s) as %d streams; held-out %s (%,d bytes)%n",
                 s.train(), text.length, s.passes(), s.passes() == 1 ? "" : "es", s.streams(), s.heldout(),
                 heldOut.bytes());
-        out.printf(Locale.ROOT, "model: LSTM embed %d, hidden %d x %d; %s lr %s, clip %s; window %d, batch %d; job flags %s%n",
-                model.embedSize(), model.hiddenSize(), model.layers(), optimizer.kind(), optimizer.learningRate(),
-                optimizer.clipNorm(), window, batch, String.join(" ", flags));
+        out.printf(Locale.ROOT, "model: LSTM embed %d, hidden %d x %d; %s lr %s, clip %s%s; window %d, batch %d; "
+                + "job flags %s%n", model.embedSize(), model.hiddenSize(), model.layers(), optimizer.kind(),
+                optimizer.learningRate(), optimizer.clipNorm(), optimizer.kind() == OptimizerKind.ADAM
+                        ? ", betas " + optimizer.beta1() + " " + optimizer.beta2() : "",
+                window, batch, String.join(" ", flags));
         out.println(BundledOpenBlas.describe());
 
         log.println("(a) the pipeline: broker, job on a MiniCluster, producer at full speed"

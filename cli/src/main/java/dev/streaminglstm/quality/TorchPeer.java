@@ -60,7 +60,7 @@ final class TorchPeer {
                 Double.toString(optimizer.learningRate()), Double.toString(optimizer.clipNorm()),
                 Integer.toString(passes),
                 java.util.Arrays.stream(points).mapToObj(Long::toString).collect(Collectors.joining(",")), "1",
-                Long.toString(seed));
+                Long.toString(seed), Double.toString(optimizer.beta1()), Double.toString(optimizer.beta2()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("OPENBLAS_NUM_THREADS", "2");
         pb.environment().put("OMP_NUM_THREADS", "2");

@@ -114,6 +114,10 @@ class JobConfigTest {
                         "--adapt-head-rate: must be 0 (off) or above 0 up to 1, was -0.01"),
                 Arguments.of(withRequired("--adapt-head-rate", "NaN"),
                         "--adapt-head-rate: must be 0 (off) or above 0 up to 1, was NaN"),
+                Arguments.of(withRequired("--adam-beta2", "1"),
+                        "--adam-beta2: must be 0 or above and below 1, was 1.0"),
+                Arguments.of(withRequired("--adam-beta1", "-0.1"),
+                        "--adam-beta1: must be 0 or above and below 1, was -0.1"),
                 Arguments.of(withRequired("--adapt-head-units", "0"),
                         "--adapt-head-units: must be between 1 and 4096, was 0"),
                 Arguments.of(withRequired("--kafka-properties-file", "/no/such/file.properties"),
@@ -152,6 +156,8 @@ class JobConfigTest {
         assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.ADAM);
         assertThat(config.optimizer().config().learningRate()).isEqualTo(2e-3);
         assertThat(config.optimizer().config().clipNorm()).isEqualTo(5.0);
+        assertThat(config.optimizer().config().beta1()).isZero();
+        assertThat(config.optimizer().config().beta2()).isEqualTo(0.9);
         assertThat(config.training().window()).isEqualTo(64);
         assertThat(config.training().batch()).isEqualTo(32);
         assertThat(config.training().flushMs()).isEqualTo(200);
@@ -179,7 +185,7 @@ class JobConfigTest {
                 "--batch", "8", "--flush-ms", "50", "--flush-on-checkpoint", "false", "--embed", "16", "--hidden", "256",
                 "--layers", "3", "--cell", "rnn", "--kernel", "reference",
                 "--conditioning-size", "12", "--optimizer", "SGD", "--learning-rate", "0.1",
-                "--clip-norm", "1.5", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
+                "--clip-norm", "1.5", "--adam-beta1", "0.5", "--adam-beta2", "0.99", "--checkpoint-interval-ms", "2500", "--parallelism", "4",
                 "--inference-parallelism", "2", "--max-parallelism", "512", "--state-backend", "rocksdb",
                 "--publish-every-windows", "7", "--keep-versions", "3",
                 "--max-record-bytes", "1024", "--stream-idle-timeout", "90s", "--prediction-guarantee",
@@ -192,6 +198,8 @@ class JobConfigTest {
         assertThat(config.model().kernel()).isEqualTo(Kernel.REFERENCE);
         assertThat(config.training().flushOnCheckpoint()).isFalse();
         assertThat(config.optimizer().config().kind()).isEqualTo(OptimizerKind.SGD);
+        assertThat(config.optimizer().config().beta1()).isEqualTo(0.5);
+        assertThat(config.optimizer().config().beta2()).isEqualTo(0.99);
         assertThat(config.state().streamIdleTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(config.seed()).isEqualTo(-7);
         assertThat(config.inference().statePrecision()).isEqualTo(InferenceSettings.StatePrecision.FLOAT32);

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -49,7 +50,18 @@ class OptimizerTest {
     @ParameterizedTest(name = "{0} {1} clipNorm={2}")
     @MethodSource("cases")
     void matchesTheHandComputedReference(OptimizerKind kind, DataType type, double clipNorm) {
-        OptimizerConfig config = config(kind, clipNorm);
+        matchesTheReference(config(kind, clipNorm), type);
+    }
+
+    @ParameterizedTest(name = "betas {0} {1}, {2}")
+    @CsvSource({"0, 0.999, FLOAT", "0, 0.9, FLOAT", "0.5, 0.99, FLOAT", "0, 0.9, DOUBLE", "0.5, 0.99, DOUBLE"})
+    void adamMatchesTheReferenceAtOtherBetas(double beta1, double beta2, DataType type) {
+        matchesTheReference(new OptimizerConfig(OptimizerKind.ADAM, 0.01, 1, beta1, beta2, 1e-8), type);
+    }
+
+    private static void matchesTheReference(OptimizerConfig config, DataType type) {
+        OptimizerKind kind = config.kind();
+        double clipNorm = config.clipNorm();
         ParameterSet params = TestArrays.random(MODEL, type, 1, 1.0);
         Optimizer optimizer = Optimizer.create(config, MODEL, type);
         ReferenceOptimizer reference = new ReferenceOptimizer(config, TestArrays.flat(params));
