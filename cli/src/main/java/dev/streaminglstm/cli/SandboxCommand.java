@@ -394,8 +394,8 @@ public final class SandboxCommand implements Callable<Integer> {
             footer = {"",
                 "Any other flag is a job flag, passed to the job as it is (for example --learning-rate 0.003, "
                         + "--embed 64, --cell RNN --kernel REFERENCE, --continuation-length 16); "
-                        + "the sandbox sets --bootstrap-servers and --store itself, and uses --embed 64, --learning-rate 0.005, "
-                        + "--lr-decay-steps 2000 and --draft-interval-ms 250 unless given. "
+                        + "the sandbox sets --bootstrap-servers and --store itself, and uses --embed 64, "
+                        + "--learning-rate 0.005, --lr-decay-steps 2000 and --draft-interval-ms 250 unless given. "
                         + "Job flags:",
                 ""},
             footerHeading = "")
